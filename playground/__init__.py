@@ -1,0 +1,1 @@
+"""Label Smoothing Playground: the pure library (no Streamlit outside `playground.ui`)."""

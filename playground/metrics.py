@@ -1,0 +1,109 @@
+"""Metrics over stacked models: tensors are [..., N, K] logits or probabilities and [N] labels,
+and every function reduces over N, keeping the leading model dimensions."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from playground.smoothing import smooth_targets
+from playground.validation import check_int, check_number
+
+N_BINS = 15
+
+
+def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return (logits.argmax(-1) == labels).float().mean(-1)
+
+
+def per_sample_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    logp = torch.log_softmax(logits, dim=-1)
+    return -logp.gather(-1, labels.expand(*logits.shape[:-1]).unsqueeze(-1)).squeeze(-1)
+
+
+def nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood of the true labels (cross-entropy with one-hot targets)."""
+    return per_sample_nll(logits, labels).mean(-1)
+
+
+def confidence(probs: torch.Tensor) -> torch.Tensor:
+    """Top softmax probability of each sample."""
+    return probs.max(-1).values
+
+
+def mean_confidence(probs: torch.Tensor) -> torch.Tensor:
+    return confidence(probs).mean(-1)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """Per-bin counts, accuracy and mean confidence ([..., M]), with ECE and MCE ([...])."""
+    edges: torch.Tensor
+    count: torch.Tensor
+    accuracy: torch.Tensor
+    confidence: torch.Tensor
+    ece: torch.Tensor
+    mce: torch.Tensor
+
+
+def reliability(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = N_BINS) -> Reliability:
+    """Guo et al. 2017: M equal bins ((m-1)/M, m/M]; a sample is in a bin when lo < conf <= hi."""
+    n_bins = check_int("n_bins", n_bins, 1, 1000)
+    conf, pred = probs.max(-1)
+    correct = (pred == labels).to(probs.dtype)
+    edges = torch.linspace(0, 1, n_bins + 1, dtype=probs.dtype, device=probs.device)
+    # bucketize(right=False) gives i with edges[i-1] < conf <= edges[i] over the inner edges
+    idx = torch.bucketize(conf.contiguous(), edges[1:-1].contiguous(), right=False)
+    shape = (*conf.shape[:-1], n_bins)
+    count = torch.zeros(shape, dtype=probs.dtype, device=probs.device).scatter_add_(
+        -1, idx, torch.ones_like(conf))
+    acc_sum = torch.zeros_like(count).scatter_add_(-1, idx, correct)
+    conf_sum = torch.zeros_like(count).scatter_add_(-1, idx, conf)
+    safe = count.clamp(min=1)
+    acc, mean_conf = acc_sum / safe, conf_sum / safe
+    gap = (acc - mean_conf).abs()
+    n = conf.shape[-1]
+    ece = (count / n * gap).sum(-1)
+    mce = torch.where(count > 0, gap, torch.zeros_like(gap)).max(-1).values
+    return Reliability(edges, count, acc, mean_conf, ece, mce)
+
+
+def ece(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = N_BINS) -> torch.Tensor:
+    return reliability(probs, labels, n_bins).ece
+
+
+def logit_gap(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Per sample: the true-class logit minus the largest other logit."""
+    idx = labels.expand(*logits.shape[:-1]).unsqueeze(-1)
+    true = logits.gather(-1, idx).squeeze(-1)
+    others = logits.scatter(-1, idx, -math.inf)
+    return true - others.max(-1).values
+
+
+def logit_grad_norm(logits: torch.Tensor, labels: torch.Tensor, eps, convention: str = "uniform"
+                    ) -> torch.Tensor:
+    """Per sample ||softmax(z) - q||, the norm of the smoothed loss gradient w.r.t. the logits.
+
+    eps is a scalar for [N, K] logits, or one value per model for [E, N, K] logits.
+    """
+    q = smooth_targets(labels.cpu(), logits.shape[-1], eps, convention, dtype=logits.dtype)
+    return (torch.softmax(logits, -1) - q.to(logits.device)).norm(dim=-1)
+
+
+def entropy(probs: torch.Tensor) -> torch.Tensor:
+    return -(probs * probs.clamp_min(1e-30).log()).sum(-1)
+
+
+def boundary_blur(grid_probs: torch.Tensor, threshold: float = 0.75) -> dict[str, torch.Tensor]:
+    """How blurred the class boundaries are over a grid covering the viewing box.
+
+    uncertain_share: the share of grid cells whose top probability is below `threshold`.
+    mean_entropy: predictive entropy over the grid, divided by log K so it lies in [0, 1].
+    """
+    threshold = check_number("threshold", threshold, 0.0, 1.0)
+    k = grid_probs.shape[-1]
+    return {
+        "uncertain_share": (confidence(grid_probs) < threshold).float().mean(-1),
+        "mean_entropy": entropy(grid_probs).mean(-1) / math.log(k),
+    }

@@ -8,16 +8,18 @@ Default run: 11 eps values in [0, 0.5], N=1000, 3 classes, 2 hidden layers of 64
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import statistics
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 from torch import nn
 
-from playground.datasets import make_dataset
+from playground.datasets import Dataset, make_dataset
 from playground.engine import Engine, TrainConfig, resolve_device
 
 
@@ -26,20 +28,29 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def naive_run(data, eps: list[float], config: TrainConfig, steps: int, device: torch.device) -> float:
+def benchmark_data() -> Dataset:
+    """N=1000 points, 3 classes, all used for training."""
+    data = make_dataset("blobs", n=1000, num_classes=3, seed=0, test_fraction=0.05)
+    x = np.concatenate([data.x_train, data.x_test])
+    y = np.concatenate([data.y_train, data.y_test])
+    return Dataset(data.name, 3, x, y, data.x_test, data.y_test, y)
+
+
+def naive_model(data: Dataset, config: TrainConfig) -> nn.Sequential:
+    """The tutorial's nn.Sequential, started from the engine's initial weights for this seed."""
+    return Engine(data, [0.0], replace(config, device="cpu")).to_module(0)
+
+
+def naive_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, device: torch.device
+              ) -> float:
     """Seconds for the plain loop: one model after another."""
     x = torch.as_tensor(data.x_train, device=device)
     y = torch.as_tensor(data.y_train, device=device)
-    act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}[config.activation]
+    start_model = naive_model(data, config)
     _sync(device)
     start = time.perf_counter()
     for e in eps:
-        torch.manual_seed(config.seed)
-        layers, width = [], 2
-        for _ in range(config.hidden_layers):
-            layers += [nn.Linear(width, config.units), act()]
-            width = config.units
-        model = nn.Sequential(*layers, nn.Linear(width, data.num_classes)).to(device)
+        model = copy.deepcopy(start_model).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr)
         loss_fn = nn.CrossEntropyLoss(label_smoothing=e)
         for _ in range(steps):
@@ -50,12 +61,12 @@ def naive_run(data, eps: list[float], config: TrainConfig, steps: int, device: t
     return time.perf_counter() - start
 
 
-def engine_run(data, eps: list[float], config: TrainConfig, steps: int, device: torch.device) -> float:
+def engine_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, device: torch.device
+               ) -> float:
     """Seconds for the engine to train every model the same number of steps (set-up included)."""
     _sync(device)
     start = time.perf_counter()
-    engine = Engine(data, eps, config)
-    engine.train(steps, evaluate=False)
+    Engine(data, eps, config).train(steps, evaluate=False)
     _sync(device)
     return time.perf_counter() - start
 
@@ -64,11 +75,7 @@ def run(models: int = 11, steps: int = 200, repeats: int = 5, device: str = "aut
     dev = resolve_device(device)
     config = TrainConfig(hidden_layers=2, units=64, activation="tanh", optimizer="adam", lr=1e-2,
                          device=dev.type)
-    data = make_dataset("blobs", n=1000, num_classes=3, seed=0, test_fraction=0.05)
-    # the benchmark trains on all 1000 points: put the few test points back into training
-    data = type(data)(data.name, 3, np.concatenate([data.x_train, data.x_test]),
-                      np.concatenate([data.y_train, data.y_test]), data.x_test, data.y_test,
-                      np.concatenate([data.y_train_clean, data.y_test]))
+    data = benchmark_data()
     eps = [float(e) for e in np.linspace(0, 0.5, models)]
     engine_run(data, eps, config, 5, dev)  # warm-up: allocator, kernels, graph capture
     naive_run(data, eps[:1], config, 5, dev)
@@ -79,18 +86,12 @@ def run(models: int = 11, steps: int = 200, repeats: int = 5, device: str = "aut
     work = models * steps
     naive = work / statistics.median(naive_s)
     fast = work / statistics.median(engine_s)
+    cpu_name = platform.processor() or platform.machine()
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name
     return {
-        "device": str(dev),
-        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor()
-        or platform.machine(),
-        "threads": torch.get_num_threads(),
-        "models": models,
-        "steps": steps,
-        "points": len(data.y_train),
-        "repeats": repeats,
-        "naive_model_steps_per_s": naive,
-        "engine_model_steps_per_s": fast,
-        "ratio": fast / naive,
+        "device": dev.type, "device_name": name, "threads": torch.get_num_threads(),
+        "models": models, "steps": steps, "points": len(data.y_train), "repeats": repeats,
+        "naive_model_steps_per_s": naive, "engine_model_steps_per_s": fast, "ratio": fast / naive,
     }
 
 

@@ -1,0 +1,8 @@
+import streamlit as st
+
+from playground.ui.navigation import PAGES
+
+st.set_page_config(page_title="Label Smoothing Playground", page_icon="🎯", layout="wide")
+page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
+                      for i, (path, title, icon) in enumerate(PAGES)])
+page.run()

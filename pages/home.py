@@ -1,0 +1,37 @@
+import streamlit as st
+
+from playground import charts, smoothing, tables
+from playground.ui.controls import target_controls
+from playground.ui.device import show_device
+
+st.title("Label Smoothing Playground")
+st.markdown(
+    """
+A classifier trained with one-hot targets is told to put **all** probability on the true class.
+It can only get there with an infinite logit gap, so it keeps pushing its logits apart and grows
+over-confident. **Label smoothing** trains against a softened target instead: a share ε of the
+probability is spread over the classes. The loss now has a finite optimum, the gradient turns
+around once the model is confident enough, and the class boundaries blur into a band of honest
+uncertainty. Move ε and watch the target the network is asked to match.
+"""
+)
+show_device()
+
+k, eps, convention = target_controls("home")
+st.altair_chart(charts.targets_bar(tables.targets(k, eps, convention)), width="stretch")
+
+q_true, q_other = smoothing.target_values(k, eps, convention)
+gap = smoothing.optimal_logit_gap(k, eps, convention)
+other = "others" if convention == "uniform" else "uniform"
+equivalent = smoothing.convert_eps(eps, k, convention, other)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("true-class target q_t", f"{q_true:.4f}", help=f"each other class gets {q_other:.4f}")
+c2.metric("optimal logit gap log(q_t/q_o)", "∞" if gap == float("inf") else f"{gap:.4f}")
+c3.metric("minimum loss H(q)", f"{smoothing.min_loss(k, eps, convention):.4f}",
+          help="the smoothed loss never goes below the entropy of its target")
+c4.metric(f"same targets in '{other}'", f"ε = {equivalent:.4f}" if equivalent <= 1 else "none in [0, 1]")
+if convention == "others" and eps > (k - 1) / k:
+    st.warning(f"With ε > (K−1)/K = {(k - 1) / k:.3f} the 'others' convention gives the true class "
+               "a smaller target than each other class.")
+st.caption("PyTorch's `CrossEntropyLoss(label_smoothing=ε)` uses the uniform convention: with K=2 "
+           "and ε=0.1 the target is [0.95, 0.05], not [0.9, 0.1].")

@@ -1,0 +1,47 @@
+"""Every page driven by streamlit's AppTest, through the real entry point."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground import smoothing
+from playground.ui.navigation import PAGES
+
+
+def open_page(path: str) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.run()
+    at.switch_page(path)
+    return at.run()
+
+
+@pytest.mark.parametrize("path", [p for p, _, _ in PAGES])
+def test_every_page_runs_without_exception(path):
+    at = open_page(path)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title or at.header
+
+
+def metrics_of(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_home_numbers_come_from_the_library():
+    at = open_page("pages/home.py")
+    at.number_input(key="home_k").set_value(4)
+    at.slider(key="home_eps").set_value(0.1)
+    at.run()
+    shown = metrics_of(at)
+    assert shown["optimal logit gap log(q_t/q_o)"] == f"{smoothing.optimal_logit_gap(4, 0.1):.4f}" == "3.6109"
+    assert shown["minimum loss H(q)"] == f"{smoothing.min_loss(4, 0.1):.4f}" == "0.3488"
+    assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_home_warns_where_the_true_class_stops_being_largest():
+    at = open_page("pages/home.py")
+    at.slider(key="home_eps").set_value(0.0)
+    at.run()
+    assert metrics_of(at)["optimal logit gap log(q_t/q_o)"] == "∞"
+    at.radio(key="home_conv").set_value("others")
+    at.slider(key="home_eps").set_value(0.9)
+    at.run()
+    assert any("smaller target" in w.value for w in at.warning)
+    assert not at.exception

@@ -1,8 +1,10 @@
 import streamlit as st
 
 from playground.ui.navigation import PAGES
+from playground.ui.runtime import configure_process
 
-st.set_page_config(page_title="Label Smoothing Playground", page_icon="🎯", layout="wide")
+st.set_page_config(page_title="Label Smoothing Playground", page_icon=":material/target:", layout="wide")
+configure_process()
 page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
                       for i, (path, title, icon) in enumerate(PAGES)])
 page.run()

@@ -3,6 +3,9 @@ import streamlit as st
 from playground import charts, smoothing, tables
 from playground.ui.controls import target_controls
 from playground.ui.device import show_device
+from playground.ui.router import ensure_router
+
+ensure_router()
 
 st.title("Label Smoothing Playground")
 st.markdown(

@@ -1,4 +1,5 @@
 """The app's pages, in menu order: (script, title, icon)."""
 PAGES = [
-    ("pages/home.py", "Smoothed targets", "🎯"),
+    ("pages/home.py", "Smoothed targets", ":material/target:"),
+    ("pages/train.py", "Train live", ":material/play_circle:"),
 ]

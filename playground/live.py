@@ -1,0 +1,143 @@
+"""A live duel: a one-hot and a smoothed model with the same data and the same initial weights,
+trained side by side in one engine, in chunks a UI can draw between."""
+from __future__ import annotations
+
+import time
+from collections import deque
+
+import numpy as np
+import pandas as pd
+import torch
+
+from playground import metrics, render, tables
+from playground.datasets import BOX, Dataset, grid_points
+from playground.engine import Engine, TrainConfig
+from playground.smoothing import check_eps, smooth_targets
+from playground.validation import check_int
+
+RATE_WINDOW_S = 2.0
+
+
+def model_names(eps: float) -> list[str]:
+    return ["one-hot (ε=0)", f"smoothed (ε={eps:g})"]
+
+
+class LiveRun:
+    """Model 0 trains with eps = 0, model 1 with the chosen eps; everything else is shared."""
+
+    def __init__(self, data: Dataset, config: TrainConfig, eps: float, resolution: int = 60):
+        self.data = data
+        self.engine = Engine(data, [0.0, check_eps(eps)], config)
+        self.resolution = check_int("resolution", resolution, 8, 200)
+        self.grid = grid_points(self.resolution)
+        self.x = np.concatenate([data.x_train, data.x_test])
+        self.labels = np.concatenate([data.y_train, data.y_test])
+        self.split = np.array(["train"] * len(data.y_train) + ["test"] * len(data.y_test))
+        self._ticks: deque[tuple[float, int]] = deque()
+        self._cache: dict[str, object] = {}  # views of the current step
+        flipped = np.zeros(len(self.labels), dtype=bool)
+        flipped[:len(data.y_train)] = data.flipped
+        self.table = pd.DataFrame({"index": np.arange(len(self.labels)), "x1": self.x[:, 0],
+                                   "x2": self.x[:, 1], "label": self.labels, "split": self.split,
+                                   "label noise": flipped})
+        self.engine.evaluate()
+
+    # ---- training ----------------------------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.engine.step
+
+    @property
+    def eps(self) -> float:
+        return self.engine.model_eps[1]
+
+    @property
+    def names(self) -> list[str]:
+        return model_names(self.eps)
+
+    def set_eps(self, eps: float) -> None:
+        """Applies from the next step on; the weights so far are kept."""
+        if check_eps(eps) != self.eps:
+            self.engine.set_eps([0.0, eps])
+            self._cache.clear()
+
+    def advance(self, steps: int) -> None:
+        self.engine.train(steps)
+        self._cache.clear()
+        now = time.perf_counter()
+        self._ticks.append((now, self.step))
+        while len(self._ticks) > 2 and now - self._ticks[0][0] > RATE_WINDOW_S:
+            self._ticks.popleft()
+
+    def pause(self) -> None:
+        """Forget the rate window, so a pause is not counted as slow training."""
+        self._ticks.clear()
+
+    def steps_per_second(self) -> float:
+        if len(self._ticks) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._ticks[0], self._ticks[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    @property
+    def diverged(self) -> list[str]:
+        return [self.names[i] for i in self.engine.diverged]
+
+    # ---- views -------------------------------------------------------------------------
+    def _cached(self, key: str, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def grid_probs(self) -> torch.Tensor:
+        """[2, R*R, K] probabilities over the viewing box."""
+        return self._cached("grid", lambda: self.engine.predict(self.grid).probs)
+
+    def point_outputs(self):
+        """Logits and probabilities of both models at every train and test point."""
+        return self._cached("points", lambda: self.engine.predict(self.x))
+
+    def blur(self) -> dict[str, list[float]]:
+        return {k: v.tolist() for k, v in metrics.boundary_blur(self.grid_probs()).items()}
+
+    def points(self, show_test: bool = True) -> pd.DataFrame:
+        """Every point: index, x1, x2, label, split, label noise. Fixed for the whole run."""
+        return self.table if show_test else self.table[self.table["split"] == "train"]
+
+    def wrong(self, model: int) -> np.ndarray:
+        """Mask of the points this model currently misclassifies."""
+        return self._cached(f"wrong{model}",
+                            lambda: self.point_outputs().probs[model].argmax(-1).numpy() != self.labels)
+
+    def mistakes(self, model: int) -> dict[str, int]:
+        return {split: int(self.wrong(model)[self.split == split].sum()) for split in ("train", "test")}
+
+    def scene(self, model: int, show_test: bool = True, discretize: bool = False,
+              picked: int | None = None, size: int = 360) -> bytes:
+        """PNG of one model's boundary with the points, its mistakes ringed, the picked point marked."""
+        keep = np.ones(len(self.labels), dtype=bool) if show_test else self.split == "train"
+        image = render.boundary_rgb(self.grid_probs()[model], self.resolution, discretize)
+        pick = None if picked is None or not keep[picked] else int(keep[:picked].sum())
+        return render.scene_png(image, BOX, self.x[keep], self.labels[keep], self.split[keep] == "test",
+                                self.wrong(model)[keep], pick, size)
+
+    def inspect(self, index: int) -> dict:
+        """One point: its targets under both models' losses, their predictions and logit gradients."""
+        index = check_int("point index", index, 0, len(self.labels) - 1)
+        label = int(self.labels[index])
+        convention = self.engine.config.convention
+        out = self.point_outputs()
+        eps = [0.0, self.eps]
+        y = torch.tensor([label])
+        grad = metrics.logit_grad_norm(out.logits[:, index:index + 1, :], y, eps, convention)[:, 0]
+        targets = smooth_targets(y, self.data.num_classes, eps, convention)[:, 0]
+        return {
+            "index": index, "label": label, "split": str(self.split[index]),
+            "x": self.x[index].tolist(), "grad_norm": grad.tolist(),
+            "confidence": out.probs[:, index].max(-1).values.tolist(),
+            "frame": tables.target_vs_prediction(self.names, targets, out.probs[:, index]),
+        }
+
+    def history(self, max_points: int = 200) -> pd.DataFrame:
+        """Metrics over steps in long form, thinned for drawing."""
+        return tables.history(self.engine.history, self.names, max_points)

@@ -1,0 +1,48 @@
+"""The point inspector: pick a point by clicking it in the picker or by its index."""
+from __future__ import annotations
+
+import streamlit as st
+
+from playground import charts
+from playground.datasets import BOX
+from playground.live import LiveRun
+from playground.ui.charts import draw
+from playground.ui.live_state import throttled
+
+PICKER_KEY = "picker"
+
+
+def _clicked() -> int | None:
+    event = st.session_state.get(PICKER_KEY)
+    picks = (event or {}).get("selection", {}).get(charts.PICK) or []
+    return int(picks[0]["index"]) if picks and "index" in picks[0] else None
+
+
+def picked_point(run: LiveRun) -> int:
+    """The picked point's index. A new click in the picker moves the index box to it."""
+    state = st.session_state
+    clicked = _clicked()
+    if clicked is not None and clicked != state.get("picker_seen"):
+        state.picker_seen = clicked
+        state.pick_index = clicked
+    state.pick_index = min(max(int(state.get("pick_index", 0)), 0), len(run.labels) - 1)
+    return state.pick_index
+
+
+def show_inspector(run: LiveRun) -> None:
+    st.subheader("Point inspector")
+    c1, c2, c3 = st.columns([2, 2, 3])
+    with c1:
+        st.caption("Click a point to inspect it (double-click clears)")
+        draw(charts.picker_spec(run.data.num_classes, BOX), {"points": run.points()}, key=PICKER_KEY,
+             selectable=True)
+    index = c2.number_input("point index", 0, len(run.labels) - 1, key="pick_index")
+    info = throttled("inspect", 0.25, lambda: run.inspect(int(index)))
+    c2.markdown(f"class **{info['label']}** · {info['split']} point at "
+                f"({info['x'][0]:.2f}, {info['x'][1]:.2f})")
+    for name, g, conf in zip(run.names, info["grad_norm"], info["confidence"]):
+        c2.markdown(f"{name}: ‖∂L/∂z‖ = **{g:.4f}**, confidence {conf:.3f}")
+    c2.caption("‖∂L/∂z‖ is the norm of the gradient of each model's own loss with respect to its "
+               "logits at this point: softmax(z) − target.")
+    with c3:
+        draw(charts.inspector_spec(tuple(run.names)), {"inspect": info["frame"]}, key="inspector")

@@ -1,0 +1,17 @@
+"""Keeps every page behind the router in app.py."""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def ensure_router() -> None:
+    """Call first in every page.
+
+    Until some session has run app.py, Streamlit serves a deep link such as /train from the
+    legacy pages/ folder mode, which runs the page file alone: no page config, no shared set-up,
+    the wrong menu. Switching that mode off and rerunning sends the request through app.py's
+    st.navigation, which opens the same page."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -1,0 +1,106 @@
+"""The live page's controls, grouped as a user thinks of them, and the rule for what resets.
+
+Settings that change the data, the network or the optimiser's state reset training; the
+smoothing eps, the learning rate, weight decay, speed and the display apply mid-run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import streamlit as st
+
+from playground.datasets import DATASETS, MAX_CLASSES
+from playground.engine import ACTIVATIONS, OPTIMIZERS, TrainConfig, cuda_available
+from playground.smoothing import CONVENTIONS
+from playground.ui.controls import CONVENTION_LABELS
+
+LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+WEIGHT_DECAYS = [0.0, 0.0001, 0.001, 0.01, 0.1]
+UNITS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+BATCH_SIZES = [0, 8, 16, 32, 64, 128, 256]
+MID_RUN = "ε, learning rate, weight decay, speed and the display apply at once, mid-run; " \
+          "every other setting restarts training."
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    name: str
+    n: int
+    noise: float
+    num_classes: int | None
+    label_noise: float
+    test_fraction: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    data: DataSettings
+    config: TrainConfig  # lr and weight_decay in here apply mid-run
+    eps: float
+    steps_per_update: int
+    discretize: bool
+    show_test: bool
+
+    def reset_key(self) -> dict:
+        """The settings whose change restarts training."""
+        config = {f.name: getattr(self.config, f.name) for f in fields(self.config)
+                  if f.name not in ("lr", "weight_decay")}
+        return {**{f"data.{f.name}": getattr(self.data, f.name) for f in fields(self.data)}, **config}
+
+
+def _device_label(name: str) -> str:
+    if name == "cuda":
+        return "GPU" if cuda_available() else "GPU (none here)"
+    return {"auto": "auto", "cpu": "CPU"}[name]
+
+
+def new_data_seed() -> None:
+    st.session_state["data_seed"] = st.session_state.get("data_seed", 0) + 1
+
+
+def live_controls() -> LiveSettings:
+    """Sidebar controls; returns plain settings for the library."""
+    sb = st.sidebar
+    with sb.expander("Data", expanded=True):
+        name = st.selectbox("dataset", list(DATASETS), key="ds_name",
+                            format_func=lambda s: s.replace("_", " "))
+        fixed, default_k = DATASETS[name]
+        k = st.slider("classes K", 2, MAX_CLASSES, default_k, key="ds_k", disabled=fixed is not None,
+                      help="moons, circles and xor have two classes")
+        n = st.slider("points (train + test)", 50, 3000, 400, 50, key="ds_n")
+        noise = st.slider("noise", 0.0, 0.6, 0.2, 0.02, key="ds_noise")
+        label_noise = st.slider("label noise (share of training labels flipped)", 0.0, 0.5, 0.0, 0.05,
+                                key="ds_label_noise")
+        test_fraction = st.slider("test share", 0.1, 0.5, 0.3, 0.05, key="ds_test")
+        seed = st.session_state.get("data_seed", 0)
+        st.button(f"New data seed (now {seed})", on_click=new_data_seed, key="ds_new_seed",
+                  icon=":material/casino:")
+    with sb.expander("Network", expanded=False):
+        layers = st.slider("hidden layers", 0, 6, 2, key="net_layers")
+        units = st.select_slider("units per layer", UNITS, 16, key="net_units")
+        activation = st.selectbox("activation", ACTIVATIONS, index=1, key="net_act")
+    with sb.expander("Optimizer", expanded=False):
+        optimizer = st.radio("optimizer", OPTIMIZERS, horizontal=True, key="opt_name",
+                             format_func={"adam": "Adam", "sgd": "SGD (momentum 0.9)"}.get)
+        lr = st.select_slider("learning rate", LEARNING_RATES, 0.03, key="opt_lr")
+        batch = st.select_slider("batch size", BATCH_SIZES, 0, key="opt_batch",
+                                 format_func=lambda b: "full" if b == 0 else str(b))
+        weight_decay = st.select_slider("weight decay (L2)", WEIGHT_DECAYS, 0.0, key="opt_wd")
+    with sb.expander("Smoothing", expanded=True):
+        eps = st.slider("ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, key="sm_eps",
+                        help="the other model always trains with ε = 0")
+        convention = st.radio("convention", CONVENTIONS, key="sm_conv", format_func=CONVENTION_LABELS.get)
+    with sb.expander("Device and speed", expanded=False):
+        device = st.radio("device", ["auto", "cpu", "cuda"], horizontal=True, key="dev",
+                          format_func=_device_label)
+        speed = st.slider("steps per update", 1, 100, 10, key="speed")
+    with sb.expander("Display", expanded=True):
+        discretize = st.toggle("discretize the boundary", False, key="disp_discrete")
+        show_test = st.toggle("show test points", True, key="disp_test")
+    sb.caption(MID_RUN)
+    data = DataSettings(name, n, noise, None if fixed is not None else k, label_noise, test_fraction, seed)
+    config = TrainConfig(hidden_layers=layers, units=units, activation=activation, optimizer=optimizer,
+                         lr=lr, weight_decay=weight_decay, batch_size=batch, convention=convention,
+                         device=device)
+    return LiveSettings(data, config, eps, speed, discretize, show_test)

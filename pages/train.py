@@ -1,6 +1,7 @@
 import streamlit as st
 
 from playground import charts
+from playground.render import data_url
 from playground.ui.charts import draw
 from playground.ui.inspector import picked_point, show_inspector
 from playground.ui.live_state import FRAME_S, current_run, playing, take_step_request, throttled, transport
@@ -35,7 +36,7 @@ def live_view():
     for i, col in enumerate(st.columns(2)):
         with col:
             st.markdown(f"**{run.names[i]}**")
-            st.image(run.scene(i, settings.show_test, settings.discretize, picked), width=360)
+            st.image(data_url(run.scene(i, settings.show_test, settings.discretize, picked)), width=360)
             m, wrong = last[i], run.mistakes(i)
             st.caption(f"train acc {m['train_acc']:.3f} · test acc {m['test_acc']:.3f} · "
                        f"test NLL {m['test_nll']:.3f} · test ECE {m['test_ece']:.3f} · "

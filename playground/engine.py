@@ -403,7 +403,8 @@ class Engine:
 
     @torch.no_grad()
     def evaluate(self) -> dict:
-        """Train/test loss, NLL, accuracy and ECE for every model, appended to the history."""
+        """Train/test NLL, accuracy and ECE, and the training objective, for every model;
+        appended to the history."""
         _, hs = self._forward(self.x_train)
         train_logits = hs[-1]
         _, hs = self._forward(self.x_test)
@@ -415,6 +416,7 @@ class Engine:
             "train_acc": metrics.accuracy(train_logits, self.y_train),
             "test_nll": metrics.nll(test_logits, self.y_test),
             "test_acc": metrics.accuracy(test_logits, self.y_test),
+            "train_ece": metrics.ece(logp.exp(), self.y_train),
             "test_ece": metrics.ece(torch.softmax(test_logits, -1), self.y_test),
         }
         values = {k: v.cpu().tolist() for k, v in row.items()}

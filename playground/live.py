@@ -114,11 +114,11 @@ class LiveRun:
 
     def scene(self, model: int, show_test: bool = True, discretize: bool = False,
               picked: int | None = None, size: int = 360) -> bytes:
-        """PNG of one model's boundary with the points, its mistakes ringed, the picked point marked."""
+        """JPEG of one model's boundary with the points, its mistakes ringed, the picked point marked."""
         keep = np.ones(len(self.labels), dtype=bool) if show_test else self.split == "train"
         image = render.boundary_rgb(self.grid_probs()[model], self.resolution, discretize)
         pick = None if picked is None or not keep[picked] else int(keep[:picked].sum())
-        return render.scene_png(image, BOX, self.x[keep], self.labels[keep], self.split[keep] == "test",
+        return render.scene_jpeg(image, BOX, self.x[keep], self.labels[keep], self.split[keep] == "test",
                                 self.wrong(model)[keep], pick, size)
 
     def inspect(self, index: int) -> dict:

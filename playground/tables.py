@@ -32,7 +32,7 @@ def target_vs_prediction(names: list[str], targets: torch.Tensor, probs: torch.T
 
 HISTORY_METRICS = (("loss (NLL)", "train", "train_nll"), ("loss (NLL)", "test", "test_nll"),
                    ("accuracy", "train", "train_acc"), ("accuracy", "test", "test_acc"),
-                   ("ECE", "test", "test_ece"))
+                   ("ECE", "train", "train_ece"), ("ECE", "test", "test_ece"))
 
 
 def history(records: list[dict], names: list[str], max_points: int = 200) -> pd.DataFrame:

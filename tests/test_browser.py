@@ -1,7 +1,11 @@
 """The app opened for real: `streamlit run` on a free port, headless Chromium via Playwright."""
+import re
+import time
+
 import pytest
 
 from tests.browser import exceptions, open_app, screenshot
+from tests.conftest import streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -14,3 +18,41 @@ def test_home_page_renders_without_exception(server, page):
     assert page.get_by_text("Trains on:").first.is_visible()
     assert exceptions(page) == []
     screenshot(page, "home")
+
+
+def shown_step(page) -> int:
+    text = page.inner_text("[data-testid='stMain']")
+    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def test_train_page_plays_and_draws(server, page):
+    open_app(page, f"{server}/train")
+    assert shown_step(page) == 0
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
+                           timeout=30_000)
+    first = shown_step(page)
+    time.sleep(2)
+    assert shown_step(page) > first  # still advancing
+    # both boundary pictures are loaded images, and the charts drew
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll(\"[data-testid='stImage'] img\"))"
+        ".filter(img => img.complete && img.naturalWidth === 360).length === 2", timeout=10_000)
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    assert exceptions(page) == []
+    screenshot(page, "train")
+    page.get_by_role("button", name="Pause").click()
+    time.sleep(1)
+    paused = shown_step(page)
+    time.sleep(1)
+    assert shown_step(page) == paused
+
+
+def test_deep_link_on_a_fresh_server_goes_through_the_router(page):
+    """The first request a server sees is /train: it must still get app.py's page set-up."""
+    with streamlit_server("server-deeplink.log") as url:
+        open_app(page, f"{url}/train")
+        assert page.get_by_role("heading", name=re.compile("Train live")).is_visible()
+        nav = page.inner_text("[data-testid='stSidebarNav']")
+        assert "Train live" in nav and "Smoothed targets" in nav  # the router's menu, not file names
+        assert exceptions(page) == []

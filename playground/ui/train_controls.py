@@ -66,8 +66,11 @@ def live_controls() -> LiveSettings:
         name = st.selectbox("dataset", list(DATASETS), key="ds_name",
                             format_func=lambda s: s.replace("_", " "))
         fixed, default_k = DATASETS[name]
-        k = st.slider("classes K", 2, MAX_CLASSES, default_k, key="ds_k", disabled=fixed is not None,
-                      help="moons, circles and xor have two classes")
+        if fixed is None:
+            k = st.slider("classes K", 2, MAX_CLASSES, default_k, key="ds_k")
+        else:  # a separate widget, so the K chosen for the other datasets is kept
+            k = st.slider("classes K", 2, MAX_CLASSES, fixed, key="ds_k_fixed", disabled=True,
+                          help=f"{name} has {fixed} classes")
         n = st.slider("points (train + test)", 50, 3000, 400, 50, key="ds_n")
         noise = st.slider("noise", 0.0, 0.6, 0.2, 0.02, key="ds_noise")
         label_noise = st.slider("label noise (share of training labels flipped)", 0.0, 0.5, 0.0, 0.05,

@@ -1,0 +1,121 @@
+"""The live training page driven through AppTest: transport, resets, mid-run changes, bad input."""
+import re
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app import open_page
+
+
+def step_shown(at: AppTest) -> int:
+    text = next(m.value for m in at.markdown if m.value.startswith("**step"))
+    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def run_of(at: AppTest):
+    return at.session_state["live"]
+
+
+@pytest.fixture
+def at():
+    app = open_page("pages/train.py")
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def test_opens_paused_at_step_zero_with_both_models(at):
+    assert step_shown(at) == 0
+    assert len(at.get("image")) == 2  # the two boundary pictures
+    assert len(at.get("vega_lite_chart")) == 3  # history, point picker, inspector
+    assert any("one-hot (ε=0)" in m.value for m in at.markdown)
+    assert any("smoothed (ε=0.2)" in m.value for m in at.markdown)
+
+
+def test_play_pause_step_reset(at):
+    at.button(key="play").click().run()
+    assert at.session_state["playing"] and step_shown(at) == 10
+    at.run()
+    at.run()
+    assert step_shown(at) == 30  # one chunk of 'steps per update' per fragment run
+    at.button(key="play").click().run()
+    assert not at.session_state["playing"]
+    paused_at = step_shown(at)
+    at.run()
+    assert step_shown(at) == paused_at
+    at.button(key="step_once_btn").click().run()
+    assert step_shown(at) == paused_at + 10
+    at.slider(key="speed").set_value(25).run()
+    at.button(key="step_once_btn").click().run()
+    assert step_shown(at) == paused_at + 35
+    at.button(key="reset").click().run()
+    assert step_shown(at) == 0
+    assert any("reset to step 0" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_changing_the_dataset_restarts_and_says_why(at):
+    at.button(key="step_once_btn").click().run()
+    assert step_shown(at) == 10
+    at.selectbox(key="ds_name").set_value("spirals").run()
+    assert step_shown(at) == 0
+    assert any("restarted" in i.value and "name" in i.value for i in at.info)
+    assert run_of(at).data.num_classes == 3 and run_of(at).data.name == "spirals"  # spirals default K
+    at.slider(key="ds_k").set_value(5).run()
+    assert run_of(at).data.num_classes == 5
+    assert not at.exception
+
+
+def test_eps_and_learning_rate_apply_mid_run(at):
+    at.button(key="step_once_btn").click().run()
+    run = run_of(at)
+    at.slider(key="sm_eps").set_value(0.35)
+    at.select_slider(key="opt_lr").set_value(0.01)
+    at.run()
+    assert run_of(at) is run and step_shown(at) == 10  # same run, not restarted
+    assert run.eps == 0.35 and run.engine.config.lr == 0.01
+    assert any("smoothed (ε=0.35)" in m.value for m in at.markdown)
+
+
+def test_divergence_is_reported_and_the_page_keeps_working(at):
+    at.radio(key="opt_name").set_value("sgd")
+    at.select_slider(key="opt_lr").set_value(10.0)
+    at.slider(key="speed").set_value(100)
+    at.run()
+    for _ in range(3):
+        at.button(key="step_once_btn").click().run()
+    assert run_of(at).diverged
+    assert any("Diverged and stopped" in e.value for e in at.error)
+    assert not at.exception
+    at.select_slider(key="opt_lr").set_value(0.03)
+    at.button(key="reset").click().run()
+    at.button(key="step_once_btn").click().run()
+    assert not run_of(at).diverged and not at.error
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the fallback where there is no GPU")
+def test_gpu_choice_without_gpu_falls_back_with_notice(at):
+    at.radio(key="dev").set_value("cuda").run()
+    assert any("no CUDA device" in i.value and "CPU instead" in i.value for i in at.info)
+    assert run_of(at).engine.device.type == "cpu"
+    at.button(key="step_once_btn").click().run()
+    assert step_shown(at) == 10 and not at.exception
+
+
+def test_bad_dataset_combination_gets_a_message_not_a_traceback(at):
+    at.selectbox(key="ds_name").set_value("blobs").run()
+    at.slider(key="ds_k").set_value(10)
+    at.slider(key="ds_n").set_value(50)
+    at.slider(key="ds_test").set_value(0.1)
+    at.run()
+    assert not at.exception
+    assert any("test_fraction" in e.value for e in at.error)
+
+
+def test_inspector_shows_library_gradient_norms(at):
+    at.button(key="step_once_btn").click().run()
+    at.number_input(key="pick_index").set_value(5).run()
+    info = run_of(at).inspect(5)
+    shown = " ".join(m.value for m in at.markdown)
+    for g in info["grad_norm"]:
+        assert f"{g:.4f}" in shown

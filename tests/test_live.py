@@ -1,0 +1,70 @@
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from playground.datasets import make_dataset
+from playground.engine import TrainConfig
+from playground.live import LiveRun
+from playground.smoothing import smooth_targets
+
+
+@pytest.fixture
+def run():
+    return LiveRun(make_dataset("moons", n=300, seed=2), TrainConfig(lr=0.03, device="cpu"), 0.2)
+
+
+def test_two_models_share_data_and_start(run):
+    a, b = run.engine.to_module(0), run.engine.to_module(1)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert run.engine.model_eps == [0.0, 0.2] and run.names == ["one-hot (ε=0)", "smoothed (ε=0.2)"]
+    assert run.step == 0 and len(run.engine.history) == 1
+
+
+def test_advance_rate_and_mid_run_eps(run):
+    run.advance(10)
+    run.advance(10)
+    assert run.step == 20 and run.steps_per_second() > 0
+    before = [p.clone() for p in run.engine.to_module(1).parameters()]
+    run.set_eps(0.4)
+    assert run.eps == 0.4 and run.step == 20
+    assert all(torch.equal(p, q) for p, q in zip(before, run.engine.to_module(1).parameters()))
+    run.pause()
+    assert run.steps_per_second() == 0.0
+
+
+def test_scene_is_a_picture_of_the_requested_size(run):
+    run.advance(30)
+    picture = run.scene(1, show_test=False, discretize=True, picked=3, size=200)
+    assert Image.open(io.BytesIO(picture)).size == (200, 200)
+
+
+def test_wrong_and_mistakes_match_predictions(run):
+    run.advance(50)
+    probs = run.point_outputs().probs[0]
+    wrong = probs.argmax(-1).numpy() != run.labels
+    assert np.array_equal(run.wrong(0), wrong)
+    assert sum(run.mistakes(0).values()) == wrong.sum()
+
+
+def test_inspect_matches_autograd(run):
+    run.advance(40)
+    info = run.inspect(7)
+    x = torch.as_tensor(run.x[7:8])
+    for i, eps in enumerate([0.0, 0.2]):
+        z = run.engine.to_module(i)(x).detach().requires_grad_(True)
+        torch.nn.CrossEntropyLoss(label_smoothing=eps, reduction="sum")(z, torch.tensor([info["label"]])).backward()
+        assert info["grad_norm"][i] == pytest.approx(float(z.grad.norm()), rel=1e-4)
+    target = info["frame"].query("kind == 'target' and model == @run.names[1]")["probability"].tolist()
+    assert target == pytest.approx(smooth_targets(torch.tensor([info["label"]]), 2, 0.2)[0].tolist())
+    with pytest.raises(ValueError, match="^point index="):
+        run.inspect(10_000)
+
+
+def test_points_and_history(run):
+    assert len(run.points()) == 300 and set(run.points(show_test=False)["split"]) == {"train"}
+    run.advance(5)
+    frame = run.history()
+    assert set(frame["step"]) == {0, 5} and set(frame["model"]) == set(run.names)

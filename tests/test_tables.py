@@ -1,0 +1,29 @@
+import pytest
+import torch
+
+from playground import tables
+
+
+def test_targets_frame():
+    frame = tables.targets(3, 0.3, "uniform")
+    smooth = frame[frame["target"].str.startswith("smoothed")]
+    assert smooth["probability"].tolist() == pytest.approx([0.8, 0.1, 0.1])
+    assert frame[frame["target"] == "one-hot"]["probability"].tolist() == [1.0, 0.0, 0.0]
+
+
+def test_history_is_thinned_evenly_and_keeps_the_latest():
+    records = [{"step": s, "models": [{"model": 0, "train_nll": 1.0, "test_nll": 2.0, "train_acc": 0.5,
+                                       "test_acc": 0.4, "train_ece": 0.05, "test_ece": 0.1}]} for s in range(0, 1001, 10)]
+    frame = tables.history(records, ["a"], max_points=20)
+    steps = sorted(frame["step"].unique())
+    assert len(steps) <= 21 and steps[0] == 0 and steps[-1] == 1000
+    assert len(frame) == len(steps) * len(tables.HISTORY_METRICS)
+    assert set(frame["metric"]) == {"loss (NLL)", "accuracy", "ECE"}
+
+
+def test_target_vs_prediction():
+    frame = tables.target_vs_prediction(["m0", "m1"], torch.tensor([[1.0, 0.0], [0.9, 0.1]]),
+                                        torch.tensor([[0.7, 0.3], [0.6, 0.4]]))
+    assert len(frame) == 8
+    row = frame[(frame["model"] == "m1") & (frame["kind"] == "target") & (frame["class"] == 1)]
+    assert float(row["probability"].iloc[0]) == pytest.approx(0.1)

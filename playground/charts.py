@@ -92,3 +92,80 @@ def inspector_spec(names: tuple[str, ...]) -> dict:
         tooltip=["model:N", "class:O", "kind:N", alt.Tooltip("probability:Q", format=".4f")],
     ).properties(width=250, height=150).facet(column=alt.Column("model:N", title=None, sort=list(names)))
     return to_spec(chart)
+
+
+# ---- mechanism charts ----------------------------------------------------------------------
+
+def _eps_colour(frame: pd.DataFrame) -> alt.Color:
+    order = list(dict.fromkeys(frame["eps"]))
+    return alt.Color("eps:N", sort=order, title=None, scale=alt.Scale(scheme="viridis"),
+                     legend=alt.Legend(orient="top"))
+
+
+def loss_curve_chart(curves: pd.DataFrame, minima: pd.DataFrame, y_max: float = 3.0) -> alt.LayerChart:
+    """Loss against true-class probability; a dot marks each minimum (q_t, H(q))."""
+    x = alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]))
+    lines = alt.Chart(curves).mark_line(clip=True).encode(
+        x=x, y=alt.Y("loss:Q", title="loss", scale=alt.Scale(domain=[0, y_max])), color=_eps_colour(curves),
+        tooltip=["eps:N", alt.Tooltip("p:Q", format=".3f"), alt.Tooltip("loss:Q", format=".4f")])
+    dots = alt.Chart(minima).mark_point(filled=True, size=90, stroke="black").encode(
+        x=alt.X("q_true:Q"), y=alt.Y("min_loss:Q"), color=_eps_colour(minima),
+        tooltip=["eps:N", alt.Tooltip("q_true:Q", title="q_t", format=".4f"),
+                 alt.Tooltip("min_loss:Q", title="H(q)", format=".5f")])
+    return alt.layer(lines, dots).properties(height=320)
+
+
+def gradient_chart(curves: pd.DataFrame, marks: pd.DataFrame, x: str = "p", signed: bool = False
+                   ) -> alt.LayerChart:
+    """||dL/dz|| (or the signed true-logit gradient) against p or the logit gap. Dots mark where
+    the gradient vanishes; dashed rules the limit as p -> 1."""
+    x_enc = (alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1])) if x == "p"
+             else alt.X("gap:Q", title="logit gap (true − each other)"))
+    y_field, y_title = ("true_grad", "∂L/∂z_true = p − q_t") if signed else ("grad_norm", "‖∂L/∂z‖")
+    lines = alt.Chart(curves).mark_line().encode(
+        x=x_enc, y=alt.Y(f"{y_field}:Q", title=y_title), color=_eps_colour(curves),
+        tooltip=["eps:N", alt.Tooltip("p:Q", format=".4f"), alt.Tooltip("gap:Q", format=".3f"),
+                 alt.Tooltip(f"{y_field}:Q", format=".4f")])
+    zero_x = "q_true:Q" if x == "p" else "optimal_gap:Q"
+    finite = marks[marks["optimal_gap"].abs() != float("inf")] if x != "p" else marks
+    zeros = alt.Chart(finite.assign(zero=0.0)).mark_point(filled=True, size=80, stroke="black").encode(
+        x=zero_x, y="zero:Q", color=_eps_colour(marks),
+        tooltip=["eps:N", alt.Tooltip("q_true:Q", title="q_t", format=".4f"),
+                 alt.Tooltip("optimal_gap:Q", title="gap", format=".4f")])
+    layers = [lines, zeros]
+    if not signed:
+        layers.append(alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(
+            y="limit:Q", color=_eps_colour(marks),
+            tooltip=["eps:N", alt.Tooltip("limit:Q", title="limit as p→1", format=".4f")]))
+    return alt.layer(*layers).properties(height=300)
+
+
+def measured_gradient_chart(samples: pd.DataFrame, curves: pd.DataFrame, names: list[str]
+                            ) -> alt.LayerChart:
+    """Per-sample ||dL/dz|| against true-class probability, over the analytic curves."""
+    colour = alt.Color("model:N", sort=names, scale=alt.Scale(domain=names, range=MODEL_COLOURS),
+                       legend=alt.Legend(orient="top", title=None))
+    x = alt.X("p_true:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]))
+    dots = alt.Chart(samples).mark_circle(size=18, opacity=0.55).encode(
+        x=x, y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"), color=colour,
+        tooltip=["model:N", "index:Q", alt.Tooltip("p_true:Q", format=".4f"),
+                 alt.Tooltip("grad_norm:Q", format=".5f")])
+    lines = alt.Chart(curves).mark_line(strokeDash=[5, 3], color="black", opacity=0.7).encode(
+        x=alt.X("p:Q"), y=alt.Y("grad_norm:Q"), detail="model:N")
+    return alt.layer(lines, dots).properties(height=260)
+
+
+def logit_gap_chart(gaps: pd.DataFrame, names: list[str]) -> alt.LayerChart:
+    """Median logit gap over training with a 10–90% band, per model, and the finite optimum."""
+    colour = alt.Color("model:N", sort=names, scale=alt.Scale(domain=names, range=MODEL_COLOURS),
+                       legend=alt.Legend(orient="top", title=None))
+    band = alt.Chart(gaps).mark_area(opacity=0.25).encode(
+        x=alt.X("step:Q"), y=alt.Y("q10:Q", title="logit gap (true − largest other)"), y2="q90:Q",
+        color=colour)
+    line = alt.Chart(gaps).mark_line().encode(
+        x="step:Q", y="q50:Q", color=colour,
+        tooltip=["model:N", "step:Q", alt.Tooltip("q50:Q", title="median", format=".3f")])
+    finite = gaps[gaps["optimal"] != float("inf")].drop_duplicates("model")
+    rule = alt.Chart(finite).mark_rule(strokeDash=[6, 3], color="black").encode(
+        y="optimal:Q", tooltip=[alt.Tooltip("optimal:Q", title="log(q_t/q_o)", format=".4f")])
+    return alt.layer(band, line, rule).properties(height=300)

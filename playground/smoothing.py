@@ -158,3 +158,80 @@ def check_eps_grid(eps: Sequence[float], name: str = "eps") -> list[float]:
     if not values:
         fail(name, eps, "must hold at least one value")
     return [check_eps(e, f"{name}[{i}]") for i, e in enumerate(values)]
+
+
+def uniform_eps(num_classes: int, convention: str = "uniform") -> float:
+    """The eps at which the targets become uniform: 1 (uniform) or (K - 1)/K (others)."""
+    k = check_num_classes(num_classes)
+    return 1.0 if check_convention(convention) == "uniform" else (k - 1) / k
+
+
+def loss_at_confidence(p, num_classes: int, eps: float, convention: str = "uniform") -> torch.Tensor:
+    """Smoothed cross-entropy when the true class gets p and the others share 1 - p equally:
+    -q_t log p - (1 - q_t) log((1 - p) / (K - 1)). Minimal, equal to H(q), at p = q_t."""
+    k = check_num_classes(num_classes)
+    qt, _ = target_values(k, eps, convention)
+    p = _prob_tensor(p)
+    others = (1 - p) / (k - 1)
+    with torch.no_grad():
+        true_part = torch.where(torch.as_tensor(qt > 0), -qt * torch.log(p), torch.zeros_like(p))
+        rest = torch.where(torch.as_tensor(qt < 1), -(1 - qt) * torch.log(others), torch.zeros_like(p))
+    return true_part + rest
+
+
+def weighted_optimum(num_classes: int, eps: float, weights, true_class: int = 0,
+                     convention: str = "uniform") -> torch.Tensor:
+    """The probabilities that minimise CrossEntropyLoss(weight=w, label_smoothing=eps) for one
+    sample: proportional to w * q, not q (pytorch issue #104776)."""
+    k = check_num_classes(num_classes)
+    w = torch.as_tensor(weights, dtype=torch.float64)
+    if w.shape != (k,) or not bool(torch.isfinite(w).all()) or bool((w <= 0).any()):
+        fail("weights", weights, f"must be {k} finite positive numbers")
+    q = smooth_targets(torch.tensor([true_class]), k, eps, convention, dtype=torch.float64)[0]
+    return w * q / (w * q).sum()
+
+
+def torch_loss_forms(logits: torch.Tensor, labels: torch.Tensor, eps: float) -> dict[str, float]:
+    """The same loss three ways, each computed by torch itself:
+    CrossEntropyLoss(label_smoothing=eps); CrossEntropyLoss on the smoothed probability targets;
+    KLDivLoss(log_softmax, q, batchmean) + mean H(q)."""
+    k = logits.shape[-1]
+    q = smooth_targets(labels, k, eps, dtype=logits.dtype)
+    entropy = float(-(q * torch.where(q > 0, q.log(), torch.zeros_like(q))).sum(-1).mean())
+    kl = torch.nn.KLDivLoss(reduction="batchmean")(torch.log_softmax(logits, -1), q)
+    return {
+        "label_smoothing": float(torch.nn.CrossEntropyLoss(label_smoothing=eps)(logits, labels)),
+        "soft_targets": float(torch.nn.CrossEntropyLoss()(logits, q)),
+        "kl_plus_entropy": float(kl) + entropy,
+    }
+
+
+def fit_weighted_optimum(num_classes: int, eps: float, weights, true_class: int = 0) -> torch.Tensor:
+    """Numerically minimise torch's CrossEntropyLoss(weight, label_smoothing) over free logits of
+    one sample and return the softmax; it lands on weighted_optimum."""
+    k = check_num_classes(num_classes)
+    w = torch.as_tensor(weights, dtype=torch.float64)
+    z = torch.zeros(1, k, dtype=torch.float64, requires_grad=True)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=w, label_smoothing=check_eps(eps))
+    opt = torch.optim.LBFGS([z], lr=1, max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-14)
+    target = torch.tensor([true_class])
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_fn(z, target)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return torch.softmax(z.detach()[0], -1)
+
+
+def ignore_index_forms(logits: torch.Tensor, labels: torch.Tensor, ignored: torch.Tensor, eps: float,
+                       ignore_index: int = -100) -> dict[str, float]:
+    """Rows marked ignored add nothing and the mean divides by the rows kept: the loss with
+    ignore_index equals the loss over the kept rows alone."""
+    marked = torch.where(ignored, torch.full_like(labels, ignore_index), labels)
+    ce = torch.nn.CrossEntropyLoss(label_smoothing=eps, ignore_index=ignore_index)
+    return {"with_ignore_index": float(ce(logits, marked)),
+            "kept_rows_only": float(torch.nn.CrossEntropyLoss(label_smoothing=eps)(logits[~ignored],
+                                                                                   labels[~ignored]))}

@@ -46,3 +46,44 @@ def history(records: list[dict], names: list[str], max_points: int = 200) -> pd.
              "value": m[key]}
             for rec in keep for m in rec["models"] for metric, split, key in HISTORY_METRICS]
     return pd.DataFrame(rows, columns=["step", "model", "metric", "split", "value"])
+
+
+def _eps_label(eps: float) -> str:
+    return f"ε={eps:g}"
+
+
+def loss_curves(num_classes: int, eps_values: list[float], convention: str = "uniform",
+                points: int = 400) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Smoothed loss against the true-class probability p, one curve per eps (p, loss, eps), and
+    each curve's minimum (eps, q_true, min_loss): at p = q_t the loss equals H(q)."""
+    p = torch.linspace(1e-3, 1 - 1e-6, points, dtype=torch.float64)
+    optima = torch.tensor([smoothing.target_values(num_classes, e, convention)[0] for e in eps_values],
+                          dtype=torch.float64)
+    p = torch.cat([p, optima.clamp(1e-3, 1 - 1e-6)]).sort().values  # each minimum lies on its curve
+    curves, minima = [], []
+    for e in eps_values:
+        loss = smoothing.loss_at_confidence(p, num_classes, e, convention)
+        curves.append(pd.DataFrame({"p": p.numpy(), "loss": loss.numpy(), "eps": _eps_label(e)}))
+        qt = smoothing.target_values(num_classes, e, convention)[0]
+        minima.append({"eps": _eps_label(e), "q_true": qt,
+                       "min_loss": smoothing.min_loss(num_classes, e, convention)})
+    return pd.concat(curves, ignore_index=True), pd.DataFrame(minima)
+
+
+def gradient_curves(num_classes: int, eps_values: list[float], convention: str = "uniform",
+                    points: int = 400, max_gap: float = 14.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """||dL/dz|| and the signed true-logit gradient p - q_t against p and against the logit gap
+    (true logit minus each equal other), one curve per eps; and per eps its marks: where the
+    gradient is zero (p = q_t, gap = log(q_t/q_o)) and its limit as p -> 1."""
+    gap = torch.linspace(-4.0, max_gap, points, dtype=torch.float64)
+    p = smoothing.prob_from_gap(gap, num_classes)
+    curves, marks = [], []
+    for e in eps_values:
+        curves.append(pd.DataFrame({
+            "gap": gap.numpy(), "p": p.numpy(), "eps": _eps_label(e),
+            "grad_norm": smoothing.logit_grad_norm(p, num_classes, e, convention).numpy(),
+            "true_grad": smoothing.true_logit_grad(p, num_classes, e, convention).numpy()}))
+        marks.append({"eps": _eps_label(e), "q_true": smoothing.target_values(num_classes, e, convention)[0],
+                      "optimal_gap": smoothing.optimal_logit_gap(num_classes, e, convention),
+                      "limit": smoothing.saturated_grad_norm(num_classes, e, convention)})
+    return pd.concat(curves, ignore_index=True), pd.DataFrame(marks)

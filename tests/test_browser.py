@@ -54,5 +54,16 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(page):
         open_app(page, f"{url}/train")
         assert page.get_by_role("heading", name=re.compile("Train live")).is_visible()
         nav = page.inner_text("[data-testid='stSidebarNav']")
-        assert "Train live" in nav and "Smoothed targets" in nav  # the router's menu, not file names
+        assert "Train live" in nav and "Overview" in nav  # the router's menu, not file names
         assert exceptions(page) == []
+
+
+@pytest.mark.parametrize("path,heading,charts", [("labels", "Smoothed labels", 2),
+                                                 ("gradients", "Gradients near saturation", 5)])
+def test_mechanism_pages_render(server, page, path, heading, charts):
+    open_app(page, f"{server}/{path}")
+    assert page.get_by_role("heading", name=heading).is_visible()
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= charts
+    assert exceptions(page) == []
+    screenshot(page, path)

@@ -55,7 +55,8 @@ def test_inspect_matches_autograd(run):
     x = torch.as_tensor(run.x[7:8])
     for i, eps in enumerate([0.0, 0.2]):
         z = run.engine.to_module(i)(x).detach().requires_grad_(True)
-        torch.nn.CrossEntropyLoss(label_smoothing=eps, reduction="sum")(z, torch.tensor([info["label"]])).backward()
+        loss = torch.nn.CrossEntropyLoss(label_smoothing=eps, reduction="sum")
+        loss(z, torch.tensor([info["label"]])).backward()
         assert info["grad_norm"][i] == pytest.approx(float(z.grad.norm()), rel=1e-4)
     target = info["frame"].query("kind == 'target' and model == @run.names[1]")["probability"].tolist()
     assert target == pytest.approx(smooth_targets(torch.tensor([info["label"]]), 2, 0.2)[0].tolist())

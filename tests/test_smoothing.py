@@ -139,3 +139,46 @@ def test_bad_input_names_argument_value_and_range(call, name):
     message = str(info.value)
     assert message.startswith(f"{name}=")
     assert "must" in message
+
+
+@pytest.mark.parametrize("k,eps,conv", [(2, 0.1, "uniform"), (3, 0.2, "uniform"), (5, 0.3, "others")])
+def test_loss_at_confidence_equals_the_loss_of_matching_logits(k, eps, conv):
+    gaps = torch.tensor([-1.0, 0.5, 2.0, 6.0], dtype=torch.float64)
+    p = sm.prob_from_gap(gaps, k)
+    logits = torch.zeros(len(gaps), k, dtype=torch.float64)
+    logits[:, 0] = gaps
+    direct = sm.smoothed_cross_entropy(logits, torch.zeros(len(gaps), dtype=torch.long), eps, conv, "none")
+    assert torch.allclose(sm.loss_at_confidence(p, k, eps, conv), direct)
+    qt = sm.target_values(k, eps, conv)[0]
+    assert float(sm.loss_at_confidence(qt, k, eps, conv)) == pytest.approx(sm.min_loss(k, eps, conv))
+
+
+def test_class_weights_move_the_optimum_as_science_says():
+    predicted = sm.weighted_optimum(2, 0.1, [0.1, 0.9])
+    assert predicted.tolist() == pytest.approx([0.679, 0.321], abs=5e-4)
+    assert sm.fit_weighted_optimum(2, 0.1, [0.1, 0.9]).tolist() == pytest.approx(predicted.tolist(), abs=1e-6)
+    three = sm.weighted_optimum(3, 0.3, [1.0, 2.0, 0.5])
+    fitted = sm.fit_weighted_optimum(3, 0.3, [1.0, 2.0, 0.5])
+    assert fitted.tolist() == pytest.approx(three.tolist(), abs=1e-6)
+    with pytest.raises(ValueError, match="^weights="):
+        sm.weighted_optimum(3, 0.1, [1.0, -1.0, 1.0])
+
+
+def test_three_torch_forms_agree_and_ignore_index_drops_rows():
+    gen = torch.Generator().manual_seed(3)
+    logits = torch.randn(16, 5, generator=gen, dtype=torch.float64)
+    labels = torch.randint(0, 5, (16,), generator=gen)
+    forms = sm.torch_loss_forms(logits, labels, 0.25)
+    assert forms["soft_targets"] == pytest.approx(forms["label_smoothing"], abs=1e-12)
+    assert forms["kl_plus_entropy"] == pytest.approx(forms["label_smoothing"], abs=1e-12)
+    assert forms["label_smoothing"] == pytest.approx(float(sm.smoothed_cross_entropy(logits, labels, 0.25)))
+    ignored = torch.arange(16) % 3 == 0
+    parts = sm.ignore_index_forms(logits, labels, ignored, 0.25)
+    assert parts["with_ignore_index"] == pytest.approx(parts["kept_rows_only"], abs=1e-12)
+    assert parts["kept_rows_only"] != pytest.approx(forms["label_smoothing"])
+
+
+def test_uniform_eps():
+    assert sm.uniform_eps(4) == 1.0 and sm.uniform_eps(4, "others") == 0.75
+    q = sm.smooth_targets(torch.tensor([0]), 4, sm.uniform_eps(4, "others"), "others")
+    assert torch.allclose(q, torch.full((1, 4), 0.25))

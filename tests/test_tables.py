@@ -12,8 +12,9 @@ def test_targets_frame():
 
 
 def test_history_is_thinned_evenly_and_keeps_the_latest():
-    records = [{"step": s, "models": [{"model": 0, "train_nll": 1.0, "test_nll": 2.0, "train_acc": 0.5,
-                                       "test_acc": 0.4, "train_ece": 0.05, "test_ece": 0.1}]} for s in range(0, 1001, 10)]
+    metrics = {"model": 0, "train_nll": 1.0, "test_nll": 2.0, "train_acc": 0.5, "test_acc": 0.4,
+               "train_ece": 0.05, "test_ece": 0.1}
+    records = [{"step": s, "models": [metrics]} for s in range(0, 1001, 10)]
     frame = tables.history(records, ["a"], max_points=20)
     steps = sorted(frame["step"].unique())
     assert len(steps) <= 21 and steps[0] == 0 and steps[-1] == 1000
@@ -27,3 +28,19 @@ def test_target_vs_prediction():
     assert len(frame) == 8
     row = frame[(frame["model"] == "m1") & (frame["kind"] == "target") & (frame["class"] == 1)]
     assert float(row["probability"].iloc[0]) == pytest.approx(0.1)
+
+
+def test_loss_curves_minimum_is_on_the_curve_and_lowest():
+    curves, minima = tables.loss_curves(3, [0.0, 0.2], "uniform")
+    for _, row in minima.iterrows():
+        curve = curves[curves["eps"] == row["eps"]]
+        assert curve["loss"].min() == pytest.approx(row["min_loss"], abs=1e-5)  # eps=0: p stops at 1-1e-6
+        assert float(curve.loc[curve["loss"].idxmin(), "p"]) == pytest.approx(min(row["q_true"], 1 - 1e-6))
+
+
+def test_gradient_curves_vanish_at_the_marks():
+    curves, marks = tables.gradient_curves(4, [0.1], "uniform", points=4001, max_gap=12)
+    mark = marks.iloc[0]
+    near = curves.iloc[(curves["gap"] - mark["optimal_gap"]).abs().argsort()[:1]]
+    assert float(near["grad_norm"].iloc[0]) < 2e-3
+    assert mark["limit"] == pytest.approx(0.0866, abs=1e-4)  # SCIENCE.md, K=4, eps=0.1

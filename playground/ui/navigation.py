@@ -1,5 +1,7 @@
 """The app's pages, in menu order: (script, title, icon)."""
 PAGES = [
-    ("pages/home.py", "Smoothed targets", ":material/target:"),
+    ("pages/home.py", "Overview", ":material/target:"),
     ("pages/train.py", "Train live", ":material/play_circle:"),
+    ("pages/labels.py", "Smoothed labels", ":material/label:"),
+    ("pages/gradients.py", "Gradients", ":material/trending_down:"),
 ]

@@ -1,0 +1,75 @@
+import streamlit as st
+
+from playground import charts, saturation, tables
+from playground.datasets import DATASETS, classes_for, make_dataset
+from playground.engine import TrainConfig
+from playground.live import model_names
+from playground.smoothing import CONVENTIONS
+from playground.ui.controls import CONVENTION_LABELS
+from playground.ui.errors import or_stop
+from playground.ui.router import ensure_router
+
+ensure_router()
+
+st.title("Gradients near saturation")
+st.caption("Why a one-hot model never stops pushing its logits apart, and why a smoothed one does.")
+
+c1, c2, c3 = st.columns([1, 2, 2])
+k = int(c1.number_input("classes K", 2, 20, 3, key="grad_k"))
+eps_values = c2.multiselect("ε values", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], default=[0.0, 0.1, 0.2],
+                            key="grad_eps")
+convention = c3.radio("convention", CONVENTIONS, format_func=CONVENTION_LABELS.get, key="grad_conv")
+
+st.header("Analytic")
+if not eps_values:
+    st.info("Choose at least one ε to draw.")
+else:
+    curves, marks = tables.gradient_curves(k, eps_values, convention)
+    by_p, by_gap, signed = st.tabs(["against p", "against the logit gap", "signed, true logit"])
+    by_p.altair_chart(charts.gradient_chart(curves, marks, x="p"), width="stretch")
+    by_gap.altair_chart(charts.gradient_chart(curves, marks, x="gap"), width="stretch")
+    signed.altair_chart(charts.gradient_chart(curves, marks, x="p", signed=True), width="stretch")
+    st.caption("‖∂L/∂z‖ = |p − q_t|·√(K/(K−1)) with the other classes sharing 1 − p. With ε = 0 it "
+               "shrinks only as p → 1, so training keeps pushing. With ε > 0 it is zero at p = q_t (dots), "
+               "changes sign "
+               "there (the signed tab), and tends to ε·√((K−1)/K) as p → 1 (dashed): confidence past q_t "
+               "is pulled back.")
+    st.dataframe(marks.rename(columns={"q_true": "q_t: gradient zero", "optimal_gap": "logit gap there",
+                                       "limit": "‖g‖ as p → 1"}), hide_index=True)
+
+st.header("Measured")
+c1, c2, c3, c4 = st.columns(4)
+name = c1.selectbox("dataset", list(DATASETS), key="grad_ds", format_func=lambda s: s.replace("_", " "))
+eps = c2.slider("ε of the smoothed model", 0.01, 0.5, 0.2, 0.01, key="grad_model_eps")
+lr = c3.select_slider("learning rate (Adam)", [0.003, 0.01, 0.03, 0.1], 0.03, key="grad_lr")
+snapshots = c4.multiselect("snapshot steps", [10, 100, 300, 1000, 3000], default=[10, 300, 3000],
+                           key="grad_steps")
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def measured(name: str, eps: float, lr: float, snapshots: tuple[int, ...], convention: str) -> dict:
+    data = make_dataset(name, n=400, seed=0)
+    config = TrainConfig(hidden_layers=2, units=32, activation="tanh", lr=lr, convention=convention)
+    return saturation.record(data, config, eps, snapshots)
+
+
+if not snapshots:
+    st.info("Choose at least one snapshot step.")
+    st.stop()
+with st.spinner("Training a one-hot and a smoothed model…"):
+    result = or_stop(lambda: measured(name, eps, lr, tuple(sorted(snapshots)), convention), "train")
+names = model_names(eps)
+samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
+reference, _ = tables.gradient_curves(classes_for(name), [0.0, eps], convention)
+reference = reference.assign(model=reference["eps"].map({"ε=0": names[0], f"ε={eps:g}": names[1]}))
+for col, step in zip(st.columns(len(snapshots)), sorted(snapshots)):
+    with col:
+        st.markdown(f"**step {step}**")
+        st.altair_chart(charts.measured_gradient_chart(samples[samples["step"] == step], reference, names),
+                        width="stretch")
+st.caption("Dots: each training point's gradient norm against its true-class probability. Dashed: the "
+           f"analytic curves for ε = 0 and ε = {eps:g} (exact for K = 2; for K > 2 they assume the other "
+           "classes share equally).")
+gaps = result["gaps"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
+st.altair_chart(charts.logit_gap_chart(gaps, names), width="stretch")
+st.markdown(saturation.summary(result, names))

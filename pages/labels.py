@@ -66,7 +66,8 @@ c3.metric("KLDivLoss(batchmean) + H(q)", f"{forms['kl_plus_entropy']:.10f}")
 spread = max(forms.values()) - min(forms.values())
 st.success(f"They agree to {spread:.1e} (ε = {torch_eps:.4f} in PyTorch's convention).")
 c1, c2, c3 = st.columns(3)
-c1.code(f"nn.CrossEntropyLoss(label_smoothing={torch_eps:.4f})(logits, labels)", language="python", wrap_lines=True)
+c1.code(f"nn.CrossEntropyLoss(label_smoothing={torch_eps:.4f})(logits, labels)", language="python",
+        wrap_lines=True)
 c2.code(f"q = F.one_hot(labels, {k}) * (1 - {torch_eps:.4f}) + {torch_eps:.4f} / {k}\n"
         "nn.CrossEntropyLoss()(logits, q)", language="python", wrap_lines=True)
 c3.code("nn.KLDivLoss(reduction='batchmean')(\n    logits.log_softmax(-1), q)\n"

@@ -169,3 +169,63 @@ def logit_gap_chart(gaps: pd.DataFrame, names: list[str]) -> alt.LayerChart:
     rule = alt.Chart(finite).mark_rule(strokeDash=[6, 3], color="black").encode(
         y="optimal:Q", tooltip=[alt.Tooltip("optimal:Q", title="log(q_t/q_o)", format=".4f")])
     return alt.layer(band, line, rule).properties(height=300)
+
+
+# ---- sweep and calibration charts -----------------------------------------------------------
+
+def sweep_metrics_chart(summary: pd.DataFrame, columns: int = 4) -> alt.FacetChart:
+    """One panel per metric against eps: the mean over seeds with a min–max band."""
+    base = alt.Chart().encode(x=alt.X("eps:Q", title="ε"))
+    band = base.mark_area(opacity=0.25, color=SMOOTH_COLOUR).encode(y=alt.Y("min:Q", title=None), y2="max:Q")
+    line = base.mark_line(point=True, color=SMOOTH_COLOUR).encode(
+        y="mean:Q", tooltip=["label:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f"),
+                             alt.Tooltip("min:Q", format=".4f"), alt.Tooltip("max:Q", format=".4f")])
+    return alt.layer(band, line, data=summary).properties(width=200, height=150).facet(
+        facet=alt.Facet("label:N", title=None), columns=columns).resolve_scale(y="independent")
+
+
+def gap_vs_eps_chart(summary: pd.DataFrame, reference: pd.DataFrame) -> alt.LayerChart:
+    """Mean training logit gap against eps (band over seeds) and the optimum log(q_t/q_o)."""
+    gap = summary[summary["metric"] == "mean_logit_gap"]
+    base = alt.Chart(gap).encode(x=alt.X("eps:Q", title="ε"))
+    band = base.mark_area(opacity=0.25, color=SMOOTH_COLOUR).encode(y=alt.Y("min:Q", title="logit gap"),
+                                                                      y2="max:Q")
+    line = base.mark_line(point=True, color=SMOOTH_COLOUR).encode(
+        y="mean:Q", tooltip=["eps:Q", alt.Tooltip("mean:Q", title="measured", format=".3f")])
+    ref = alt.Chart(reference).mark_line(strokeDash=[6, 3], color="black").encode(
+        x="eps:Q", y="optimal_gap:Q",
+        tooltip=["eps:Q", alt.Tooltip("optimal_gap:Q", title="log(q_t/q_o)", format=".3f")])
+    return alt.layer(band, line, ref).properties(height=240)
+
+
+def noise_comparison_chart(frame: pd.DataFrame) -> alt.FacetChart:
+    """Test accuracy and ECE against eps, one line per label-noise level."""
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("eps:Q", title="ε"), y=alt.Y("mean:Q", title=None),
+        color=alt.Color("label noise:N", legend=alt.Legend(orient="top")),
+        tooltip=["label noise:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f")],
+    ).properties(width=300, height=200).facet(column=alt.Column("label:N", title=None)).resolve_scale(
+        y="independent")
+
+
+def reliability_chart(frame: pd.DataFrame, names: list[str]) -> alt.FacetChart:
+    """Reliability diagrams: accuracy per confidence bin against the diagonal, one panel per model."""
+    bars = alt.Chart().mark_bar(opacity=0.85, color=SMOOTH_COLOUR).encode(
+        x=alt.X("lo:Q", title="confidence", scale=alt.Scale(domain=[0, 1])), x2="hi:Q",
+        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("lo:Q", format=".3f"), alt.Tooltip("hi:Q", format=".3f"), "count:Q",
+                 alt.Tooltip("accuracy:Q", format=".3f"), alt.Tooltip("confidence:Q", format=".3f")])
+    means = alt.Chart().mark_tick(color="black", thickness=2).encode(x="confidence:Q", y="accuracy:Q")
+    diagonal = alt.Chart().mark_rule(strokeDash=[4, 3], color="#555").encode(
+        x=alt.datum(0), y=alt.datum(0), x2=alt.datum(1), y2=alt.datum(1))
+    shown = frame[frame["count"] > 0]
+    return alt.layer(bars, means, diagonal, data=shown).properties(width=200, height=200).facet(
+        column=alt.Column("model:N", title=None, sort=names))
+
+
+def confidence_histogram(frame: pd.DataFrame, names: list[str]) -> alt.FacetChart:
+    """Histogram of test confidences (top probability), one panel per model."""
+    return alt.Chart(frame).mark_bar(color=SMOOTH_COLOUR).encode(
+        x=alt.X("confidence:Q", bin=alt.Bin(extent=[0, 1], step=1 / 15), title="confidence"),
+        y=alt.Y("count():Q", title="points"),
+    ).properties(width=200, height=150).facet(column=alt.Column("model:N", title=None, sort=names))

@@ -4,4 +4,5 @@ PAGES = [
     ("pages/train.py", "Train live", ":material/play_circle:"),
     ("pages/labels.py", "Smoothed labels", ":material/label:"),
     ("pages/gradients.py", "Gradients", ":material/trending_down:"),
+    ("pages/sweep.py", "ε sweep", ":material/stacked_line_chart:"),
 ]

@@ -1,0 +1,74 @@
+import json
+
+import numpy as np
+import streamlit as st
+
+from playground import charts, sweep
+from playground.render import data_url
+from playground.ui.router import ensure_router
+from playground.ui.sweep_controls import run_sweep, sweep_settings
+
+ensure_router()
+
+st.title("ε sweep")
+st.caption("Every (ε, seed) model trains together in one batched engine run. Settings are in the sidebar; "
+           "results are cached, so coming back is instant.")
+config, compare = sweep_settings()
+result = run_sweep(config)
+models = result.models
+st.caption(f"{len(models)} models ({len(config.eps)} ε × {config.seeds} seeds), {config.steps} steps, "
+           f"{result.seconds:.2f} s to train and measure.")
+if models["diverged"].any():
+    bad = models[models["diverged"]]
+    st.error(f"{len(bad)} models diverged and are left out of the metrics (ε: "
+             f"{', '.join(f'{e:g}' for e in sorted(set(bad['eps'])))}). Lower the learning rate.")
+
+st.header("Boundaries")
+eps_values = list(result.images)
+for row in range(0, len(eps_values), 7):
+    for col, eps in zip(st.columns(7), eps_values[row:row + 7]):
+        col.image(data_url(result.images[eps]), caption=f"ε = {eps:g}", width="stretch")
+st.caption("Each picture is the first seed's model for that ε, on one shared colour scale: hue is the "
+           "predicted class, strength the confidence from 1/K (white) to 1.")
+
+
+@st.fragment(run_every=0.6 if st.session_state.get("sw_animate") else None)
+def scrubber():
+    c1, c2 = st.columns([4, 1])
+    if st.session_state.get("sw_animate"):
+        current = st.session_state.get("sw_scrub", eps_values[0])
+        position = eps_values.index(current) if current in eps_values else -1
+        st.session_state.sw_scrub = eps_values[(position + 1) % len(eps_values)]
+    eps = c1.select_slider("ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
+    c2.toggle("animate", key="sw_animate")
+    st.image(data_url(result.images[eps]), width=420)
+
+
+scrubber()
+
+st.header("Metrics against ε")
+summary = sweep.summary_by_eps(models)
+st.altair_chart(charts.sweep_metrics_chart(summary[summary["metric"] != "mean_logit_gap"]), width="content")
+reference = models.drop_duplicates("eps")[["eps", "optimal_gap"]]
+reference = reference[np.isfinite(reference["optimal_gap"])]
+st.altair_chart(charts.gap_vs_eps_chart(summary, reference), width="stretch")
+st.caption("Lines: mean over seeds; bands: min to max. Dashed: the optimal logit gap log(q_t/q_o), "
+           "infinite at ε = 0.")
+
+st.header("What happened")
+st.markdown("\n".join(f"- {line}" for line in sweep.interpretation(models)))
+
+if compare:
+    st.header("With and without label noise")
+    clean_config = sweep.SweepConfig({**config.dataset, "label_noise": 0.0}, config.train, config.eps,
+                                     config.seeds, config.steps)
+    clean = run_sweep(clean_config)
+    both = sweep.noise_comparison({config.dataset["label_noise"]: models, 0.0: clean.models})
+    st.altair_chart(charts.noise_comparison_chart(both), width="content")
+
+st.header("Export")
+c1, c2 = st.columns(2)
+c1.download_button("Metrics (CSV)", models.to_csv(index=False), "sweep_metrics.csv", "text/csv",
+                   icon=":material/download:")
+c2.download_button("Configuration (JSON)", json.dumps(json.loads(config.key()), indent=2),
+                   "sweep_config.json", "application/json", icon=":material/download:")

@@ -1,0 +1,58 @@
+"""Calibration: reliability diagrams, confidence histograms and temperature scaling
+(Guo et al. 2017), for comparing label smoothing with a temperature fitted after training."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import torch
+
+from playground import metrics
+from playground.validation import check_number
+
+
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, start: float = 1.5) -> float:
+    """The T > 0 minimising the NLL of softmax(logits / T), by LBFGS from T = start (as in Guo et
+    al.'s reference code). It is optimised as log T, so it stays positive. Argmax never changes."""
+    start = check_number("start", start, 1e-3, 1e3)
+    z = logits.detach().double()
+    y = labels.long()
+    log_t = torch.tensor([math.log(start)], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=200, tolerance_grad=1e-10, tolerance_change=1e-12,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(z / log_t.exp(), y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    t = float(log_t.exp())
+    if not math.isfinite(t):
+        return start
+    return t
+
+
+def reliability_frame(probs: torch.Tensor, labels: torch.Tensor, name: str) -> pd.DataFrame:
+    """15-bin reliability data for one model: bin edges, count, accuracy, confidence, gap."""
+    rel = metrics.reliability(probs, labels)
+    edges = rel.edges.tolist()
+    return pd.DataFrame({
+        "model": name, "lo": edges[:-1], "hi": edges[1:], "count": rel.count.numpy(),
+        "accuracy": rel.accuracy.numpy(), "confidence": rel.confidence.numpy(),
+        "gap": (rel.accuracy - rel.confidence).numpy(),
+    })
+
+
+def calibration_table(entries: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> pd.DataFrame:
+    """ECE, MCE, NLL, accuracy and mean confidence per named (logits, labels)."""
+    rows = []
+    for name, (logits, labels) in entries.items():
+        probs = torch.softmax(logits, -1)
+        rel = metrics.reliability(probs, labels)
+        rows.append({"model": name, "ECE": float(rel.ece), "MCE": float(rel.mce),
+                     "NLL": float(metrics.nll(logits, labels)),
+                     "accuracy": float(metrics.accuracy(logits, labels)),
+                     "mean confidence": float(metrics.mean_confidence(probs))})
+    return pd.DataFrame(rows)

@@ -5,4 +5,5 @@ PAGES = [
     ("pages/labels.py", "Smoothed labels", ":material/label:"),
     ("pages/gradients.py", "Gradients", ":material/trending_down:"),
     ("pages/sweep.py", "ε sweep", ":material/stacked_line_chart:"),
+    ("pages/calibration.py", "Calibration", ":material/tune:"),
 ]

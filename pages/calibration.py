@@ -1,6 +1,4 @@
-import pandas as pd
 import streamlit as st
-import torch
 
 from playground import calibration, charts
 from playground.ui.router import ensure_router
@@ -27,32 +25,26 @@ st.header("Temperature scaling against label smoothing")
 st.markdown(compared["verdict"])
 table = compared["table"].drop(columns="eps")
 st.dataframe(table.style.format({c: "{:.4f}" for c in table.columns if c != "method"}), hide_index=True)
-st.caption("Means over seeds. For scale, Müller, Kornblith & Hinton (2019, Table 3) report ECE 0.150 → 0.021 "
-           "(temperature scaling) / 0.024 (label smoothing) on CIFAR-100 ResNet-56, and 0.071 → 0.022 / 0.035 "
-           "on ImageNet Inception-v4.")
+st.caption("Means over seeds. For scale, Müller, Kornblith & Hinton (2019, Table 3) report ECE "
+           "0.150 → 0.021 (temperature scaling) / 0.024 (label smoothing) on CIFAR-100 ResNet-56, and "
+           "0.071 → 0.022 / 0.035 on ImageNet Inception-v4.")
 
 if not chosen:
     st.info("Choose at least one ε to draw its reliability diagram.")
     st.stop()
 first_seed = models.drop_duplicates("eps").set_index("eps")["model"]
-names = [f"ε={e:g}" for e in chosen]
-frames, confidences = [], []
-for e, name in zip(chosen, names):
-    probs = torch.softmax(result.test_logits[first_seed[e]], -1)
-    frames.append(calibration.reliability_frame(probs, result.test_labels, name))
-    confidences.append(pd.DataFrame({"model": name, "confidence": probs.max(-1).values.numpy()}))
+entries = {f"ε={e:g}": result.test_logits[first_seed[e]] for e in chosen}
 if 0.0 in first_seed.index and compared["temperatures"]:
     t = compared["temperatures"][0]
-    name = f"ε=0, T={t:.2f}"
-    probs = torch.softmax(result.test_logits[first_seed[0.0]] / t, -1)
-    frames.append(calibration.reliability_frame(probs, result.test_labels, name))
-    confidences.append(pd.DataFrame({"model": name, "confidence": probs.max(-1).values.numpy()}))
-    names.append(name)
+    entries[f"ε=0, T={t:.2f}"] = result.test_logits[first_seed[0.0]] / t
+bins, confidences = calibration.diagram_frames(entries, result.test_labels)
+names = list(entries)
 st.header("Reliability diagrams")
-st.altair_chart(charts.reliability_chart(pd.concat(frames, ignore_index=True), names), width="content")
-st.caption("15 equal bins (lo, hi]. Bars: accuracy in the bin; black ticks: mean confidence there; dashed: perfect "
-           "calibration. Bars below the diagonal are over-confident, above it under-confident. First seed of each ε.")
+st.altair_chart(charts.reliability_chart(bins, names), width="content")
+st.caption("15 equal bins (lo, hi]. Bars: accuracy in the bin; black ticks: mean confidence there; dashed: "
+           "perfect calibration. Bars below the diagonal are over-confident, above it under-confident. "
+           "First seed of each ε.")
 st.header("Confidence histograms")
-st.altair_chart(charts.confidence_histogram(pd.concat(confidences, ignore_index=True), names), width="content")
+st.altair_chart(charts.confidence_histogram(confidences, names), width="content")
 st.caption("Smoothing pulls confidence towards q_t = 1 − ε + ε/K; on separable data the model ends up "
            "under-confident by about ε(K−1)/K.")

@@ -107,3 +107,14 @@ def _verdict(table: pd.DataFrame, temps: list[float]) -> str:
         text += (" Scaling raised the ECE here: T minimises NLL on the validation half, which need not "
                  "lower the binned ECE on the test half, least of all when the model was well calibrated.")
     return text
+
+
+def diagram_frames(entries: dict[str, torch.Tensor], labels: torch.Tensor
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reliability bins and per-point confidences for named test logits, ready to draw."""
+    bins, confidences = [], []
+    for name, logits in entries.items():
+        probs = torch.softmax(logits, -1)
+        bins.append(reliability_frame(probs, labels, name))
+        confidences.append(pd.DataFrame({"model": name, "confidence": probs.max(-1).values.numpy()}))
+    return pd.concat(bins, ignore_index=True), pd.concat(confidences, ignore_index=True)

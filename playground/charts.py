@@ -177,7 +177,7 @@ def sweep_metrics_chart(summary: pd.DataFrame, columns: int = 4) -> alt.FacetCha
     """One panel per metric against eps: the mean over seeds with a min–max band."""
     base = alt.Chart().encode(x=alt.X("eps:Q", title="ε"))
     band = base.mark_area(opacity=0.25, color=SMOOTH_COLOUR).encode(y=alt.Y("min:Q", title=None), y2="max:Q")
-    line = base.mark_line(point=True, color=SMOOTH_COLOUR).encode(
+    line = base.mark_line(point=alt.OverlayMarkDef(color=SMOOTH_COLOUR), color=SMOOTH_COLOUR).encode(
         y="mean:Q", tooltip=["label:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f"),
                              alt.Tooltip("min:Q", format=".4f"), alt.Tooltip("max:Q", format=".4f")])
     return alt.layer(band, line, data=summary).properties(width=200, height=150).facet(
@@ -190,7 +190,7 @@ def gap_vs_eps_chart(summary: pd.DataFrame, reference: pd.DataFrame) -> alt.Laye
     base = alt.Chart(gap).encode(x=alt.X("eps:Q", title="ε"))
     band = base.mark_area(opacity=0.25, color=SMOOTH_COLOUR).encode(y=alt.Y("min:Q", title="logit gap"),
                                                                       y2="max:Q")
-    line = base.mark_line(point=True, color=SMOOTH_COLOUR).encode(
+    line = base.mark_line(point=alt.OverlayMarkDef(color=SMOOTH_COLOUR), color=SMOOTH_COLOUR).encode(
         y="mean:Q", tooltip=["eps:Q", alt.Tooltip("mean:Q", title="measured", format=".3f")])
     ref = alt.Chart(reference).mark_line(strokeDash=[6, 3], color="black").encode(
         x="eps:Q", y="optimal_gap:Q",
@@ -212,7 +212,7 @@ def reliability_chart(frame: pd.DataFrame, names: list[str]) -> alt.FacetChart:
     """Reliability diagrams: accuracy per confidence bin against the diagonal, one panel per model."""
     bars = alt.Chart().mark_bar(opacity=0.85, color=SMOOTH_COLOUR).encode(
         x=alt.X("lo:Q", title="confidence", scale=alt.Scale(domain=[0, 1])), x2="hi:Q",
-        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1])), y2=alt.datum(0),
         tooltip=[alt.Tooltip("lo:Q", format=".3f"), alt.Tooltip("hi:Q", format=".3f"), "count:Q",
                  alt.Tooltip("accuracy:Q", format=".3f"), alt.Tooltip("confidence:Q", format=".3f")])
     means = alt.Chart().mark_tick(color="black", thickness=2).encode(x="confidence:Q", y="accuracy:Q")

@@ -21,6 +21,8 @@ from torch import nn
 
 from playground.datasets import Dataset, make_dataset
 from playground.engine import Engine, TrainConfig, resolve_device
+from playground.sweep import SweepConfig
+from playground.sweep import run as run_sweep
 
 
 def _sync(device: torch.device) -> None:
@@ -95,6 +97,24 @@ def run(models: int = 11, steps: int = 200, repeats: int = 5, device: str = "aut
     }
 
 
+def sweep_run(repeats: int = 5, device: str = "auto") -> dict:
+    """Seconds for the reference sweep (11 eps x 3 seeds x 500 steps, moons, n = 1000, defaults
+    otherwise), training and measuring included; median of `repeats` after one warm-up."""
+
+    dev = resolve_device(device)
+    config = SweepConfig({"name": "moons", "n": 1000, "noise": 0.2}, TrainConfig(device=dev.type))
+    run_sweep(config)  # warm-up
+    seconds = []
+    for _ in range(repeats):
+        _sync(dev)
+        start = time.perf_counter()
+        run_sweep(config)
+        _sync(dev)
+        seconds.append(time.perf_counter() - start)
+    return {"device": dev.type, "models": len(config.eps) * config.seeds, "steps": config.steps,
+            "repeats": repeats, "seconds": seconds, "median_s": statistics.median(seconds)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=11, help="number of eps values (E)")
@@ -102,7 +122,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--sweep", action="store_true",
+                        help="time the reference sweep (11 eps x 3 seeds x 500 steps, moons) instead")
     args = parser.parse_args(argv)
+    if args.sweep:
+        result = sweep_run(args.repeats, args.device)
+        print(json.dumps(result) if args.json else
+              f"sweep of {result['models']} models x {result['steps']} steps on {result['device']}: "
+              f"median {result['median_s']:.2f} s ({', '.join(f'{s:.2f}' for s in result['seconds'])})")
+        return
     try:
         result = run(args.models, args.steps, args.repeats, args.device)
     except ValueError as err:

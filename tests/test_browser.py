@@ -67,3 +67,12 @@ def test_mechanism_pages_render(server, page, path, heading, charts):
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= charts
     assert exceptions(page) == []
     screenshot(page, path)
+
+
+@pytest.mark.parametrize("path,heading", [("sweep", "ε sweep"), ("calibration", "Calibration")])
+def test_sweep_pages_render(server, page, path, heading):
+    open_app(page, f"{server}/{path}", timeout=120_000)
+    assert page.get_by_role("heading", name=heading).first.is_visible()
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    assert exceptions(page) == []
+    screenshot(page, path)

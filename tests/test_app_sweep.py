@@ -1,0 +1,62 @@
+"""The sweep and calibration pages through AppTest, with a small sweep."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app import open_page
+
+
+def small_sweep(at: AppTest, label_noise: float = 0.0) -> AppTest:
+    at.slider(key="sw_count").set_value(3)
+    at.slider(key="sw_seeds").set_value(2)
+    at.select_slider(key="sw_steps").set_value(100)
+    at.slider(key="sw_n").set_value(300)
+    at.slider(key="sw_label_noise").set_value(label_noise)
+    at.sidebar.button[0].click()  # the form's "Run sweep"
+    return at.run()
+
+
+def test_sweep_page_small_sweep():
+    at = small_sweep(open_page("pages/sweep.py"))
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("6 models (3 ε × 2 seeds), 100 steps" in c.value for c in at.caption)
+    assert len(at.get("image")) == 3 + 1  # small multiples and the scrubber's picture
+    bullets = next(m.value for m in at.markdown if m.value.startswith("- "))
+    assert "test NLL" in bullets and "uncertain band" in bullets
+    assert len(at.get("download_button")) == 2
+
+
+def test_sweep_page_label_noise_comparison_and_scrubber():
+    at = small_sweep(open_page("pages/sweep.py"), label_noise=0.2)
+    assert not at.exception
+    assert any(h.value == "With and without label noise" for h in at.header)
+    at.select_slider(key="sw_scrub").set_value(0.5).run()
+    assert not at.exception
+
+
+def test_calibration_page_uses_the_same_sweep_and_says_who_wins():
+    at = small_sweep(open_page("pages/calibration.py"))
+    assert not at.exception, [e.value for e in at.exception]
+    verdict = next(m.value for m in at.markdown if "calibrates better" in m.value)
+    assert "temperature" in verdict and "ECE" in verdict
+    table = at.dataframe[0].value
+    assert "ε=0 + temperature scaling" in list(table["method"])
+    assert len(at.get("vega_lite_chart")) == 2  # reliability diagrams, confidence histograms
+    at.multiselect(key="cal_eps").set_value([]).run()
+    assert any("at least one ε" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("path", ["pages/sweep.py", "pages/calibration.py"])
+def test_extreme_settings_run_cleanly(path):
+    """Ten classes in 100 points leave a handful per class in each half of the held-out set."""
+    at = open_page(path)
+    at.selectbox(key="sw_name").set_value("blobs")
+    at.slider(key="sw_k").set_value(10)
+    at.slider(key="sw_n").set_value(100)
+    at.slider(key="sw_range").set_value((0.0, 1.0))
+    at.slider(key="sw_count").set_value(2)
+    at.slider(key="sw_seeds").set_value(1)
+    at.select_slider(key="sw_steps").set_value(100)
+    at.sidebar.button[0].click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error

@@ -1,0 +1,97 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from playground import metrics, sweep
+from playground.engine import TrainConfig
+
+
+def plain_ece(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:
+    """ECE written out by hand, loop over bins (lo, hi], as in Guo et al. 2017."""
+    conf, pred = probs.max(-1)
+    total = 0.0
+    for m in range(bins):
+        lo, hi = m / bins, (m + 1) / bins
+        inside = (conf > lo) & (conf <= hi)
+        if inside.any():
+            acc = (pred[inside] == labels[inside]).float().mean()
+            total += inside.float().mean() * abs(float(acc) - float(conf[inside].mean()))
+    return float(total)
+
+
+@pytest.fixture(scope="module")
+def small():
+    data = {"name": "blobs", "n": 400, "noise": 0.4, "num_classes": 3, "label_noise": 0.1}
+    config = sweep.SweepConfig(data, TrainConfig(lr=0.03, device="cpu"), (0.0, 0.2, 0.4), 2, 150)
+    return sweep.run(config)
+
+
+def test_every_model_is_measured(small):
+    models = small.models
+    assert len(models) == 6 and models["eps"].tolist() == [0.0, 0.0, 0.2, 0.2, 0.4, 0.4]
+    assert models["seed"].tolist() == [0, 1] * 3
+    assert set(small.images) == {0.0, 0.2, 0.4}
+    assert small.test_logits.shape[0] == 6 and small.val_logits.shape[1] + small.test_logits.shape[1] == 120
+
+
+def test_metrics_recomputed_independently(small):
+    for i, row in small.models.iterrows():
+        logits = small.test_logits[i]
+        probs = torch.softmax(logits, -1)
+        acc = float((logits.argmax(-1) == small.test_labels).float().mean())
+        assert row["test_acc"] == pytest.approx(acc)
+        assert row["test_ece"] == pytest.approx(plain_ece(probs, small.test_labels), abs=1e-6)
+        assert row["mean_confidence"] == pytest.approx(float(probs.max(-1).values.mean()), abs=1e-6)
+        nll = float(torch.nn.functional.cross_entropy(logits, small.test_labels))
+        assert row["test_nll"] == pytest.approx(nll, rel=1e-5)
+
+
+def test_smoothing_shows_in_the_results(small):
+    by = small.models.groupby("eps").mean(numeric_only=True)
+    assert by.loc[0.4, "mean_confidence"] < by.loc[0.0, "mean_confidence"]
+    assert by.loc[0.4, "mean_logit_gap"] < by.loc[0.0, "mean_logit_gap"]
+    assert by.loc[0.4, "uncertain_share"] > by.loc[0.0, "uncertain_share"]
+
+
+def test_summary_interpretation_and_noise_comparison(small):
+    summary = sweep.summary_by_eps(small.models)
+    row = summary[(summary["eps"] == 0.2) & (summary["metric"] == "test_acc")].iloc[0]
+    accs = small.models[small.models["eps"] == 0.2]["test_acc"]
+    assert row["mean"] == pytest.approx(accs.mean()) and row["min"] == accs.min() and row["max"] == accs.max()
+    text = " ".join(sweep.interpretation(small.models))
+    assert f"{small.models.groupby('eps')['test_nll'].mean().min():.3f}" in text
+    both = sweep.noise_comparison({0.1: small.models, 0.0: small.models})
+    assert set(both["label noise"]) == {"10% flipped", "0% flipped"}
+    assert set(both["metric"]) == {"test_acc", "test_ece"}
+
+
+def test_config_key_round_trips_and_limits():
+    config = sweep.SweepConfig()
+    assert sweep.SweepConfig.from_key(config.key()).key() == config.key()
+    assert json.loads(config.key())["eps"] == sweep.eps_grid()
+    assert sweep.eps_grid() == [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
+    with pytest.raises(ValueError, match="^eps="):
+        sweep.SweepConfig(eps=tuple(np.linspace(0, 1, 22))).validated()
+    with pytest.raises(ValueError, match="^seeds="):
+        sweep.SweepConfig(seeds=11).validated()
+    with pytest.raises(ValueError, match="^count="):
+        sweep.eps_grid(0, 0.5, 30)
+    with pytest.raises(ValueError, match="^eps range="):
+        sweep.eps_grid(0.5, 0.1, 3)
+
+
+def test_progress_is_reported_with_time_left():
+    seen = []
+    config = sweep.SweepConfig({"name": "moons", "n": 200}, TrainConfig(device="cpu"), (0.0, 0.1), 1, 120)
+    sweep.run(config, on_progress=lambda done, total, left: seen.append((done, total, left)), chunk=50)
+    assert [s[0] for s in seen] == [50, 100, 120] and all(s[1] == 120 for s in seen)
+    assert seen[-1][2] == 0 and all(s[2] >= 0 for s in seen)
+
+
+def test_reliability_matches_plain_reference():
+    gen = torch.Generator().manual_seed(5)
+    probs = torch.softmax(torch.randn(500, 4, generator=gen) * 2, -1)
+    labels = torch.randint(0, 4, (500,), generator=gen)
+    assert float(metrics.ece(probs, labels)) == pytest.approx(plain_ece(probs, labels), abs=1e-6)

@@ -3,6 +3,7 @@ import streamlit as st
 from playground import calibration, charts
 from playground.ui.router import ensure_router
 from playground.ui.sweep_controls import run_sweep, sweep_settings
+from playground.ui.url import bound
 
 ensure_router()
 
@@ -15,7 +16,7 @@ result = run_sweep(config)
 models = result.models
 grid = list(config.eps)
 default = sorted({grid[0], grid[len(grid) // 2], grid[-1]})
-chosen = st.multiselect("ε values to draw", grid, default=default, key="cal_eps",
+chosen = bound(st.multiselect, "ε values to draw", grid, default=default, key="cal_eps",
                         format_func=lambda e: f"{e:g}")
 
 compared = calibration.compare_with_temperature(result.val_logits, result.val_labels, result.test_logits,

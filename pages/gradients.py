@@ -8,6 +8,7 @@ from playground.smoothing import CONVENTIONS
 from playground.ui.controls import CONVENTION_LABELS
 from playground.ui.errors import or_stop
 from playground.ui.router import ensure_router
+from playground.ui.url import bound
 
 ensure_router()
 
@@ -15,10 +16,10 @@ st.title("Gradients near saturation")
 st.caption("Why a one-hot model never stops pushing its logits apart, and why a smoothed one does.")
 
 c1, c2, c3 = st.columns([1, 2, 2])
-k = int(c1.number_input("classes K", 2, 20, 3, key="grad_k"))
-eps_values = c2.multiselect("ε values", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], default=[0.0, 0.1, 0.2],
+k = int(bound(c1.number_input, "classes K", 2, 20, 3, key="grad_k"))
+eps_values = bound(c2.multiselect, "ε values", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], default=[0.0, 0.1, 0.2],
                             key="grad_eps")
-convention = c3.radio("convention", CONVENTIONS, format_func=CONVENTION_LABELS.get, key="grad_conv")
+convention = bound(c3.radio, "convention", CONVENTIONS, format_func=CONVENTION_LABELS.get, key="grad_conv")
 
 st.header("Analytic")
 if not eps_values:
@@ -39,10 +40,11 @@ else:
 
 st.header("Measured")
 c1, c2, c3, c4 = st.columns(4)
-name = c1.selectbox("dataset", list(DATASETS), key="grad_ds", format_func=lambda s: s.replace("_", " "))
-eps = c2.slider("ε of the smoothed model", 0.01, 0.5, 0.2, 0.01, key="grad_model_eps")
-lr = c3.select_slider("learning rate (Adam)", [0.003, 0.01, 0.03, 0.1], 0.03, key="grad_lr")
-snapshots = c4.multiselect("snapshot steps", [10, 100, 300, 1000, 3000], default=[10, 300, 3000],
+name = bound(c1.selectbox, "dataset", list(DATASETS), key="grad_ds",
+             format_func=lambda s: s.replace("_", " "))
+eps = bound(c2.slider, "ε of the smoothed model", 0.01, 0.5, 0.2, 0.01, key="grad_model_eps")
+lr = bound(c3.select_slider, "learning rate (Adam)", [0.003, 0.01, 0.03, 0.1], 0.03, key="grad_lr")
+snapshots = bound(c4.multiselect, "snapshot steps", [10, 100, 300, 1000, 3000], default=[10, 300, 3000],
                            key="grad_steps")
 
 

@@ -7,6 +7,7 @@ from playground import charts, sweep
 from playground.render import data_url
 from playground.ui.router import ensure_router
 from playground.ui.sweep_controls import run_sweep, sweep_settings
+from playground.ui.url import bound
 
 ensure_router()
 
@@ -39,7 +40,7 @@ def scrubber():
         current = st.session_state.get("sw_scrub", eps_values[0])
         position = eps_values.index(current) if current in eps_values else -1
         st.session_state.sw_scrub = eps_values[(position + 1) % len(eps_values)]
-    eps = c1.select_slider("ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
+    eps = bound(c1.select_slider, "ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
     c2.toggle("animate", key="sw_animate")
     st.image(data_url(result.images[eps]), width=420)
 

@@ -8,6 +8,7 @@ from playground.datasets import BOX
 from playground.live import LiveRun
 from playground.ui.charts import draw
 from playground.ui.live_state import throttled
+from playground.ui.url import bound
 
 PICKER_KEY = "picker"
 
@@ -36,7 +37,7 @@ def show_inspector(run: LiveRun) -> None:
         st.caption("Click a point to inspect it (double-click clears)")
         draw(charts.picker_spec(run.data.num_classes, BOX), {"points": run.points()}, key=PICKER_KEY,
              selectable=True)
-    index = c2.number_input("point index", 0, len(run.labels) - 1, key="pick_index")
+    index = bound(c2.number_input, "point index", 0, len(run.labels) - 1, key="pick_index")
     info = throttled("inspect", 0.25, lambda: run.inspect(int(index)))
     c2.markdown(f"class **{info['label']}** · {info['split']} point at "
                 f"({info['x'][0]:.2f}, {info['x'][1]:.2f})")

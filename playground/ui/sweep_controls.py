@@ -7,6 +7,7 @@ from playground import sweep
 from playground.datasets import DATASETS, MAX_CLASSES
 from playground.engine import ACTIVATIONS, TrainConfig
 from playground.ui.errors import or_stop
+from playground.ui.url import bound
 
 STEPS = [100, 200, 500, 1000, 2000, 5000]
 KEEP = {"persist_state": "session"}  # both pages read the same settings
@@ -16,24 +17,26 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
     """Sidebar form; returns the sweep to run and whether to compare against no label noise."""
     with st.sidebar.form("sweep_form"):
         st.markdown("**Data**")
-        name = st.selectbox("dataset", list(DATASETS), key="sw_name", **KEEP,
+        name = bound(st.selectbox, "dataset", list(DATASETS), key="sw_name", **KEEP,
                             format_func=lambda s: s.replace("_", " "))
-        k = st.slider("classes K (spirals, blobs, gaussian quantiles)", 2, MAX_CLASSES, 3, key="sw_k", **KEEP)
-        n = st.slider("points (train + held out)", 100, 3000, 1000, 100, key="sw_n", **KEEP)
-        noise = st.slider("noise", 0.0, 0.6, 0.2, 0.02, key="sw_noise", **KEEP)
-        label_noise = st.slider("label noise (training labels flipped)", 0.0, 0.5, 0.0, 0.05,
+        k = bound(st.slider, "classes K (spirals, blobs, gaussian quantiles)", 2, MAX_CLASSES, 3, key="sw_k",
+                  **KEEP)
+        n = bound(st.slider, "points (train + held out)", 100, 3000, 1000, 100, key="sw_n", **KEEP)
+        noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="sw_noise", **KEEP)
+        label_noise = bound(st.slider, "label noise (training labels flipped)", 0.0, 0.5, 0.0, 0.05,
                                 key="sw_label_noise", **KEEP)
-        compare = st.checkbox("also run without label noise, to compare", True, key="sw_compare", **KEEP)
+        compare = bound(st.checkbox, "also run without label noise, to compare", True, key="sw_compare",
+                        **KEEP)
         st.markdown("**Models**")
-        lo, hi = st.slider("ε range", 0.0, 1.0, (0.0, 0.5), 0.05, key="sw_range", **KEEP)
-        count = st.slider("ε values", 2, sweep.MAX_EPS, 11, key="sw_count", **KEEP)
-        seeds = st.slider("seeds", 1, sweep.MAX_SEEDS, 3, key="sw_seeds", **KEEP)
-        steps = st.select_slider("steps", STEPS, 500, key="sw_steps", **KEEP)
-        layers = st.slider("hidden layers", 0, 6, 2, key="sw_layers", **KEEP)
-        units = st.select_slider("units", [4, 8, 16, 32, 64, 128], 16, key="sw_units", **KEEP)
-        activation = st.selectbox("activation", ACTIVATIONS, index=1, key="sw_act", **KEEP)
-        lr = st.select_slider("learning rate (Adam)", [0.001, 0.003, 0.01, 0.03, 0.1], 0.01, key="sw_lr",
-                              **KEEP)
+        lo, hi = bound(st.slider, "ε range", 0.0, 1.0, (0.0, 0.5), 0.05, key="sw_range", **KEEP)
+        count = bound(st.slider, "ε values", 2, sweep.MAX_EPS, 11, key="sw_count", **KEEP)
+        seeds = bound(st.slider, "seeds", 1, sweep.MAX_SEEDS, 3, key="sw_seeds", **KEEP)
+        steps = bound(st.select_slider, "steps", STEPS, 500, key="sw_steps", **KEEP)
+        layers = bound(st.slider, "hidden layers", 0, 6, 2, key="sw_layers", **KEEP)
+        units = bound(st.select_slider, "units", [4, 8, 16, 32, 64, 128], 16, key="sw_units", **KEEP)
+        activation = bound(st.selectbox, "activation", ACTIVATIONS, index=1, key="sw_act", **KEEP)
+        lr = bound(st.select_slider, "learning rate (Adam)", [0.001, 0.003, 0.01, 0.03, 0.1], 0.01,
+                   key="sw_lr", **KEEP)
         st.form_submit_button("Run sweep", type="primary")
     fixed, _ = DATASETS[name]
     dataset = {"name": name, "n": n, "noise": noise, "label_noise": label_noise}

@@ -13,6 +13,7 @@ from playground.datasets import DATASETS, MAX_CLASSES
 from playground.engine import ACTIVATIONS, OPTIMIZERS, TrainConfig, cuda_available
 from playground.smoothing import CONVENTIONS
 from playground.ui.controls import CONVENTION_LABELS
+from playground.ui.url import bound
 
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 WEIGHT_DECAYS = [0.0, 0.0001, 0.001, 0.01, 0.1]
@@ -56,51 +57,53 @@ def _device_label(name: str) -> str:
 
 
 def new_data_seed() -> None:
-    st.session_state["data_seed"] = st.session_state.get("data_seed", 0) + 1
+    st.session_state["ds_seed"] = st.session_state.get("ds_seed", 0) + 1
 
 
 def live_controls() -> LiveSettings:
     """Sidebar controls; returns plain settings for the library."""
     sb = st.sidebar
     with sb.expander("Data", expanded=True):
-        name = st.selectbox("dataset", list(DATASETS), key="ds_name",
+        name = bound(st.selectbox, "dataset", list(DATASETS), key="ds_name",
                             format_func=lambda s: s.replace("_", " "))
         fixed, default_k = DATASETS[name]
         if fixed is None:
-            k = st.slider("classes K", 2, MAX_CLASSES, default_k, key="ds_k")
+            k = bound(st.slider, "classes K", 2, MAX_CLASSES, default_k, key="ds_k")
         else:  # a separate widget, so the K chosen for the other datasets is kept
             k = st.slider("classes K", 2, MAX_CLASSES, fixed, key="ds_k_fixed", disabled=True,
                           help=f"{name} has {fixed} classes")
-        n = st.slider("points (train + test)", 50, 3000, 400, 50, key="ds_n")
-        noise = st.slider("noise", 0.0, 0.6, 0.2, 0.02, key="ds_noise")
-        label_noise = st.slider("label noise (share of training labels flipped)", 0.0, 0.5, 0.0, 0.05,
+        n = bound(st.slider, "points (train + test)", 50, 3000, 400, 50, key="ds_n")
+        noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="ds_noise")
+        label_noise = bound(st.slider, "label noise (share of training labels flipped)", 0.0, 0.5, 0.0, 0.05,
                                 key="ds_label_noise")
-        test_fraction = st.slider("test share", 0.1, 0.5, 0.3, 0.05, key="ds_test")
-        seed = st.session_state.get("data_seed", 0)
-        st.button(f"New data seed (now {seed})", on_click=new_data_seed, key="ds_new_seed",
-                  icon=":material/casino:")
+        test_fraction = bound(st.slider, "test share", 0.1, 0.5, 0.3, 0.05, key="ds_test")
+        c1, c2 = st.columns([1, 1], vertical_alignment="bottom")
+        seed = bound(c1.number_input, "data seed", 0, 2**31 - 1, 0, key="ds_seed")
+        c2.button("New", on_click=new_data_seed, key="ds_new_seed", icon=":material/casino:",
+                  help="draw the data again with the next seed")
     with sb.expander("Network", expanded=False):
-        layers = st.slider("hidden layers", 0, 6, 2, key="net_layers")
-        units = st.select_slider("units per layer", UNITS, 16, key="net_units")
-        activation = st.selectbox("activation", ACTIVATIONS, index=1, key="net_act")
+        layers = bound(st.slider, "hidden layers", 0, 6, 2, key="net_layers")
+        units = bound(st.select_slider, "units per layer", UNITS, 16, key="net_units")
+        activation = bound(st.selectbox, "activation", ACTIVATIONS, index=1, key="net_act")
     with sb.expander("Optimizer", expanded=False):
-        optimizer = st.radio("optimizer", OPTIMIZERS, horizontal=True, key="opt_name",
+        optimizer = bound(st.radio, "optimizer", OPTIMIZERS, horizontal=True, key="opt_name",
                              format_func={"adam": "Adam", "sgd": "SGD (momentum 0.9)"}.get)
-        lr = st.select_slider("learning rate", LEARNING_RATES, 0.03, key="opt_lr")
-        batch = st.select_slider("batch size", BATCH_SIZES, 0, key="opt_batch",
+        lr = bound(st.select_slider, "learning rate", LEARNING_RATES, 0.03, key="opt_lr")
+        batch = bound(st.select_slider, "batch size", BATCH_SIZES, 0, key="opt_batch",
                                  format_func=lambda b: "full" if b == 0 else str(b))
-        weight_decay = st.select_slider("weight decay (L2)", WEIGHT_DECAYS, 0.0, key="opt_wd")
+        weight_decay = bound(st.select_slider, "weight decay (L2)", WEIGHT_DECAYS, 0.0, key="opt_wd")
     with sb.expander("Smoothing", expanded=True):
-        eps = st.slider("ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, key="sm_eps",
+        eps = bound(st.slider, "ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, key="sm_eps",
                         help="the other model always trains with ε = 0")
-        convention = st.radio("convention", CONVENTIONS, key="sm_conv", format_func=CONVENTION_LABELS.get)
+        convention = bound(st.radio, "convention", CONVENTIONS, key="sm_conv",
+                           format_func=CONVENTION_LABELS.get)
     with sb.expander("Device and speed", expanded=False):
-        device = st.radio("device", ["auto", "cpu", "cuda"], horizontal=True, key="dev",
+        device = bound(st.radio, "device", ["auto", "cpu", "cuda"], horizontal=True, key="dev",
                           format_func=_device_label)
-        speed = st.slider("steps per update", 1, 100, 10, key="speed")
+        speed = bound(st.slider, "steps per update", 1, 100, 10, key="speed")
     with sb.expander("Display", expanded=True):
-        discretize = st.toggle("discretize the boundary", False, key="disp_discrete")
-        show_test = st.toggle("show test points", True, key="disp_test")
+        discretize = bound(st.toggle, "discretize the boundary", False, key="disp_discrete")
+        show_test = bound(st.toggle, "show test points", True, key="disp_test")
     sb.caption(MID_RUN)
     data = DataSettings(name, n, noise, None if fixed is not None else k, label_noise, test_fraction, seed)
     config = TrainConfig(hidden_layers=layers, units=units, activation=activation, optimizer=optimizer,

@@ -1,12 +1,13 @@
 import streamlit as st
 
 from playground import charts, saturation, tables
-from playground.datasets import DATASETS, classes_for, make_dataset
+from playground.datasets import DATASETS, classes_for, dataset_from_spec
 from playground.engine import TrainConfig
 from playground.live import model_names
 from playground.smoothing import CONVENTIONS
 from playground.ui.controls import CONVENTION_LABELS
 from playground.ui.errors import or_stop
+from playground.ui.own_data import own_points
 from playground.ui.router import ensure_router
 from playground.ui.url import bound
 
@@ -48,9 +49,13 @@ snapshots = bound(c4.multiselect, "snapshot steps", [10, 100, 300, 1000, 3000], 
                            key="grad_steps")
 
 
+points = own_points("grad_upload")
+spec = {"points": points} if points is not None else {"name": name, "n": 400, "seed": 0}
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def measured(name: str, eps: float, lr: float, snapshots: tuple[int, ...], convention: str) -> dict:
-    data = make_dataset(name, n=400, seed=0)
+def measured(spec: dict, eps: float, lr: float, snapshots: tuple[int, ...], convention: str) -> dict:
+    data = dataset_from_spec(spec)
     config = TrainConfig(hidden_layers=2, units=32, activation="tanh", lr=lr, convention=convention)
     return saturation.record(data, config, eps, snapshots)
 
@@ -59,10 +64,11 @@ if not snapshots:
     st.info("Choose at least one snapshot step.")
     st.stop()
 with st.spinner("Training a one-hot and a smoothed model…"):
-    result = or_stop(lambda: measured(name, eps, lr, tuple(sorted(snapshots)), convention), "train")
+    result = or_stop(lambda: measured(spec, eps, lr, tuple(sorted(snapshots)), convention), "train")
 names = model_names(eps)
 samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
-reference, _ = tables.gradient_curves(classes_for(name), [0.0, eps], convention)
+num_classes = classes_for(name) if points is None else max(row[2] for row in points) + 1
+reference, _ = tables.gradient_curves(num_classes, [0.0, eps], convention)
 reference = reference.assign(model=reference["eps"].map({"ε=0": names[0], f"ε={eps:g}": names[1]}))
 for col, step in zip(st.columns(len(snapshots)), sorted(snapshots)):
     with col:

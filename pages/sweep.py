@@ -68,7 +68,9 @@ if compare:
     st.altair_chart(charts.noise_comparison_chart(both), width="content")
 
 st.header("Export")
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
+c3.download_button("Points + each model's predictions (CSV)", result.predictions, "sweep_points.csv",
+                   "text/csv", icon=":material/download:")
 c1.download_button("Metrics (CSV)", models.to_csv(index=False), "sweep_metrics.csv", "text/csv",
                    icon=":material/download:")
 c2.download_button("Configuration (JSON)", json.dumps(json.loads(config.key()), indent=2),

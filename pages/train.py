@@ -18,7 +18,7 @@ run = current_run(settings)
 for note in (st.session_state.pop("live_message", None), st.session_state.get("live_notice")):
     if note:
         st.info(note)
-transport()
+transport(run)
 
 
 @st.fragment(run_every=FRAME_S if playing() else None)

@@ -1,10 +1,12 @@
 """2D toy datasets in one fixed viewing box, with seeded splits and training-label noise."""
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
@@ -136,3 +138,91 @@ def grid_points(resolution: int = 60) -> np.ndarray:
     centres = -BOX + step * (np.arange(resolution) + 0.5)
     gx, gy = np.meshgrid(centres, centres[::-1])
     return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+
+
+# ---- the user's own points --------------------------------------------------------------------
+CSV_COLUMNS = ("x1", "x2", "label")
+MAX_UPLOAD_ROWS = 5_000
+MAX_UPLOAD_BYTES = 1_000_000
+
+
+def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: int = MAX_CLASSES
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Points and labels from CSV bytes with exactly the columns x1, x2, label.
+
+    Labels may be any integers; their distinct values, sorted, become classes 0..K-1. Every
+    problem is a ValueError that says what is wrong and where."""
+    if len(raw) > MAX_UPLOAD_BYTES:
+        fail("file", f"{len(raw):,} bytes", f"must be at most {MAX_UPLOAD_BYTES:,} bytes")
+    if not raw.strip():
+        fail("file", "empty", "must hold a header line x1,x2,label and at least one row")
+    if b"\0" in raw:
+        fail("file", "binary data", "must be a CSV text file with columns x1, x2, label")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail("file", "not UTF-8 text", "must be a CSV text file with columns x1, x2, label")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        fail("file", "unreadable CSV", f"must be comma-separated with a header line ({err})")
+    columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in CSV_COLUMNS if c not in columns]
+    extra = [c for c in columns if c not in CSV_COLUMNS]
+    if missing or extra:
+        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unexpected {', '.join(extra)}"] if extra else [])
+        fail("columns", columns, f"must be exactly x1, x2, label ({'; '.join(parts)})")
+    frame.columns = columns
+    if len(frame) == 0:
+        fail("rows", 0, "the file needs at least one data row")
+    if len(frame) > max_rows:
+        fail("rows", len(frame), f"at most {max_rows:,} points")
+    numbers = {}
+    for column in CSV_COLUMNS:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            fail(f"{column} in row {row + 2}", frame[column].iloc[row], "must be a finite number")
+        numbers[column] = values.to_numpy(dtype=float)
+    labels = numbers["label"]
+    if not np.all(labels == np.round(labels)):
+        row = int(np.flatnonzero(labels != np.round(labels))[0])
+        fail(f"label in row {row + 2}", frame["label"].iloc[row], "must be a whole number")
+    classes, y = np.unique(labels.astype(np.int64), return_inverse=True)
+    if len(classes) < 2:
+        fail("label", f"only {classes.tolist()}", "needs at least 2 different classes")
+    if len(classes) > max_classes:
+        fail("label", f"{len(classes)} classes", f"at most {max_classes} classes")
+    counts = np.bincount(y)
+    if counts.min() < 2:
+        fail("label", int(classes[counts.argmin()]), "every class needs at least 2 points")
+    return np.stack([numbers["x1"], numbers["x2"]], axis=1), y.astype(np.int64)
+
+
+def dataset_from_points(x: np.ndarray, y: np.ndarray, seed: int = 0, test_fraction: float = 0.3,
+                        label_noise: float = 0.0, name: str = "uploaded") -> Dataset:
+    """The user's points scaled into the viewing box and split like the toy datasets."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    k = int(y.max()) + 1
+    return split_dataset(name, scale_to_box(x), y, k, check_int("seed", seed, 0, 2**31 - 1),
+                         check_number("test_fraction", test_fraction, 0.05, 0.9),
+                         check_number("label_noise", label_noise, 0.0, 1.0))
+
+
+def dataset_from_spec(spec: dict) -> Dataset:
+    """make_dataset's arguments, or {"points": [[x1, x2, label], ...], ...} for the user's data."""
+    spec = dict(spec)
+    if "points" in spec:
+        rows = np.asarray(spec.pop("points"), dtype=np.float64)
+        spec.pop("name", None)
+        return dataset_from_points(rows[:, :2], rows[:, 2].astype(np.int64), **spec)
+    return make_dataset(**spec)
+
+
+def points_csv(x: np.ndarray, y: np.ndarray, **columns) -> str:
+    """CSV text with x1, x2, label and any further columns (e.g. predictions)."""
+    frame = pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "label": y, **columns})
+    return frame.to_csv(index=False)

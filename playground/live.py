@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from playground import metrics, render, tables
-from playground.datasets import BOX, Dataset, grid_points
+from playground.datasets import BOX, Dataset, grid_points, points_csv
 from playground.engine import Engine, TrainConfig
 from playground.smoothing import check_eps, smooth_targets
 from playground.validation import check_int
@@ -137,6 +137,16 @@ class LiveRun:
             "confidence": out.probs[:, index].max(-1).values.tolist(),
             "frame": tables.target_vs_prediction(self.names, targets, out.probs[:, index]),
         }
+
+    def predictions_csv(self) -> str:
+        """Every point with its label, split and each model's predicted class and confidence."""
+        probs = self.point_outputs().probs
+        conf, pred = probs.max(-1)
+        columns = {"split": self.split}
+        for i, name in enumerate(self.names):
+            columns[f"predicted by {name}"] = pred[i].numpy()
+            columns[f"confidence of {name}"] = conf[i].numpy()
+        return points_csv(self.x, self.labels, **columns)
 
     def history(self, max_points: int = 200) -> pd.DataFrame:
         """Metrics over steps in long form, thinned for drawing."""

@@ -16,7 +16,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from playground import metrics, render
-from playground.datasets import BOX, Dataset, grid_points, make_dataset
+from playground.datasets import BOX, Dataset, dataset_from_spec, grid_points, points_csv
 from playground.engine import Engine, TrainConfig
 from playground.smoothing import check_eps_grid, optimal_logit_gap
 from playground.validation import check_int, fail
@@ -74,6 +74,7 @@ class SweepResult:
     test_logits: torch.Tensor  # [E, N_test, K]
     test_labels: torch.Tensor
     seconds: float
+    predictions: str  # CSV: every point, its split and each model's predicted class
 
 
 def split_held_out(data: Dataset, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +90,7 @@ def run(config: SweepConfig, on_progress: Callable[[int, int, float], None] | No
     """Train all len(eps) * seeds models for `steps` steps, reporting (done, total, seconds left)."""
     config = config.validated()
     start = time.perf_counter()
-    data = make_dataset(**config.dataset)
+    data = dataset_from_spec(config.dataset)
     engine = Engine(data, list(config.eps), config.train, n_seeds=config.seeds)
     done = 0
     while done < config.steps:
@@ -104,6 +105,7 @@ def run(config: SweepConfig, on_progress: Callable[[int, int, float], None] | No
 
 def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) -> SweepResult:
     val_idx, test_idx = split_held_out(data, config.train.seed)
+    split = np.array(["train"] * len(data.y_train) + ["held out"] * len(data.y_test))
     x_train, y_train = data.x_train, torch.as_tensor(data.y_train)
     held = engine.predict(data.x_test).logits
     y_held = torch.as_tensor(data.y_test)
@@ -127,13 +129,18 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
         "mean_entropy": blur["mean_entropy"].numpy(),
     })
     frame["diverged"] = frame["model"].isin(engine.diverged)
+    predicted = torch.cat([train_logits, held], dim=1).argmax(-1).numpy()
+    predictions = points_csv(np.concatenate([data.x_train, data.x_test]),
+                             np.concatenate([data.y_train, data.y_test]), split=split,
+                             **{f"predicted by ε={e:g} seed={s}": predicted[m]
+                                for m, (e, s) in enumerate(zip(engine.model_eps, engine.model_seed))})
     first_seed = frame.drop_duplicates("eps")["model"].tolist()
     images = {engine.model_eps[m]: render.scene_jpeg(
         render.boundary_rgb(grid[m], RESOLUTION), BOX, data.x_train, data.y_train,
         np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None, size=220)
         for m in first_seed}
     return SweepResult(config, data, frame, images, held[:, val_idx], y_held[val_idx], test_logits,
-                       test_labels, seconds)
+                       test_labels, seconds, predictions)
 
 
 METRICS = {

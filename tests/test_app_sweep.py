@@ -22,7 +22,7 @@ def test_sweep_page_small_sweep():
     assert len(at.get("image")) == 3 + 1  # small multiples and the scrubber's picture
     bullets = next(m.value for m in at.markdown if m.value.startswith("- "))
     assert "test NLL" in bullets and "uncertain band" in bullets
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 3
 
 
 def test_sweep_page_label_noise_comparison_and_scrubber():

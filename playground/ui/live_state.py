@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import streamlit as st
 
-from playground.datasets import make_dataset
+from playground.datasets import dataset_from_spec
 from playground.live import LiveRun
 from playground.ui.errors import or_stop
 from playground.ui.train_controls import LiveSettings
@@ -15,7 +15,7 @@ FRAME_S = 0.05  # the live fragment asks for a redraw this often; a slow redraw 
 
 
 def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
-    data = or_stop(lambda: make_dataset(**asdict(settings.data)), "make the dataset")
+    data = or_stop(lambda: dataset_from_spec(settings.data), "make the dataset")
     try:
         return LiveRun(data, settings.config, settings.eps), None
     except ValueError as err:
@@ -34,7 +34,8 @@ def current_run(settings: LiveSettings) -> LiveRun:
         run, notice = or_stop(lambda: _build(settings), "start training")
         state.live, state.live_key, state.live_notice = run, key, notice
         if old is not None and old != key:
-            changed = [k.removeprefix("data.").replace("_", " ") for k in key if key[k] != old.get(k)]
+            changed = [k.removeprefix("data.").replace("_", " ") for k in sorted(key.keys() | old.keys())
+                       if key.get(k) != old.get(k)]
             st.toast(f"Training restarted: {', '.join(changed)} changed.")
             state.live_message = f"Training restarted at step 0 because {', '.join(changed)} changed."
         elif state.get("live_reset"):
@@ -66,14 +67,17 @@ def _reset() -> None:
     st.session_state.live_reset = True
 
 
-def transport() -> None:
-    """Play/pause, step and reset. Each changes state in a callback, before the page reruns."""
-    c1, c2, c3, _ = st.columns([1, 1, 1, 5])
+def transport(run: LiveRun) -> None:
+    """Play/pause, step and reset (each changes state in a callback, before the page reruns),
+    and the data with both models' current predictions, computed when clicked."""
+    c1, c2, c3, c4, _ = st.columns([1, 1, 1, 2, 3])
     c1.button("Pause" if playing() else "Play", on_click=_toggle_play, key="play", type="primary",
               icon=":material/pause:" if playing() else ":material/play_arrow:", width="stretch")
     c2.button("Step", on_click=_step_once, key="step_once_btn", icon=":material/skip_next:",
               width="stretch", help="one update: 'steps per update' optimiser steps")
     c3.button("Reset", on_click=_reset, key="reset", icon=":material/replay:", width="stretch")
+    c4.download_button("Data + predictions (CSV)", run.predictions_csv, "playground_points.csv", "text/csv",
+                       key="download_points", icon=":material/download:", on_click="ignore")
 
 
 def take_step_request() -> bool:

@@ -7,6 +7,7 @@ from playground import sweep
 from playground.datasets import DATASETS, MAX_CLASSES
 from playground.engine import ACTIVATIONS, TrainConfig
 from playground.ui.errors import or_stop
+from playground.ui.own_data import own_points
 from playground.ui.url import bound
 
 STEPS = [100, 200, 500, 1000, 2000, 5000]
@@ -25,6 +26,7 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
         noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="sw_noise", **KEEP)
         label_noise = bound(st.slider, "label noise (training labels flipped)", 0.0, 0.5, 0.0, 0.05,
                                 key="sw_label_noise", **KEEP)
+        points = own_points("sw_upload")
         compare = bound(st.checkbox, "also run without label noise, to compare", True, key="sw_compare",
                         **KEEP)
         st.markdown("**Models**")
@@ -39,9 +41,12 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
                    key="sw_lr", **KEEP)
         st.form_submit_button("Run sweep", type="primary")
     fixed, _ = DATASETS[name]
-    dataset = {"name": name, "n": n, "noise": noise, "label_noise": label_noise}
-    if fixed is None:
-        dataset["num_classes"] = k
+    if points is not None:
+        dataset = {"points": points, "label_noise": label_noise}
+    else:
+        dataset = {"name": name, "n": n, "noise": noise, "label_noise": label_noise}
+        if fixed is None:
+            dataset["num_classes"] = k
     train = TrainConfig(hidden_layers=layers, units=units, activation=activation, lr=lr)
     config = sweep.SweepConfig(dataset, train, tuple(sweep.eps_grid(lo, hi, count)), seeds, steps)
     return config, compare and label_noise > 0

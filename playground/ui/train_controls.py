@@ -13,6 +13,7 @@ from playground.datasets import DATASETS, MAX_CLASSES
 from playground.engine import ACTIVATIONS, OPTIMIZERS, TrainConfig, cuda_available
 from playground.smoothing import CONVENTIONS
 from playground.ui.controls import CONVENTION_LABELS
+from playground.ui.own_data import own_points
 from playground.ui.url import bound
 
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
@@ -24,19 +25,8 @@ MID_RUN = "ε, learning rate, weight decay, speed and the display apply at once,
 
 
 @dataclass(frozen=True)
-class DataSettings:
-    name: str
-    n: int
-    noise: float
-    num_classes: int | None
-    label_noise: float
-    test_fraction: float
-    seed: int
-
-
-@dataclass(frozen=True)
 class LiveSettings:
-    data: DataSettings
+    data: dict  # datasets.dataset_from_spec's argument
     config: TrainConfig  # lr and weight_decay in here apply mid-run
     eps: float
     steps_per_update: int
@@ -47,7 +37,7 @@ class LiveSettings:
         """The settings whose change restarts training."""
         config = {f.name: getattr(self.config, f.name) for f in fields(self.config)
                   if f.name not in ("lr", "weight_decay")}
-        return {**{f"data.{f.name}": getattr(self.data, f.name) for f in fields(self.data)}, **config}
+        return {**{f"data.{k}": v for k, v in self.data.items()}, **config}
 
 
 def _device_label(name: str) -> str:
@@ -81,6 +71,7 @@ def live_controls() -> LiveSettings:
         seed = bound(c1.number_input, "data seed", 0, 2**31 - 1, 0, key="ds_seed")
         c2.button("New", on_click=new_data_seed, key="ds_new_seed", icon=":material/casino:",
                   help="draw the data again with the next seed")
+        points = own_points("ds_upload")
     with sb.expander("Network", expanded=False):
         layers = bound(st.slider, "hidden layers", 0, 6, 2, key="net_layers")
         units = bound(st.select_slider, "units per layer", UNITS, 16, key="net_units")
@@ -105,7 +96,11 @@ def live_controls() -> LiveSettings:
         discretize = bound(st.toggle, "discretize the boundary", False, key="disp_discrete")
         show_test = bound(st.toggle, "show test points", True, key="disp_test")
     sb.caption(MID_RUN)
-    data = DataSettings(name, n, noise, None if fixed is not None else k, label_noise, test_fraction, seed)
+    if points is not None:
+        data = {"points": points, "seed": seed, "test_fraction": test_fraction, "label_noise": label_noise}
+    else:
+        data = {"name": name, "n": n, "noise": noise, "num_classes": None if fixed is not None else k,
+                "label_noise": label_noise, "test_fraction": test_fraction, "seed": seed}
     config = TrainConfig(hidden_layers=layers, units=units, activation=activation, optimizer=optimizer,
                          lr=lr, weight_decay=weight_decay, batch_size=batch, convention=convention,
                          device=device)

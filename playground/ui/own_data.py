@@ -1,0 +1,23 @@
+"""The user's own points: a CSV upload, checked by the library, with a clear message on failure."""
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, read_points_csv
+
+
+def own_points(key: str) -> list[list[float]] | None:
+    """Rows [x1, x2, class] from an uploaded CSV, or None (no file, or a file that was refused:
+    then the message says why and the chosen toy dataset stays in use)."""
+    upload = st.file_uploader(f"your own points: CSV with columns x1, x2, label "
+                              f"(≤ {MAX_UPLOAD_ROWS:,} rows, ≤ {MAX_UPLOAD_BYTES // 1000:,} kB)",
+                              type=["csv", "txt"], key=key)
+    if upload is None:
+        return None
+    try:
+        x, y = read_points_csv(upload.getvalue())
+    except ValueError as err:
+        st.error(f"Could not use {upload.name}: {err}. The dataset chosen above stays in use.")
+        return None
+    st.success(f"Using {upload.name}: {len(y)} points, {int(y.max()) + 1} classes.")
+    return [[float(a), float(b), int(c)] for (a, b), c in zip(x, y)]

@@ -3,12 +3,14 @@ import streamlit as st
 from playground import charts, saturation, tables
 from playground.datasets import DATASETS, classes_for, dataset_from_spec
 from playground.engine import TrainConfig
+from playground.limits import check_run
 from playground.live import model_names
 from playground.smoothing import CONVENTIONS
 from playground.ui.controls import CONVENTION_LABELS
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
 from playground.ui.router import ensure_router
+from playground.ui.runtime import limits
 from playground.ui.url import bound
 
 ensure_router()
@@ -63,6 +65,7 @@ def measured(spec: dict, eps: float, lr: float, snapshots: tuple[int, ...], conv
 if not snapshots:
     st.info("Choose at least one snapshot step.")
     st.stop()
+or_stop(lambda: check_run(2, max(snapshots), len(points) if points else 400, [32, 32], 10, limits()), "train")
 with st.spinner("Training a one-hot and a smoothed model…"):
     result = or_stop(lambda: measured(spec, eps, lr, tuple(sorted(snapshots)), convention), "train")
 names = model_names(eps)

@@ -4,7 +4,16 @@ from playground import charts
 from playground.render import data_url
 from playground.ui.charts import draw
 from playground.ui.inspector import picked_point, show_inspector
-from playground.ui.live_state import FRAME_S, current_run, playing, take_step_request, throttled, transport
+from playground.ui.live_state import (
+    FRAME_S,
+    advance,
+    current_run,
+    playing,
+    stop_at_budget,
+    take_step_request,
+    throttled,
+    transport,
+)
 from playground.ui.router import ensure_router
 from playground.ui.train_controls import live_controls
 
@@ -23,8 +32,9 @@ transport(run)
 
 @st.fragment(run_every=FRAME_S if playing() else None)
 def live_view():
-    if playing() or take_step_request():
-        run.advance(settings.steps_per_update)
+    run = st.session_state.live  # a fragment rerun may follow a restart on the CPU
+    if (playing() or take_step_request()) and not stop_at_budget(run):
+        run = advance(run, settings.steps_per_update, settings)
     rate = run.steps_per_second()
     st.markdown(f"**step {run.step:,}** · {rate:,.0f} steps/s · {run.engine.device.type.upper()}")
     if run.diverged:

@@ -175,9 +175,9 @@ def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: in
         fail("columns", columns, f"must be exactly x1, x2, label ({'; '.join(parts)})")
     frame.columns = columns
     if len(frame) == 0:
-        fail("rows", 0, "the file needs at least one data row")
+        fail("rows", 0, "the file must hold at least one data row")
     if len(frame) > max_rows:
-        fail("rows", len(frame), f"at most {max_rows:,} points")
+        fail("rows", len(frame), f"the file must hold at most {max_rows:,} points")
     numbers = {}
     for column in CSV_COLUMNS:
         values = pd.to_numeric(frame[column], errors="coerce")
@@ -192,12 +192,12 @@ def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: in
         fail(f"label in row {row + 2}", frame["label"].iloc[row], "must be a whole number")
     classes, y = np.unique(labels.astype(np.int64), return_inverse=True)
     if len(classes) < 2:
-        fail("label", f"only {classes.tolist()}", "needs at least 2 different classes")
+        fail("label", f"only {classes.tolist()}", "the file must hold at least 2 different classes")
     if len(classes) > max_classes:
-        fail("label", f"{len(classes)} classes", f"at most {max_classes} classes")
+        fail("label", f"{len(classes)} classes", f"the file must hold at most {max_classes} classes")
     counts = np.bincount(y)
     if counts.min() < 2:
-        fail("label", int(classes[counts.argmin()]), "every class needs at least 2 points")
+        fail("label", int(classes[counts.argmin()]), "every class must have at least 2 points")
     return np.stack([numbers["x1"], numbers["x2"]], axis=1), y.astype(np.int64)
 
 

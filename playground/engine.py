@@ -24,6 +24,7 @@ from torch import nn
 
 from playground import metrics
 from playground.datasets import Dataset
+from playground.limits import gpu_gate
 from playground.smoothing import check_convention, check_eps_grid, smooth_targets
 from playground.validation import check_choice, check_int, check_number, fail
 
@@ -371,12 +372,13 @@ class Engine:
     def train(self, n_steps: int, evaluate: bool = True) -> dict | None:
         """Advance every live model n_steps; returns (and records) an evaluation if asked."""
         n_steps = check_int("n_steps", n_steps, 0, 1_000_000)
-        for _ in range(n_steps):
-            idx = self._next_batch()
-            if self.use_cuda_graphs:
-                self._graph_step(idx)
-            else:
-                self._batch_step(idx)
+        with gpu_gate().hold(self.device.type):  # sessions take turns on a shared GPU
+            for _ in range(n_steps):
+                idx = self._next_batch()
+                if self.use_cuda_graphs:
+                    self._graph_step(idx)
+                else:
+                    self._batch_step(idx)
         self.step += n_steps
         return self.evaluate() if evaluate else None
 

@@ -68,3 +68,64 @@ def test_grid_covers_the_box_row_major_from_the_top():
 def test_bad_parameters_rejected_clearly(kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name}="):
         ds.make_dataset(**kwargs)
+
+
+GOOD_CSV = b"x1,x2,label\n0,0,3\n1,1,7\n2,0,3\n3,1,7\n4,0,3\n5,1,7\n6,0,3\n7,1,7\n8,0,3\n9,1,7\n"
+
+
+def test_own_points_are_read_relabelled_scaled_and_split():
+    x, y = ds.read_points_csv(GOOD_CSV)
+    assert x.shape == (10, 2) and sorted(set(y.tolist())) == [0, 1]  # labels 3, 7 become classes 0, 1
+    assert y[0] == 0 and y[1] == 1
+    d = ds.dataset_from_points(x, y, seed=1)
+    assert d.name == "uploaded" and d.num_classes == 2
+    both = np.concatenate([d.x_train, d.x_test])
+    assert np.abs(both).max() == pytest.approx(1.0)
+    spec = ds.dataset_from_spec({"points": np.c_[x, y].tolist(), "seed": 1})
+    assert np.array_equal(spec.x_train, d.x_train)
+
+
+@pytest.mark.parametrize("raw,where,why", [
+    (b"", "file", "header line"),
+    (b"   \n", "file", "header line"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "file", "CSV text"),
+    (bytes([0xff, 0xfe, 0x00, 0x41]), "file", "CSV text"),
+    (b"\xff\xfe\xfd", "file", "CSV text"),
+    (b"x1,x2,label\n", "rows", "at least one"),
+    (b"x1,x2\n1,2\n", "columns", "missing label"),
+    (b"x1,x2,label,z\n1,2,0,1\n", "columns", "unexpected z"),
+    (b"a,b,c\n1,2,0\n", "columns", "missing x1"),
+    (b"x1,x2,label\n1,two,0\n2,2,1\n", "x2 in row 2", "finite number"),
+    (b"x1,x2,label\n1,2,0\n2,inf,1\n", "x2 in row 3", "finite number"),
+    (b"x1,x2,label\n1,2,0\n,2,1\n", "x1 in row 3", "finite number"),
+    (b"x1,x2,label\n1,2,0.5\n2,2,1\n", "label in row 2", "whole number"),
+    (b"x1,x2,label\n1,2,0\n2,2,0\n", "label", "at least 2 different"),
+    (b"x1,x2,label\n" + b"".join(b"%d,%d,%d\n" % (i, i, i) for i in range(24)), "label", "at most 10"),
+    (b"x1,x2,label\n1,2,0\n2,2,1\n3,3,1\n", "label", "at least 2 points"),
+    (b"x1,x2,label\n" + b"1,2,0\n2,3,1\n" * 2600, "rows", "at most 5,000"),
+    (b"x1,x2,label\n" + b"1.00000000000000000,2.00000000000000000,0\n" * 30000, "file", "at most 1,000,000"),
+    (b'x1,x2,label\n"1,2,0\n', "file", "unreadable"),
+])
+def test_bad_uploads_get_specific_messages(raw, where, why):
+    with pytest.raises(ValueError) as info:
+        ds.read_points_csv(raw)
+    assert str(info.value).startswith(f"{where}=") and why in str(info.value)
+
+
+def test_fuzzed_uploads_only_ever_raise_value_error():
+    rng = np.random.default_rng(0)
+    pieces = [b"x1", b"x2", b"label", b",", b"\n", b"1", b"-2.5", b"nan", b"inf", b"1e400", b"\x00", b"\xff",
+              b'"', b";", b" ", b"\t", b"0", b"3", b"abc", b"\xe2\x82\xac", b"\r\n", b"x1,x2,label\n"]
+    accepted = 0
+    for _ in range(200):
+        raw = b"".join(rng.choice(pieces) for _ in range(rng.integers(0, 60)))
+        if rng.random() < 0.5:
+            raw = b"x1,x2,label\n" + raw
+        try:
+            x, y = ds.read_points_csv(raw)
+        except ValueError as err:
+            assert "=" in str(err) and "must" in str(err)
+        else:
+            accepted += 1
+            assert np.isfinite(x).all() and len(np.unique(y)) >= 2
+    assert accepted < 200

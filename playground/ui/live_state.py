@@ -5,10 +5,13 @@ import time
 from dataclasses import replace
 
 import streamlit as st
+import torch
 
 from playground.datasets import dataset_from_spec
+from playground.limits import check_run
 from playground.live import LiveRun
 from playground.ui.errors import or_stop
+from playground.ui.runtime import limits, session_device
 from playground.ui.train_controls import LiveSettings
 
 FRAME_S = 0.05  # the live fragment asks for a redraw this often; a slow redraw just runs back to back
@@ -16,13 +19,33 @@ FRAME_S = 0.05  # the live fragment asks for a redraw this often; a slow redraw 
 
 def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     data = or_stop(lambda: dataset_from_spec(settings.data), "make the dataset")
+    or_stop(lambda: check_run(2, 1, len(data.y_train), settings.config.widths, data.num_classes, limits()),
+            "start training")
     try:
         return LiveRun(data, settings.config, settings.eps), None
-    except ValueError as err:
+    except ValueError as err:  # the GPU was chosen where there is none
         if settings.config.device != "cuda":
             raise
-        cpu = replace(settings.config, device="cpu")
-        return LiveRun(data, cpu, settings.eps), f"{err}. Training on the CPU instead."
+        why = f"{err}."
+    except torch.OutOfMemoryError:
+        why = "The GPU ran out of memory."
+    cpu = replace(settings.config, device="cpu")
+    return LiveRun(data, cpu, settings.eps), f"{why} Training on the CPU instead."
+
+
+def advance(run: LiveRun, steps: int, settings: LiveSettings) -> LiveRun:
+    """One chunk of training; if the GPU runs out of memory mid-run, restart on the CPU and say so."""
+    try:
+        run.advance(steps)
+        return run
+    except torch.OutOfMemoryError:
+        cpu = LiveSettings(settings.data, replace(settings.config, device="cpu"), settings.eps,
+                           settings.steps_per_update, settings.discretize, settings.show_test)
+        fresh, _ = _build(cpu)
+        st.session_state.live = fresh
+        st.session_state.live_notice = "The GPU ran out of memory mid-run; training restarted on the CPU."
+        st.warning(st.session_state.live_notice)
+        return fresh
 
 
 def current_run(settings: LiveSettings) -> LiveRun:
@@ -42,9 +65,25 @@ def current_run(settings: LiveSettings) -> LiveRun:
             state.live_message = "Training reset to step 0, from the same initial weights."
         state.live_reset = False
     run = state.live
+    session_device().track(run)
     run.set_eps(settings.eps)
     run.engine.set_hyperparameters(lr=settings.config.lr, weight_decay=settings.config.weight_decay)
     return run
+
+
+def step_budget(run: LiveRun) -> int:
+    """The most steps this run may take on this server: the work cap over models × points."""
+    return limits().max_work // (run.engine.n_models * run.engine.n_train)
+
+
+def stop_at_budget(run: LiveRun) -> bool:
+    """Pause, and say so, once the run has used its work budget."""
+    if run.step < step_budget(run):
+        return False
+    st.session_state.playing = False
+    st.warning(f"This run reached the server's cap of {step_budget(run):,} steps for its size and was "
+               "paused. Reset to train again.")
+    return True
 
 
 def playing() -> bool:

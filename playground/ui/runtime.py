@@ -4,9 +4,39 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from playground.limits import Limits, set_gpu_slots
+
 
 @st.cache_resource
-def configure_process() -> None:
-    """One torch thread per op: the app's models are small, sessions run side by side, and on a
-    small machine extra OpenMP threads only fight the other sessions (and a local browser)."""
+def configure_process() -> Limits:
+    """Once per server process. One torch thread per op: the app's models are small, sessions
+    run side by side, and on a small machine extra OpenMP threads only fight the other sessions
+    (and a local browser). The work, memory and GPU caps come from the environment."""
     torch.set_num_threads(1)
+    limits = Limits.from_env()
+    set_gpu_slots(limits.gpu_slots)
+    return limits
+
+
+def limits() -> Limits:
+    return configure_process()
+
+
+class SessionDevice:
+    """What a session holds on the device; released (and the GPU cache emptied) when it ends."""
+
+    def __init__(self):
+        self.held: list[object] = []
+
+    def track(self, thing: object) -> None:
+        self.held = [thing]  # a session trains one live run at a time
+
+    def release(self) -> None:
+        self.held.clear()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+@st.cache_resource(scope="session", on_release=SessionDevice.release)
+def session_device() -> SessionDevice:
+    return SessionDevice()

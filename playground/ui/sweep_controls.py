@@ -1,13 +1,18 @@
 """The sweep settings (shared by the sweep and calibration pages) and the cached sweep run."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
+import torch
 
 from playground import sweep
 from playground.datasets import DATASETS, MAX_CLASSES
 from playground.engine import ACTIVATIONS, TrainConfig
+from playground.limits import check_run
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
+from playground.ui.runtime import limits
 from playground.ui.url import bound
 
 STEPS = [100, 200, 500, 1000, 2000, 5000]
@@ -66,4 +71,13 @@ def _cached(key: str) -> sweep.SweepResult:
 def run_sweep(config: sweep.SweepConfig) -> sweep.SweepResult:
     """The sweep for this configuration, trained once and then served from the cache."""
     checked = or_stop(config.validated, "set up the sweep")
-    return or_stop(lambda: _cached(checked.key()), "run the sweep")
+    points = len(config.dataset["points"]) if "points" in config.dataset else config.dataset["n"]
+    classes = config.dataset.get("num_classes") or 10
+    or_stop(lambda: check_run(len(checked.eps) * checked.seeds, checked.steps, points, checked.train.widths,
+                              classes, limits()), "run the sweep")
+    try:
+        return or_stop(lambda: _cached(checked.key()), "run the sweep")
+    except torch.OutOfMemoryError:
+        st.warning("The GPU ran out of memory for this sweep; it ran on the CPU instead.")
+        cpu = replace(checked, train=replace(checked.train, device="cpu"))
+        return or_stop(lambda: _cached(cpu.key()), "run the sweep")

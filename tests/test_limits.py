@@ -1,0 +1,81 @@
+import threading
+import time
+
+import pytest
+
+from playground import limits
+from playground.ui.runtime import configure_process
+from tests.test_app import open_page
+
+
+def test_limits_from_env_and_bad_env():
+    got = limits.Limits.from_env({"PLAYGROUND_MAX_WORK": "1000", "PLAYGROUND_MAX_MEMORY_MB": "64",
+                                  "PLAYGROUND_GPU_SLOTS": "3"})
+    assert got == limits.Limits(1000, 64 * 1024**2, 3)
+    assert limits.Limits.from_env({}) == limits.Limits()
+    for name, value in (("PLAYGROUND_MAX_WORK", "lots"), ("PLAYGROUND_GPU_SLOTS", "0"),
+                        ("PLAYGROUND_MAX_MEMORY_MB", "nan")):
+        with pytest.raises(ValueError, match=f"^{name}="):
+            limits.Limits.from_env({name: value})
+
+
+def test_check_run_caps_work_and_memory():
+    small = limits.Limits(max_work=10_000, max_memory_bytes=10**9)
+    limits.check_run(2, 10, 500, [16, 16], 2, small)
+    with pytest.raises(ValueError, match=r"^work=.*must be at most 10,000"):
+        limits.check_run(2, 11, 500, [16, 16], 2, small)
+    assert limits.engine_bytes(2, 1000, [256] * 6, 10) > limits.engine_bytes(1, 1000, [256] * 6, 10)
+    with pytest.raises(ValueError, match="^memory="):
+        limits.check_run(4096, 1, 20_000, [256] * 6, 10, limits.Limits(max_memory_bytes=2**20))
+
+
+def test_device_gate_lets_only_its_slots_train_on_the_gpu_at_once():
+    gate = limits.DeviceGate(2)
+    inside, peak, lock = [0], [0], threading.Lock()
+
+    def work(device):
+        with gate.hold(device):
+            with lock:
+                inside[0] += 1
+                peak[0] = max(peak[0], inside[0])
+            time.sleep(0.05)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=work, args=("cuda",)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 2
+    peak[0] = 0
+    threads = [threading.Thread(target=work, args=("cpu",)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] > 2  # the CPU is not gated
+
+
+@pytest.fixture
+def tight_server(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_WORK", str(2 * 280 * 25))  # the live page's 2 models × 280 points
+    configure_process.clear()
+    yield
+    monkeypatch.delenv("PLAYGROUND_MAX_WORK")
+    configure_process.clear()
+
+
+def test_live_page_pauses_at_the_work_cap(tight_server):
+    at = open_page("pages/train.py")
+    for _ in range(4):
+        at.button(key="step_once_btn").click().run()
+    assert not at.exception
+    assert any("reached the server's cap of 25 steps" in w.value for w in at.warning)
+    assert at.session_state["live"].step == 30  # chunks start while under the cap, then no more
+
+
+def test_sweep_over_the_cap_gets_a_message(tight_server):
+    at = open_page("pages/sweep.py")
+    assert not at.exception
+    assert at.error and "work=" in at.error[0].value

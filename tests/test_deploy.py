@@ -1,0 +1,32 @@
+"""The hosted profile and the image recipe say what the deployment needs."""
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_hosted_config_locks_the_server_down():
+    config = tomllib.loads((ROOT / "deploy/config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["server"]["fileWatcherType"] == "none"
+    assert 0 < config["server"]["maxUploadSize"] <= 5
+    assert config["runner"]["postScriptGC"] is False
+
+
+def test_laptop_config_keeps_the_fast_settings():
+    config = tomllib.loads((ROOT / ".streamlit/config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none" and config["runner"]["postScriptGC"] is False
+
+
+def test_dockerfile_runs_the_app_as_a_non_root_user_with_a_health_check():
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line.strip() for line in text.splitlines()]
+    assert "FROM python:3.11-slim" in lines
+    user = next(i for i, line in enumerate(lines) if line.startswith("USER "))
+    cmd = max(i for i, line in enumerate(lines) if line.startswith("CMD "))  # the last CMD runs
+    assert lines[user] != "USER root" and user < cmd
+    assert "/_stcore/health" in text and "HEALTHCHECK" in text
+    assert lines[cmd] == 'CMD ["streamlit", "run", "app.py"]'
+    assert "deploy/config.toml ./.streamlit/config.toml" in text

@@ -12,15 +12,31 @@ import math
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 _BOX = "_url_notice_box"
-_KEYS = "_url_keys"
+_KEYS = "_url_keys"  # bound parameter -> its current value, as the URL spells it
 
 
 def start_page() -> None:
-    """Call before the page runs: a place at the top for notices, and a fresh key register."""
+    """Call before the page runs: a place at the top for notices, a fresh key register, and
+    the link's non-finite numbers (nan, inf, 1e400) removed before any widget reads them."""
     st.session_state[_BOX] = st.container()
-    st.session_state[_KEYS] = set()
+    st.session_state[_KEYS] = {}
+    for key in [k for k in st.query_params if any(map(_non_finite, st.query_params.get_all(k)))]:
+        notice(f"The link's value {key}={'&'.join(st.query_params.get_all(key))} is not a finite number; "
+               "using the default instead.")
+        _forget(key)
+
+
+def _forget(key: str) -> None:
+    """Remove a parameter from the URL and from the snapshot bound widgets are seeded from.
+    Streamlit's integer inputs crash on an infinite URL value, so it must go before they bind."""
+    del st.query_params[key]
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        with ctx.session_state.query_params() as params:
+            params._initial_query_params.pop(key, None)
 
 
 def notice(text: str) -> None:
@@ -44,12 +60,29 @@ def _same(value, raw: list[str], fmt) -> bool:
     return len(raw) == 1 and fmt(value) == raw[0]
 
 
+def _non_finite(text: str) -> bool:
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _spell(value, fmt) -> list[str]:
+    if isinstance(value, bool):
+        return [str(value).lower()]
+    if isinstance(value, tuple):
+        return [str(v) for v in value]
+    if isinstance(value, list):
+        return [fmt(v) for v in value]
+    return [fmt(value)]
+
+
 def bound(widget, label: str, *args, key: str, **kwargs):
     """Create `widget` (e.g. st.slider or a container's) bound to the query parameter `key`."""
     raw = st.query_params.get_all(key)
     value = widget(label, *args, key=key, bind="query-params", **kwargs)
-    st.session_state.setdefault(_KEYS, set()).add(key)
     fmt = kwargs.get("format_func") or str
+    st.session_state.setdefault(_KEYS, {})[key] = _spell(value, fmt)
     if raw and not _same(value, raw, fmt):
         shown = ", ".join(map(fmt, value)) if isinstance(value, list) else (
             " to ".join(map(str, value)) if isinstance(value, tuple) else fmt(value))
@@ -59,7 +92,7 @@ def bound(widget, label: str, *args, key: str, **kwargs):
 
 def finish_page() -> None:
     """After the page ran: report and drop the parameters no widget on it uses."""
-    known = st.session_state.get(_KEYS, set())
+    known = st.session_state.get(_KEYS, {})
     for key in [k for k in st.query_params if k not in known]:
         notice(f"The link's parameter {key}={st.query_params.get(key)!r} is not used on this page; "
                "it was ignored.")
@@ -67,9 +100,10 @@ def finish_page() -> None:
 
 
 def share_link() -> None:
-    """The current view's address, with a copy button."""
+    """The current view's address, every setting spelled out, with a copy button."""
     base = (st.context.url or "").split("?")[0]
-    query = urlencode([(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+    values = st.session_state.get(_KEYS, {})
+    query = urlencode([(k, v) for k, spelled in values.items() for v in spelled])
     st.caption("Link to this view")
     st.code(f"{base}?{query}" if query else base or "(this page, default settings)", language=None,
             wrap_lines=True)

@@ -1,0 +1,110 @@
+"""Shareable links: settings round-trip through the URL; bad values get a notice, never a traceback."""
+import random
+import string
+from urllib.parse import parse_qs
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.ui.navigation import PAGES
+from tests.test_app import open_page
+
+
+def open_with(path: str, params: dict) -> AppTest:
+    """A fresh session that opens `path` from a link carrying `params`."""
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    if path != PAGES[0][0]:  # another page: land on the default page first, then follow the link
+        at.run()
+        at.switch_page(path)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def notices(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if "link" in w.value]
+
+
+def test_a_copied_link_reproduces_the_view():
+    at = open_page("pages/train.py")
+    at.selectbox(key="ds_name").set_value("spirals")
+    at.slider(key="sm_eps").set_value(0.35)
+    at.select_slider(key="opt_lr").set_value(0.1)
+    at.radio(key="opt_name").set_value("sgd")
+    at.toggle(key="disp_discrete").set_value(True)
+    at.run()
+    link = at.code[-1].value
+    assert link.startswith("?") and "sm_eps=0.35" in link and "ds_name=spirals" in link
+    params = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(link[1:]).items()}
+    again = open_with("pages/train.py", params)
+    assert not again.exception and not notices(again)
+    run = again.session_state["live"]
+    assert run.data.name == "spirals" and run.eps == 0.35
+    assert run.engine.config.lr == 0.1 and run.engine.config.optimizer == "sgd"
+    assert again.toggle(key="disp_discrete").value is True
+
+
+@pytest.mark.parametrize("path,params,good", [
+    ("pages/home.py", {"home_k": "4", "home_eps": "0.3", "home_conv": "others: true 1−ε, others ε/(K−1) (fairseq)"},
+     {"home_k": 4, "home_eps": 0.3}),
+    ("pages/labels.py", {"labels_k": "5", "labels_n": "16"}, {"labels_k": 5, "labels_n": 16}),
+    ("pages/gradients.py", {"grad_k": "4", "grad_model_eps": "0.1"}, {"grad_k": 4, "grad_model_eps": 0.1}),
+])
+def test_valid_links_apply(path, params, good):
+    at = open_with(path, params)
+    assert not at.exception and not notices(at)
+    for key, value in good.items():
+        assert at.session_state[key] == value
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "-inf", "1e400", "-5", "99", "0.37x", ""])
+def test_bad_values_fall_back_to_the_default_with_a_notice(value):
+    at = open_with("pages/train.py", {"sm_eps": value, "opt_lr": value})
+    assert not at.exception, [e.value for e in at.exception]
+    run = at.session_state["live"]
+    assert run.eps == 0.2 and run.engine.config.lr == 0.03  # the defaults
+    if value:  # an empty parameter is simply absent
+        shown = " ".join(notices(at))
+        assert "sm_eps=" in shown and "opt_lr=" in shown and "using" in shown
+
+
+def test_unknown_options_and_parameters_are_reported_and_dropped():
+    at = open_with("pages/train.py", {"ds_name": "galaxies", "net_act": "swish", "utm_source": "x"})
+    assert not at.exception
+    shown = " ".join(notices(at))
+    assert "ds_name=galaxies" in shown and "net_act=swish" in shown and "utm_source" in shown
+    assert "utm_source" not in at.query_params and at.session_state["live"].data.name == "moons"
+
+
+KEYS = {
+    "pages/home.py": ["home_k", "home_eps", "home_conv"],
+    "pages/train.py": ["ds_name", "ds_k", "ds_n", "ds_noise", "ds_label_noise", "ds_test", "ds_seed", "net_layers",
+                       "net_units", "net_act", "opt_name", "opt_lr", "opt_batch", "opt_wd", "sm_eps", "sm_conv",
+                       "dev", "speed", "disp_discrete", "disp_test", "pick_index"],
+    "pages/labels.py": ["labels_k", "labels_eps", "labels_conv", "labels_curve_eps", "labels_n", "labels_seed",
+                        "labels_w_true", "labels_w_other", "labels_ignored"],
+    "pages/gradients.py": ["grad_k", "grad_eps", "grad_conv", "grad_ds", "grad_model_eps", "grad_lr", "grad_steps"],
+    "pages/sweep.py": ["sw_name", "sw_k", "sw_n", "sw_range", "sw_count", "sw_seeds", "sw_steps", "sw_lr",
+                       "sw_scrub", "sw_compare"],
+    "pages/calibration.py": ["cal_eps", "sw_seeds", "sw_count"],
+}
+NASTY = ["nan", "NaN", "inf", "-inf", "1e308", "1e-320", "-0", "0x1F", "  3 ", "true", "False", "None", "[]",
+         "{}", "<script>", "'; DROP", "ε", "🙂", "%00", "\\n", "9" * 40, "-1", "0", "0.5", "2", "moons",
+         "spirals", "sgd", "0.01"]
+
+
+def test_fuzzed_links_never_raise():
+    """200 generated query strings over every page: notices are fine, exceptions are not."""
+    rng = random.Random(7)
+    assert set(KEYS) == {p for p, _, _ in PAGES}
+    pages = list(KEYS)
+    for case in range(200):
+        path = pages[case % len(pages)]
+        params = {}
+        for key in rng.sample(KEYS[path], k=rng.randint(1, min(4, len(KEYS[path])))):
+            params[key] = rng.choice(NASTY) if rng.random() < 0.85 else "".join(
+                rng.choices(string.printable, k=rng.randint(0, 12)))
+        if rng.random() < 0.3:
+            params["".join(rng.choices(string.ascii_lowercase, k=5))] = rng.choice(NASTY)
+        at = open_with(path, params)
+        assert not at.exception, (path, params, [e.value for e in at.exception])

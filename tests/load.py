@@ -1,0 +1,83 @@
+"""A bounded load run: N concurrent browser sessions against one real server on loopback, each
+opening the live page, training for a few seconds and pausing. Reports errors and latencies."""
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import time
+
+from playwright.async_api import async_playwright
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+STEP = re.compile(r"step ([\d,]+)")
+
+
+async def _session(browser, url: str, index: int, train_s: float) -> dict:
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    page = await context.new_page()
+    result = {"index": index, "error": None}
+    try:
+        start = time.perf_counter()
+        # every session trains on its own data, so none is served from another's cache
+        await page.goto(f"{url}/train?ds_seed={index}&ds_n={200 + 50 * (index % 8)}")
+        await page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                                     timeout=90_000)
+        result["first_render_s"] = time.perf_counter() - start
+        await page.get_by_role("button", name="Play").click()
+        clicked = time.perf_counter()
+        await page.wait_for_function(
+            "/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)", timeout=90_000)
+        result["first_step_s"] = time.perf_counter() - clicked
+        await asyncio.sleep(train_s)
+        text = await page.inner_text("[data-testid='stMain']")
+        result["steps"] = int(STEP.search(text).group(1).replace(",", ""))
+        await page.get_by_role("button", name="Pause").click()
+        if await page.locator("[data-testid='stException']").count():
+            result["error"] = "exception shown"
+    except Exception as err:  # a failed session is counted, not raised
+        result["error"] = f"{type(err).__name__}: {str(err)[:200]}"
+    finally:
+        await context.close()
+    return result
+
+
+async def _run(url: str, sessions: int, train_s: float) -> list[dict]:
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            return await asyncio.wait_for(
+                asyncio.gather(*(_session(browser, url, i, train_s) for i in range(sessions))), timeout=240)
+        finally:
+            await browser.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def load_run(url: str, sessions: int = 20, train_s: float = 4.0) -> dict:
+    results = asyncio.run(_run(url, sessions, train_s))
+    ok = [r for r in results if r["error"] is None]
+    report = {"sessions": sessions, "errors": len(results) - len(ok),
+              "error_messages": [r["error"] for r in results if r["error"]]}
+    for name in ("first_render_s", "first_step_s"):
+        values = [r[name] for r in ok]
+        if values:
+            report[name] = {"p50": statistics.median(values), "p90": percentile(values, 0.9),
+                            "p99": percentile(values, 0.99), "max": max(values)}
+    report["steps_min"] = min((r["steps"] for r in ok), default=0)
+    return report
+
+
+def describe(report: dict) -> str:
+    lines = [f"{report['sessions']} concurrent sessions, errors {report['errors']}"]
+    for name, label in (("first_render_s", "page to first render"), ("first_step_s", "Play to first step")):
+        if name in report:
+            r = report[name]
+            lines.append(f"{label}: p50 {r['p50']:.2f} s, p90 {r['p90']:.2f} s, p99 {r['p99']:.2f} s, "
+                         f"max {r['max']:.2f} s")
+    lines.append(f"fewest steps trained by a session: {report['steps_min']}")
+    return "\n".join(lines)

@@ -76,3 +76,25 @@ def test_sweep_pages_render(server, page, path, heading):
     page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
     assert exceptions(page) == []
     screenshot(page, path)
+
+
+def test_uploads_on_the_live_page(server, page, tmp_path):
+    """A good CSV restarts training on it; a bad one gets a specific message and changes nothing."""
+    open_app(page, f"{server}/train")
+    good = tmp_path / "mine.csv"
+    good.write_text("x1,x2,label\n" + "".join(f"{i % 7},{i % 5},{i % 3}\n" for i in range(60)))
+    bad = tmp_path / "broken.csv"
+    bad.write_text("x1,x2,label\n1,2,0\n3,oops,1\n")
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    upload = page.locator("[data-testid='stSidebar'] input[type='file']")
+    upload.set_input_files(str(bad))
+    page.get_by_text("Could not use broken.csv").wait_for(timeout=30_000)
+    assert "x2 in row 3='oops'" in page.inner_text("[data-testid='stSidebar']")
+    upload.set_input_files(str(binary))
+    page.get_by_text("Could not use photo.csv").wait_for(timeout=30_000)
+    upload.set_input_files(str(good))
+    page.get_by_text("Using mine.csv: 60 points, 3 classes.").wait_for(timeout=30_000)
+    page.get_by_text("Training restarted").first.wait_for(timeout=30_000)
+    assert exceptions(page) == []
+    screenshot(page, "upload")

@@ -6,6 +6,7 @@ import asyncio
 import re
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from playwright.async_api import async_playwright
 
@@ -59,7 +60,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def load_run(url: str, sessions: int = 20, train_s: float = 4.0) -> dict:
-    results = asyncio.run(_run(url, sessions, train_s))
+    # its own thread: a sync Playwright elsewhere in the process may already own this thread's loop
+    with ThreadPoolExecutor(1) as pool:
+        results = pool.submit(asyncio.run, _run(url, sessions, train_s)).result()
     ok = [r for r in results if r["error"] is None]
     report = {"sessions": sessions, "errors": len(results) - len(ok),
               "error_messages": [r["error"] for r in results if r["error"]]}

@@ -42,7 +42,8 @@ def test_train_page_plays_and_draws(server, page):
     assert exceptions(page) == []
     screenshot(page, "train")
     page.get_by_role("button", name="Pause").click()
-    time.sleep(1)
+    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+    time.sleep(1)  # let any update already on its way arrive
     paused = shown_step(page)
     time.sleep(1)
     assert shown_step(page) == paused

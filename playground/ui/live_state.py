@@ -90,8 +90,9 @@ def playing() -> bool:
     return bool(st.session_state.get("playing", False))
 
 
-def _toggle_play() -> None:
-    st.session_state.playing = not playing()
+def _set_playing(on: bool) -> None:
+    """Sets, never toggles: a click that reaches the server twice must not undo itself."""
+    st.session_state.playing = on
     if "live" in st.session_state:
         st.session_state.live.pause()
 
@@ -110,7 +111,8 @@ def transport(run: LiveRun) -> None:
     """Play/pause, step and reset (each changes state in a callback, before the page reruns),
     and the data with both models' current predictions, computed when clicked."""
     c1, c2, c3, c4, _ = st.columns([1, 1, 1, 2, 3])
-    c1.button("Pause" if playing() else "Play", on_click=_toggle_play, key="play", type="primary",
+    c1.button("Pause" if playing() else "Play", on_click=_set_playing, args=(not playing(),), key="play",
+              type="primary",
               icon=":material/pause:" if playing() else ":material/play_arrow:", width="stretch")
     c2.button("Step", on_click=_step_once, key="step_once_btn", icon=":material/skip_next:",
               width="stretch", help="one update: 'steps per update' optimiser steps")

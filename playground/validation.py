@@ -10,18 +10,26 @@ def fail(name: str, value, allowed: str) -> None:
     raise ValueError(f"{name}={value!r} is not allowed: {allowed}")
 
 
-def check_number(name: str, value, lo: float, hi: float, *, lo_open: bool = False,
-                 hi_open: bool = False) -> float:
-    """A finite real number in [lo, hi] (ends open when asked)."""
-    lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
-    allowed = f"must be a finite number in {lb}{lo}, {hi}{rb}"
+def _finite(name: str, value, allowed: str) -> float:
+    """value as a finite float (bools refused: True is not a number a user meant)."""
     if isinstance(value, bool):
         fail(name, value, allowed)
     try:
         x = float(value)
     except (TypeError, ValueError):
         fail(name, value, allowed)
-    if not math.isfinite(x) or x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
+    if not math.isfinite(x):
+        fail(name, value, allowed)
+    return x
+
+
+def check_number(name: str, value, lo: float, hi: float, *, lo_open: bool = False,
+                 hi_open: bool = False) -> float:
+    """A finite real number in [lo, hi] (ends open when asked)."""
+    lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
+    allowed = f"must be a finite number in {lb}{lo}, {hi}{rb}"
+    x = _finite(name, value, allowed)
+    if x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
         fail(name, value, allowed)
     return x
 
@@ -29,13 +37,8 @@ def check_number(name: str, value, lo: float, hi: float, *, lo_open: bool = Fals
 def check_int(name: str, value, lo: int, hi: int) -> int:
     """An integer in [lo, hi]; floats with an integer value are accepted."""
     allowed = f"must be an integer in [{lo}, {hi}]"
-    if isinstance(value, bool):
-        fail(name, value, allowed)
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        fail(name, value, allowed)
-    if not math.isfinite(x) or x != int(x) or not lo <= x <= hi:
+    x = _finite(name, value, allowed)
+    if x != int(x) or not lo <= x <= hi:
         fail(name, value, allowed)
     return int(x)
 

@@ -5,13 +5,17 @@ from streamlit.testing.v1 import AppTest
 from tests.test_app import open_page
 
 
-def small_sweep(at: AppTest, label_noise: float = 0.0) -> AppTest:
-    at.slider(key="sw_count").set_value(3)
-    at.slider(key="sw_seeds").set_value(2)
+def small_sweep(at: AppTest, label_noise: float = 0.0, count: int = 3, seeds: int = 2, n: int = 300,
+                **more) -> AppTest:
+    """Fill the sweep form (more: other widget keys and values) and press "Run sweep"."""
+    at.slider(key="sw_count").set_value(count)
+    at.slider(key="sw_seeds").set_value(seeds)
     at.select_slider(key="sw_steps").set_value(100)
-    at.slider(key="sw_n").set_value(300)
+    at.slider(key="sw_n").set_value(n)
     at.slider(key="sw_label_noise").set_value(label_noise)
-    at.sidebar.button[0].click()  # the form's "Run sweep"
+    for key, value in more.items():
+        at.slider(key=key).set_value(value)
+    at.sidebar.button[0].click()
     return at.run()
 
 
@@ -49,14 +53,7 @@ def test_calibration_page_uses_the_same_sweep_and_says_who_wins():
 def test_extreme_settings_run_cleanly(path):
     """Ten classes in 100 points leave a handful per class in each half of the held-out set."""
     at = open_page(path)
-    at.selectbox(key="sw_name").set_value("blobs")
-    at.slider(key="sw_k").set_value(10)
-    at.slider(key="sw_n").set_value(100)
-    at.slider(key="sw_range").set_value((0.0, 1.0))
-    at.slider(key="sw_count").set_value(2)
-    at.slider(key="sw_seeds").set_value(1)
-    at.select_slider(key="sw_steps").set_value(100)
-    at.sidebar.button[0].click()
-    at.run()
+    at.selectbox(key="sw_name").set_value("blobs").run()
+    at = small_sweep(at, count=2, seeds=1, n=100, sw_k=10, sw_range=(0.0, 1.0))
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error

@@ -5,6 +5,7 @@ import torch
 
 from playground import engine as engine_module
 from tests.test_app import open_page
+from tests.test_app_sweep import small_sweep
 from tests.test_app_train import step_shown
 
 REAL_INIT = engine_module.Engine.__init__
@@ -53,12 +54,7 @@ def test_live_page_out_of_memory_mid_run_restarts_on_cpu(monkeypatch):
 
 
 def test_sweep_out_of_memory_falls_back_to_cpu(gpu_that_runs_out_of_memory):
-    at = open_page("pages/sweep.py")
-    at.slider(key="sw_count").set_value(2)
-    at.slider(key="sw_seeds").set_value(1)
-    at.select_slider(key="sw_steps").set_value(100)
-    at.sidebar.button[0].click()
-    at.run()
+    at = small_sweep(open_page("pages/sweep.py"), count=2, seeds=1)
     assert not at.exception, [e.value for e in at.exception]
     assert any("ran out of memory" in w.value for w in at.warning)
     assert any("2 models" in c.value for c in at.caption)

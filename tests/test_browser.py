@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.browser import exceptions, open_app, screenshot
+from tests.browser import exceptions, open_app, screenshot, settle
 from tests.conftest import streamlit_server
 
 pytestmark = pytest.mark.browser
@@ -99,3 +99,26 @@ def test_uploads_on_the_live_page(server, page, tmp_path):
     page.get_by_text("Training restarted").first.wait_for(timeout=30_000)
     assert exceptions(page) == []
     screenshot(page, "upload")
+
+
+def test_clicking_a_point_in_the_picker_inspects_it(server, page):
+    """The Altair point selection: a click on a dot moves the inspector to that point."""
+    open_app(page, f"{server}/train")
+    picker = page.locator("[data-testid='stVegaLiteChart']").nth(1)  # history first, then the picker
+    picker.scroll_into_view_if_needed()
+    box = picker.locator("canvas, svg").first.bounding_box()
+    index = page.get_by_label("point index")
+    start = index.input_value()
+    # the moons fill the middle of the 300 px plot; try a grid of spots until one lands on a dot
+    for fx in (0.35, 0.45, 0.55, 0.65, 0.3, 0.5, 0.7):
+        for fy in (0.35, 0.45, 0.55, 0.65, 0.5):
+            page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+            page.wait_for_timeout(400)
+            if index.input_value() != start:
+                settle(page)
+                assert exceptions(page) == []
+                picked = int(index.input_value())
+                assert "point at" in page.inner_text("[data-testid='stMain']")
+                assert 0 <= picked < 400
+                return
+    pytest.fail("no click on the picker selected a point")

@@ -2,6 +2,6 @@
 # Set up a virtual environment and start the app on http://localhost:8501.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+source scripts/setup.sh
+make_venv requirements.txt
 exec .venv/bin/streamlit run app.py "$@"

@@ -39,9 +39,7 @@ def advance(run: LiveRun, steps: int, settings: LiveSettings) -> LiveRun:
         run.advance(steps)
         return run
     except torch.OutOfMemoryError:
-        cpu = LiveSettings(settings.data, replace(settings.config, device="cpu"), settings.eps,
-                           settings.steps_per_update, settings.discretize, settings.show_test)
-        fresh, _ = _build(cpu)
+        fresh, _ = _build(replace(settings, config=replace(settings.config, device="cpu")))
         st.session_state.live = fresh
         st.session_state.live_notice = "The GPU ran out of memory mid-run; training restarted on the CPU."
         st.warning(st.session_state.live_notice)

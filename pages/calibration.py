@@ -13,15 +13,19 @@ st.caption("Does the model's confidence match how often it is right? Same sweep 
            "held-out points, temperatures fitted on the validation half.")
 config, _ = sweep_settings()
 result = run_sweep(config)
-models = result.models
-grid = list(config.eps)
+models = result.models[~result.models["diverged"]]  # diverged models are left out, as on the sweep page
+if models.empty:
+    st.error("Every model of this sweep diverged; lower the learning rate in the sidebar.")
+    st.stop()
+grid = sorted(set(models["eps"]))
 default = sorted({grid[0], grid[len(grid) // 2], grid[-1]})
 chosen = bound(st.multiselect, "ε values to draw", grid, default=default, key="cal_eps",
                         format_func=lambda e: f"{e:g}")
 
-compared = calibration.compare_with_temperature(result.val_logits, result.val_labels, result.test_logits,
-                                                result.test_labels, models["eps"].tolist(),
-                                                models["seed"].tolist())
+kept = models["model"].tolist()
+compared = calibration.compare_with_temperature(result.val_logits[kept], result.val_labels,
+                                                result.test_logits[kept], result.test_labels,
+                                                models["eps"].tolist())
 st.header("Temperature scaling against label smoothing")
 st.markdown(compared["verdict"])
 table = compared["table"].drop(columns="eps")

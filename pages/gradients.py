@@ -36,8 +36,8 @@ else:
     st.caption("‖∂L/∂z‖ = |p − q_t|·√(K/(K−1)) with the other classes sharing 1 − p. With ε = 0 it "
                "shrinks only as p → 1, so training keeps pushing. With ε > 0 it is zero at p = q_t (dots), "
                "changes sign "
-               "there (the signed tab), and tends to ε·√((K−1)/K) as p → 1 (dashed): confidence past q_t "
-               "is pulled back.")
+               "there (the signed tab), and tends to (1 − q_t)·√(K/(K−1)) as p → 1 (dashed; ε·√((K−1)/K) in "
+               "the uniform convention): confidence past q_t is pulled back.")
     st.dataframe(marks.rename(columns={"q_true": "q_t: gradient zero", "optimal_gap": "logit gap there",
                                        "limit": "‖g‖ as p → 1"}), hide_index=True)
 
@@ -83,4 +83,6 @@ st.caption("Dots: each training point's gradient norm against its true-class pro
            "classes share equally).")
 gaps = result["gaps"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
 st.altair_chart(charts.logit_gap_chart(gaps, names), width="stretch")
+if result["diverged"]:
+    st.error(f"Diverged: {', '.join(names[i] for i in result['diverged'])}; lower the learning rate.")
 st.markdown(saturation.summary(result, names))

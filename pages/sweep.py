@@ -33,15 +33,16 @@ st.caption("Each picture is the first seed's model for that ε, on one shared co
            "predicted class, strength the confidence from 1/K (white) to 1.")
 
 
-@st.fragment(run_every=0.6 if st.session_state.get("sw_animate") else None)
+animate = st.toggle("animate the scrubber", key="sw_animate")  # outside the fragment: it sets the timer
+
+
+@st.fragment(run_every=0.6 if animate else None)
 def scrubber():
-    c1, c2 = st.columns([4, 1])
-    if st.session_state.get("sw_animate"):
+    if animate:
         current = st.session_state.get("sw_scrub", eps_values[0])
         position = eps_values.index(current) if current in eps_values else -1
         st.session_state.sw_scrub = eps_values[(position + 1) % len(eps_values)]
-    eps = bound(c1.select_slider, "ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
-    c2.toggle("animate", key="sw_animate")
+    eps = bound(st.select_slider, "ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
     st.image(data_url(result.images[eps]), width=420)
 
 

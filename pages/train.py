@@ -1,6 +1,7 @@
 import streamlit as st
 
 from playground import charts
+from playground.engine import DIVERGED_LOSS_FACTOR
 from playground.render import data_url
 from playground.ui.charts import draw
 from playground.ui.inspector import picked_point, show_inspector
@@ -38,8 +39,11 @@ def live_view():
     rate = run.steps_per_second()
     st.markdown(f"**step {run.step:,}** · {rate:,.0f} steps/s · {run.engine.device.type.upper()}")
     if run.diverged:
-        st.error(f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past 50·log K). "
-                 "The other model goes on; lower the learning rate and press Reset.")
+        st.error(f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past "
+                 f"{DIVERGED_LOSS_FACTOR:g}·log K). The other model goes on; lower the learning rate "
+                 "and press Reset.")
+    if run.engine.graph_error:
+        st.caption(run.engine.graph_error)
     last = run.engine.history[-1]["models"]
     blur = run.blur()
     picked = picked_point(run)
@@ -52,9 +56,9 @@ def live_view():
                        f"test NLL {m['test_nll']:.3f} · test ECE {m['test_ece']:.3f} · "
                        f"uncertain area {blur['uncertain_share'][i]:.0%} · "
                        f"ringed: {wrong['train']} train, {wrong['test']} test points wrong")
-    draw(charts.history_spec(tuple(run.names)), {"history": throttled("history", 0.5, run.history)},
+    draw(charts.history_spec(tuple(run.names)), {"history": throttled("history", 0.5, run.history, run)},
          key="history")
-    show_inspector(run)
+    show_inspector(run, settings.show_test)
 
 
 live_view()

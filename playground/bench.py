@@ -126,7 +126,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="time the reference sweep (11 eps x 3 seeds x 500 steps, moons) instead")
     args = parser.parse_args(argv)
     if args.sweep:
-        result = sweep_run(args.repeats, args.device)
+        try:
+            result = sweep_run(args.repeats, args.device)
+        except ValueError as err:
+            parser.error(str(err))
         print(json.dumps(result) if args.json else
               f"sweep of {result['models']} models x {result['steps']} steps on {result['device']}: "
               f"median {result['median_s']:.2f} s ({', '.join(f'{s:.2f}' for s in result['seconds'])})")

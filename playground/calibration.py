@@ -59,7 +59,7 @@ def calibration_table(entries: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> 
 
 
 def compare_with_temperature(val_logits: torch.Tensor, val_labels: torch.Tensor, test_logits: torch.Tensor,
-                             test_labels: torch.Tensor, eps: list[float], seeds: list[int]) -> dict:
+                             test_labels: torch.Tensor, eps: list[float]) -> dict:
     """Müller et al. 2019, Table 3, on this data: per seed, fit T on the eps = 0 model's validation
     logits and compare its test ECE with every label-smoothed model's (means over seeds).
 
@@ -67,14 +67,13 @@ def compare_with_temperature(val_logits: torch.Tensor, val_labels: torch.Tensor,
     temperature-scaled model), "temperatures" (T per seed) and "verdict" (a sentence)."""
     rows, temps = [], []
     for i, e in enumerate(eps):
-        rows.append({"method": f"label smoothing ε={e:g}", "eps": e, "seed": seeds[i],
-                     **_scores(test_logits[i], test_labels)})
+        rows.append({"method": f"label smoothing ε={e:g}", "eps": e, **_scores(test_logits[i], test_labels)})
         if e == 0.0:
             t = fit_temperature(val_logits[i], val_labels)
             temps.append(t)
-            rows.append({"method": "ε=0 + temperature scaling", "eps": TEMPERATURE, "seed": seeds[i],
+            rows.append({"method": "ε=0 + temperature scaling", "eps": TEMPERATURE,
                          **_scores(test_logits[i] / t, test_labels)})
-    frame = pd.DataFrame(rows).drop(columns="seed")
+    frame = pd.DataFrame(rows)
     table = frame.groupby(["method", "eps"], sort=False).mean().reset_index()
     return {"table": table, "temperatures": temps, "verdict": _verdict(table, temps)}
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 import altair as alt
 import pandas as pd
 
+from playground.metrics import N_BINS
 from playground.render import class_colours
 
 ONE_HOT_COLOUR = "#9aa5b1"
@@ -87,7 +88,8 @@ def inspector_spec(names: tuple[str, ...]) -> dict:
         xOffset=alt.XOffset("kind:N", sort=["target", "prediction"]),
         y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("kind:N", sort=["target", "prediction"],
-                        scale=alt.Scale(domain=["target", "prediction"], range=["#9aa5b1", "#e4572e"]),
+                        scale=alt.Scale(domain=["target", "prediction"],
+                                        range=[ONE_HOT_COLOUR, SMOOTH_COLOUR]),
                         legend=alt.Legend(orient="top", title=None)),
         tooltip=["model:N", "class:O", "kind:N", alt.Tooltip("probability:Q", format=".4f")],
     ).properties(width=250, height=150).facet(column=alt.Column("model:N", title=None, sort=list(names)))
@@ -226,6 +228,6 @@ def reliability_chart(frame: pd.DataFrame, names: list[str]) -> alt.FacetChart:
 def confidence_histogram(frame: pd.DataFrame, names: list[str]) -> alt.FacetChart:
     """Histogram of test confidences (top probability), one panel per model."""
     return alt.Chart(frame).mark_bar(color=SMOOTH_COLOUR).encode(
-        x=alt.X("confidence:Q", bin=alt.Bin(extent=[0, 1], step=1 / 15), title="confidence"),
+        x=alt.X("confidence:Q", bin=alt.Bin(extent=[0, 1], step=1 / N_BINS), title="confidence"),
         y=alt.Y("count():Q", title="points"),
     ).properties(width=200, height=150).facet(column=alt.Column("model:N", title=None, sort=names))

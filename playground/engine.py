@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -35,6 +35,7 @@ MAX_MODELS = 4096
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
 GRAPH_WARMUP_STEPS = 3
+HISTORY_CAP = 4000  # evaluations kept; past it the history is thinned to half
 # A model has diverged once its batch loss is NaN, inf or above this many times log K (chance
 # level is log K; no run that learns gets near 50 log K, while SGD at lr 10 swings to hundreds).
 DIVERGED_LOSS_FACTOR = 50.0
@@ -74,8 +75,6 @@ class TrainConfig:
     def widths(self) -> list[int]:
         return [self.units] * self.hidden_layers
 
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def cuda_available() -> bool:
@@ -129,7 +128,8 @@ _MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.
 
 @dataclass(frozen=True)
 class Prediction:
-    """Outputs of every model at M points: logits and probs [E, M, K], penultimate [E, M, H]."""
+    """Outputs of every model at M points: logits and probs [E, M, K], and the penultimate
+    activations [E, M, H] (the input points, [E, M, 2], when there is no hidden layer)."""
     logits: torch.Tensor
     probs: torch.Tensor
     penultimate: torch.Tensor
@@ -146,14 +146,12 @@ class Engine:
         self.config = config.validated()
         eps_grid = check_eps_grid(eps)
         self.n_seeds = check_int("n_seeds", n_seeds, 1, 100)
-        self.eps_grid = eps_grid
         self.model_eps = [e for e in eps_grid for _ in range(self.n_seeds)]
         self.model_seed = [self.config.seed + j for _ in eps_grid for j in range(self.n_seeds)]
         self.n_models = len(self.model_eps)
         if self.n_models > MAX_MODELS:
             fail("models", self.n_models, f"len(eps) * n_seeds must be at most {MAX_MODELS}")
         self.device = resolve_device(self.config.device)
-        self.data = data
         self.num_classes = data.num_classes
         self.step = 0
         self.history: list[dict] = []
@@ -174,7 +172,6 @@ class Engine:
         self._dead = torch.zeros(self.n_models, dtype=torch.bool, device=dev)
         self._blowup = DIVERGED_LOSS_FACTOR * math.log(self.num_classes)
         self._workspaces: dict[int, SimpleNamespace] = {}
-        self._last_loss = torch.zeros(self.n_models, device=dev)
         self._order = torch.Generator().manual_seed(self.config.seed)
         self._batches: list[torch.Tensor] = []
         self.use_cuda_graphs = use_cuda_graphs and dev.type == "cuda"
@@ -226,11 +223,6 @@ class Engine:
                 b_init = (torch.rand(1, fan_out, generator=gen) * 2 - 1) * bound
                 w[rows] = w_init.to(self.device)
                 b[rows] = b_init.to(self.device)
-
-    @property
-    def n_parameters(self) -> int:
-        """Parameters per model."""
-        return sum(i * o + o for i, o in self.shapes)
 
     # ---- settings that apply mid-run -------------------------------------------------
     def set_eps(self, eps: Sequence[float]) -> None:
@@ -285,7 +277,6 @@ class Engine:
         zs, hs = self._forward(x, ws)
         logp = torch.ops.aten._log_softmax.out(hs[-1], -1, False, out=ws.logp)
         loss = torch.mul(q, logp, out=ws.prod).sum(-1).mean(-1).neg_()
-        self._last_loss.copy_(loss)
         self._dead.logical_or_(~(loss <= self._blowup))  # NaN fails every comparison
         dz = torch.exp(logp, out=ws.dz[-1]).sub_(q).div_(x.shape[0])
         for layer in range(len(self.weights) - 1, -1, -1):
@@ -334,6 +325,7 @@ class Engine:
             self._update(self.x_train, self._targets, self._workspace(self.n_train))
             return
         ws = self._workspace(len(idx))
+        idx = idx.to(self.device, non_blocking=True)
         torch.index_select(self.x_train, 0, idx, out=ws.x)
         torch.index_select(self._targets, 1, idx, out=ws.q)
         self._update(ws.x, ws.q, ws)
@@ -389,10 +381,6 @@ class Engine:
         They are frozen from that step on; the others go on training."""
         return torch.nonzero(self._dead).flatten().tolist()
 
-    @property
-    def last_batch_loss(self) -> torch.Tensor:
-        return self._last_loss.detach().cpu()
-
     @torch.no_grad()
     def predict(self, points) -> Prediction:
         """Logits, probabilities and penultimate activations of every model at the given points."""
@@ -427,11 +415,9 @@ class Engine:
             {"model": i, "eps": self.model_eps[i], "seed": self.model_seed[i], "diverged": dead[i],
              **{k: values[k][i] for k in values}} for i in range(self.n_models)]}
         self.history.append(record)
+        if len(self.history) > HISTORY_CAP:  # a long live run: keep every other record, evenly spread
+            self.history = [*self.history[:-1:2], self.history[-1]]
         return record
-
-    def history_rows(self) -> list[dict]:
-        """The history as flat rows (step, model, eps, seed, metric...), ready for a DataFrame."""
-        return [{"step": rec["step"], **m} for rec in self.history for m in rec["models"]]
 
     def to_module(self, i: int) -> nn.Sequential:
         """Model i as a plain nn.Sequential with identical weights (on the CPU)."""

@@ -1,5 +1,5 @@
-"""Metrics over stacked models: tensors are [..., N, K] logits or probabilities and [N] labels,
-and every function reduces over N, keeping the leading model dimensions."""
+"""Metrics over stacked models: tensors are [..., N, K] logits or probabilities and [N] labels.
+Per-sample functions return [..., N]; the others reduce over N, keeping the model dimensions."""
 from __future__ import annotations
 
 import math

@@ -26,8 +26,9 @@ def record(data: Dataset, config: TrainConfig, eps: float, snapshots: Sequence[i
     """Train models with eps 0 and `eps` on the training set.
 
     Returns "samples" (step, model, eps, index, p_true, grad_norm, logit_gap) at each snapshot
-    step, and "gaps" (step, model, eps, q10, q50, q90, mean, optimal): logit-gap quantiles every
-    `gap_every` steps, with the finite optimum log(q_t/q_o) for eps > 0."""
+    step, "gaps" (step, model, eps, q10, q50, q90, mean, optimal): logit-gap quantiles every
+    `gap_every` steps, with the finite optimum log(q_t/q_o) for eps > 0, and "diverged": the
+    indices of models that diverged."""
     eps = check_eps(eps)
     steps = sorted({check_int("snapshot step", s, 0, MAX_STEPS) for s in snapshots})
     if not steps:

@@ -1,4 +1,5 @@
-"""Tidy DataFrames of library results: the one place numbers become rows for charts and downloads."""
+"""Tidy DataFrames for the charts of the smoothing closed forms, the live run's history and the
+point inspector."""
 from __future__ import annotations
 
 import pandas as pd

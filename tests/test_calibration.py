@@ -29,7 +29,7 @@ def test_compare_with_temperature_reports_a_winner():
     logits = torch.randn(4, 200, 3, generator=gen) * torch.tensor([6.0, 6.0, 2.0, 1.0])[:, None, None]
     labels = torch.randint(0, 3, (200,), generator=gen)
     out = calibration.compare_with_temperature(logits[:, :100], labels[:100], logits[:, 100:], labels[100:],
-                                               [0.0, 0.0, 0.1, 0.2], [0, 1, 0, 1])
+                                               [0.0, 0.0, 0.1, 0.2])
     table = out["table"]
     assert list(table["method"]) == ["label smoothing ε=0", "ε=0 + temperature scaling",
                                      "label smoothing ε=0.1", "label smoothing ε=0.2"]

@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -68,7 +69,7 @@ CASES = [
 @pytest.mark.parametrize("config", CASES, ids=lambda c: f"{c.optimizer}-{c.activation}-bs{c.batch_size}")
 @pytest.mark.parametrize("convention", ["uniform", "others"])
 def test_each_model_equals_torch_optim_on_torch_loss(moons, config, convention):
-    config = TrainConfig(**{**config.to_dict(), "convention": convention, "device": "cpu"})
+    config = replace(config, convention=convention, device="cpu")
     engine = Engine(moons, EPS, config, n_seeds=2)
     starts = [engine.to_module(i) for i in range(engine.n_models)]
     engine.train(25)
@@ -109,8 +110,8 @@ def test_history_and_learning(moons):
     last = engine.history[-1]["models"]
     assert all(m["train_acc"] > 0.85 and m["test_acc"] > 0.8 for m in last)
     assert all(m["train_nll"] < f["train_nll"] for m, f in zip(last, first["models"]))
-    rows = engine.history_rows()
-    assert len(rows) == 6 and {"step", "model", "eps", "test_ece", "diverged"} <= set(rows[0])
+    assert all(len(rec["models"]) == 2 for rec in engine.history)
+    assert {"model", "eps", "test_ece", "train_ece", "diverged"} <= set(last[0])
     # the smoothed loss cannot go below its minimum H(q)
     assert last[1]["train_loss"] > min_loss(2, 0.2) > last[0]["train_loss"]
 
@@ -185,3 +186,13 @@ def test_bad_eps_and_seeds_rejected(moons):
         engine.train(-1)
     with pytest.raises(ValueError, match="^points="):
         engine.predict(np.zeros((3, 3)))
+
+
+def test_history_is_thinned_past_its_cap(moons, monkeypatch):
+    from playground import engine as engine_module
+    monkeypatch.setattr(engine_module, "HISTORY_CAP", 10)
+    engine = Engine(moons, [0.1], TrainConfig(device="cpu"))
+    for _ in range(25):
+        engine.train(1)
+    steps = [rec["step"] for rec in engine.history]
+    assert len(steps) <= 11 and steps[0] == 1 and steps[-1] == 25 and steps == sorted(steps)

@@ -49,7 +49,7 @@ def test_live_page_out_of_memory_mid_run_restarts_on_cpu(monkeypatch):
     monkeypatch.setattr(run, "advance", fail)
     at.button(key="step_once_btn").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("out of memory mid-run" in w.value for w in at.warning)
+    assert any("out of memory mid-run" in i.value for i in at.info)
     assert at.session_state["live"] is not run and at.session_state["live"].engine.device.type == "cpu"
 
 

@@ -30,15 +30,15 @@ def picked_point(run: LiveRun) -> int:
     return state.pick_index
 
 
-def show_inspector(run: LiveRun) -> None:
+def show_inspector(run: LiveRun, show_test: bool = True) -> None:
     st.subheader("Point inspector")
     c1, c2, c3 = st.columns([2, 2, 3])
     with c1:
         st.caption("Click a point to inspect it (double-click clears)")
-        draw(charts.picker_spec(run.data.num_classes, BOX), {"points": run.points()}, key=PICKER_KEY,
+        draw(charts.picker_spec(run.data.num_classes, BOX), {"points": run.points(show_test)}, key=PICKER_KEY,
              selectable=True)
     index = bound(c2.number_input, "point index", 0, len(run.labels) - 1, key="pick_index")
-    info = throttled("inspect", 0.25, lambda: run.inspect(int(index)))
+    info = throttled("inspect", 0.25, lambda: run.inspect(int(index)), (run, int(index)))
     c2.markdown(f"class **{info['label']}** · {info['split']} point at "
                 f"({info['x'][0]:.2f}, {info['x'][1]:.2f})")
     for name, g, conf in zip(run.names, info["grad_norm"], info["confidence"]):

@@ -42,8 +42,7 @@ def advance(run: LiveRun, steps: int, settings: LiveSettings) -> LiveRun:
         fresh, _ = _build(replace(settings, config=replace(settings.config, device="cpu")))
         st.session_state.live = fresh
         st.session_state.live_notice = "The GPU ran out of memory mid-run; training restarted on the CPU."
-        st.warning(st.session_state.live_notice)
-        return fresh
+        st.rerun(scope="app")  # the whole page follows the new run (download, labels, timer)
 
 
 def current_run(settings: LiveSettings) -> LiveRun:
@@ -78,9 +77,12 @@ def stop_at_budget(run: LiveRun) -> bool:
     """Pause, and say so, once the run has used its work budget."""
     if run.step < step_budget(run):
         return False
-    st.session_state.playing = False
-    st.warning(f"This run reached the server's cap of {step_budget(run):,} steps for its size and was "
-               "paused. Reset to train again.")
+    st.session_state.live_message = (f"This run reached the server's cap of {step_budget(run):,} steps for "
+                                     "its size and was paused. Reset to train again.")
+    if playing():  # stop the timer and relabel Play: that takes a run of the whole page
+        st.session_state.playing = False
+        st.rerun(scope="app")
+    st.warning(st.session_state.pop("live_message"))
     return True
 
 
@@ -124,14 +126,16 @@ def take_step_request() -> bool:
     return bool(st.session_state.pop("step_once", False))
 
 
-def throttled(key: str, seconds: float, compute):
-    """compute() at most every `seconds` while playing; the cached value in between.
+def throttled(key: str, seconds: float, compute, source):
+    """compute() at most every `seconds` while playing; the cached value in between, as long as
+    it came from the same `source` (e.g. the same run and point).
 
     A chart handed the same data again costs the browser nothing, so slow-moving views
     (history, inspector) refresh a few times a second and leave the frame budget to the boundaries."""
     state = st.session_state
     now = time.monotonic()
-    cached = state.get(f"throttle_{key}")
-    if cached is None or not playing() or now - cached[0] >= seconds:
-        state[f"throttle_{key}"] = (now, compute())
-    return state[f"throttle_{key}"][1]
+    slot = f"throttle_{key}"
+    cached = state.get(slot)  # (time, source, value): a value from another source is never served
+    if cached is None or not playing() or now - cached[0] >= seconds or cached[1] != source:
+        state[slot] = (now, source, compute())
+    return state[slot][2]

@@ -35,6 +35,10 @@ def test_sweep_page_label_noise_comparison_and_scrubber():
     assert any(h.value == "With and without label noise" for h in at.header)
     at.select_slider(key="sw_scrub").set_value(0.5).run()
     assert not at.exception
+    at.toggle(key="sw_animate").set_value(True).run()
+    assert at.select_slider(key="sw_scrub").value == 0.0  # animating: the scrubber moves on (0.5 → 0)
+    at.run()
+    assert at.select_slider(key="sw_scrub").value == 0.25
 
 
 def test_calibration_page_uses_the_same_sweep_and_says_who_wins():

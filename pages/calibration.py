@@ -1,6 +1,7 @@
 import streamlit as st
 
 from playground import calibration, charts
+from playground.smoothing import eps_label
 from playground.ui.router import ensure_router
 from playground.ui.sweep_controls import run_sweep, sweep_settings
 from playground.ui.url import bound
@@ -38,7 +39,7 @@ if not chosen:
     st.info("Choose at least one ε to draw its reliability diagram.")
     st.stop()
 first_seed = models.drop_duplicates("eps").set_index("eps")["model"]
-entries = {f"ε={e:g}": result.test_logits[first_seed[e]] for e in chosen}
+entries = {eps_label(e): result.test_logits[first_seed[e]] for e in chosen}
 if 0.0 in first_seed.index and compared["temperatures"]:
     t = compared["temperatures"][0]
     entries[f"ε=0, T={t:.2f}"] = result.test_logits[first_seed[0.0]] / t

@@ -5,7 +5,7 @@ from playground.datasets import DATASETS, classes_for, dataset_from_spec
 from playground.engine import TrainConfig
 from playground.limits import check_run
 from playground.live import model_names
-from playground.smoothing import CONVENTIONS
+from playground.smoothing import CONVENTIONS, eps_label
 from playground.ui.controls import CONVENTION_LABELS
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
@@ -72,7 +72,7 @@ names = model_names(eps)
 samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
 num_classes = classes_for(name) if points is None else max(row[2] for row in points) + 1
 reference, _ = tables.gradient_curves(num_classes, [0.0, eps], convention)
-reference = reference.assign(model=reference["eps"].map({"ε=0": names[0], f"ε={eps:g}": names[1]}))
+reference = reference.assign(model=reference["eps"].map({eps_label(0.0): names[0], eps_label(eps): names[1]}))
 for col, step in zip(st.columns(len(snapshots)), sorted(snapshots)):
     with col:
         st.markdown(f"**step {step}**")

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from playground import charts, smoothing, tables
-from playground.ui.controls import target_controls
+from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
 from playground.ui.device import show_device
 from playground.ui.router import ensure_router
 
@@ -25,16 +25,12 @@ st.altair_chart(charts.targets_bar(tables.targets(k, eps, convention)), width="s
 
 q_true, q_other = smoothing.target_values(k, eps, convention)
 gap = smoothing.optimal_logit_gap(k, eps, convention)
-other = "others" if convention == "uniform" else "uniform"
-equivalent = smoothing.convert_eps(eps, k, convention, other)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("true-class target q_t", f"{q_true:.4f}", help=f"each other class gets {q_other:.4f}")
 c2.metric("optimal logit gap log(q_t/q_o)", "∞" if gap == float("inf") else f"{gap:.4f}")
 c3.metric("minimum loss H(q)", f"{smoothing.min_loss(k, eps, convention):.4f}",
           help="the smoothed loss never goes below the entropy of its target")
-c4.metric(f"same targets in '{other}'", f"ε = {equivalent:.4f}" if equivalent <= 1 else "none in [0, 1]")
-if convention == "others" and eps > (k - 1) / k:
-    st.warning(f"With ε > (K−1)/K = {(k - 1) / k:.3f} the 'others' convention gives the true class "
-               "a smaller target than each other class.")
+equivalent_eps(c4, k, eps, convention)
+warn_past_uniform(k, eps, convention)
 st.caption("PyTorch's `CrossEntropyLoss(label_smoothing=ε)` uses the uniform convention: with K=2 "
            "and ε=0.1 the target is [0.95, 0.05], not [0.9, 0.1].")

@@ -2,7 +2,7 @@ import streamlit as st
 import torch
 
 from playground import charts, smoothing, tables
-from playground.ui.controls import target_controls
+from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
 from playground.ui.router import ensure_router
 from playground.ui.url import bound
 
@@ -17,21 +17,12 @@ c1, c2 = st.columns([3, 2])
 c1.altair_chart(charts.targets_bar(frame), width="stretch")
 c2.dataframe(frame.pivot(index="class", columns="target", values="probability"), width="stretch")
 
-other = "others" if convention == "uniform" else "uniform"
-same = smoothing.convert_eps(eps, k, convention, other)
 q_true, q_other = smoothing.target_values(k, eps, convention)
 c1, c2, c3 = st.columns(3)
 c1.metric("true class q_t", f"{q_true:.4f}")
 c2.metric("each other class q_o", f"{q_other:.4f}")
-c3.metric(f"same targets in '{other}'", f"ε = {same:.4f}" if same <= 1 else "none in [0, 1]",
-          help="ε_uniform = ε_others · K/(K−1)")
-flat = smoothing.uniform_eps(k, convention)
-if eps == flat:
-    st.warning(f"At ε = {flat:.4f} the {convention} targets are uniform: every class gets 1/K = {1 / k:.4f}. "
-               "The loss no longer prefers any class.")
-elif eps > flat:
-    st.warning(f"Past ε = {flat:.4f} the {convention} convention gives the true class ({q_true:.4f}) less "
-               f"than each other class ({q_other:.4f}): the model is trained away from the label.")
+equivalent_eps(c3, k, eps, convention)
+warn_past_uniform(k, eps, convention)
 
 st.header("Loss against confidence")
 shown = bound(st.multiselect, "ε values", sorted({0.0, 0.05, 0.1, 0.2, 0.3, round(eps, 2)}),
@@ -55,8 +46,9 @@ seed = bound(c2.number_input, "seed", 0, 10_000, 0, key="labels_seed")
 gen = torch.Generator().manual_seed(int(seed))
 logits = torch.randn(n, k, generator=gen, dtype=torch.float64) * 2
 labels = torch.randint(0, k, (n,), generator=gen)
-torch_eps = eps if convention == "uniform" else min(same, 1.0)
-if convention == "others" and same > 1:
+torch_eps = smoothing.convert_eps(eps, k, convention, "uniform")  # PyTorch's convention
+if torch_eps > 1:
+    torch_eps = 1.0
     st.info("This ε has no equivalent in PyTorch's uniform convention (it would need ε > 1); "
             "the panel below uses ε = 1.")
 forms = smoothing.torch_loss_forms(logits, labels, torch_eps)

@@ -8,6 +8,7 @@ import pandas as pd
 import torch
 
 from playground import metrics
+from playground.smoothing import eps_label
 from playground.validation import check_number
 
 
@@ -67,7 +68,8 @@ def compare_with_temperature(val_logits: torch.Tensor, val_labels: torch.Tensor,
     temperature-scaled model), "temperatures" (T per seed) and "verdict" (a sentence)."""
     rows, temps = [], []
     for i, e in enumerate(eps):
-        rows.append({"method": f"label smoothing ε={e:g}", "eps": e, **_scores(test_logits[i], test_labels)})
+        rows.append({"method": f"label smoothing {eps_label(e)}", "eps": e,
+                     **_scores(test_logits[i], test_labels)})
         if e == 0.0:
             t = fit_temperature(val_logits[i], val_labels)
             temps.append(t)

@@ -12,14 +12,14 @@ import torch
 from playground import metrics, render, tables
 from playground.datasets import BOX, Dataset, grid_points, points_csv
 from playground.engine import Engine, TrainConfig
-from playground.smoothing import check_eps, smooth_targets
+from playground.smoothing import check_eps, eps_label, smooth_targets
 from playground.validation import check_int
 
 RATE_WINDOW_S = 2.0
 
 
 def model_names(eps: float) -> list[str]:
-    return ["one-hot (ε=0)", f"smoothed (ε={eps:g})"]
+    return [f"one-hot ({eps_label(0.0)})", f"smoothed ({eps_label(eps)})"]
 
 
 class LiveRun:

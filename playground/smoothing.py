@@ -18,6 +18,11 @@ CONVENTIONS = ("uniform", "others")
 MAX_CLASSES = 1000
 
 
+def eps_label(eps: float) -> str:
+    """How every chart, table and file names a smoothing value: "ε=0.1"."""
+    return f"ε={eps:g}"
+
+
 def check_eps(eps, name: str = "eps") -> float:
     return check_number(name, eps, 0.0, 1.0)
 

@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from playground import metrics, render
 from playground.datasets import BOX, Dataset, dataset_from_spec, grid_points, points_csv
 from playground.engine import Engine, TrainConfig
-from playground.smoothing import check_eps_grid, optimal_logit_gap
+from playground.smoothing import check_eps_grid, eps_label, optimal_logit_gap
 from playground.validation import check_int, fail
 
 MAX_EPS = 21
@@ -132,7 +132,7 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
     predicted = torch.cat([train_logits, held], dim=1).argmax(-1).numpy()
     predictions = points_csv(np.concatenate([data.x_train, data.x_test]),
                              np.concatenate([data.y_train, data.y_test]), split=split,
-                             **{f"predicted by ε={e:g} seed={s}": predicted[m]
+                             **{f"predicted by {eps_label(e)} seed={s}": predicted[m]
                                 for m, (e, s) in enumerate(zip(engine.model_eps, engine.model_seed))})
     first_seed = frame.drop_duplicates("eps")["model"].tolist()
     images = {engine.model_eps[m]: render.scene_jpeg(

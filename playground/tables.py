@@ -14,7 +14,7 @@ def targets(num_classes: int, eps: float, convention: str = "uniform", true_clas
     onehot = smoothing.smooth_targets(labels, num_classes, 0.0, dtype=torch.float64)[0]
     smooth = smoothing.smooth_targets(labels, num_classes, eps, convention, dtype=torch.float64)[0]
     rows = []
-    for name, vec in (("one-hot", onehot), (f"smoothed (ε={eps:g})", smooth)):
+    for name, vec in (("one-hot", onehot), (f"smoothed ({smoothing.eps_label(eps)})", smooth)):
         rows += [{"class": c, "target": name, "probability": float(p), "true class": c == true_class}
                  for c, p in enumerate(vec)]
     return pd.DataFrame(rows)
@@ -49,10 +49,6 @@ def history(records: list[dict], names: list[str], max_points: int = 200) -> pd.
     return pd.DataFrame(rows, columns=["step", "model", "metric", "split", "value"])
 
 
-def _eps_label(eps: float) -> str:
-    return f"ε={eps:g}"
-
-
 def loss_curves(num_classes: int, eps_values: list[float], convention: str = "uniform",
                 points: int = 400) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Smoothed loss against the true-class probability p, one curve per eps (p, loss, eps), and
@@ -64,9 +60,9 @@ def loss_curves(num_classes: int, eps_values: list[float], convention: str = "un
     curves, minima = [], []
     for e in eps_values:
         loss = smoothing.loss_at_confidence(p, num_classes, e, convention)
-        curves.append(pd.DataFrame({"p": p.numpy(), "loss": loss.numpy(), "eps": _eps_label(e)}))
+        curves.append(pd.DataFrame({"p": p.numpy(), "loss": loss.numpy(), "eps": smoothing.eps_label(e)}))
         qt = smoothing.target_values(num_classes, e, convention)[0]
-        minima.append({"eps": _eps_label(e), "q_true": qt,
+        minima.append({"eps": smoothing.eps_label(e), "q_true": qt,
                        "min_loss": smoothing.min_loss(num_classes, e, convention)})
     return pd.concat(curves, ignore_index=True), pd.DataFrame(minima)
 
@@ -81,10 +77,11 @@ def gradient_curves(num_classes: int, eps_values: list[float], convention: str =
     curves, marks = [], []
     for e in eps_values:
         curves.append(pd.DataFrame({
-            "gap": gap.numpy(), "p": p.numpy(), "eps": _eps_label(e),
+            "gap": gap.numpy(), "p": p.numpy(), "eps": smoothing.eps_label(e),
             "grad_norm": smoothing.logit_grad_norm(p, num_classes, e, convention).numpy(),
             "true_grad": smoothing.true_logit_grad(p, num_classes, e, convention).numpy()}))
-        marks.append({"eps": _eps_label(e), "q_true": smoothing.target_values(num_classes, e, convention)[0],
+        marks.append({"eps": smoothing.eps_label(e),
+                      "q_true": smoothing.target_values(num_classes, e, convention)[0],
                       "optimal_gap": smoothing.optimal_logit_gap(num_classes, e, convention),
                       "limit": smoothing.saturated_grad_norm(num_classes, e, convention)})
     return pd.concat(curves, ignore_index=True), pd.DataFrame(marks)

@@ -43,5 +43,5 @@ def test_home_warns_where_the_true_class_stops_being_largest():
     at.radio(key="home_conv").set_value("others")
     at.slider(key="home_eps").set_value(0.9)
     at.run()
-    assert any("smaller target" in w.value for w in at.warning)
+    assert any("less than each other class" in w.value for w in at.warning)
     assert not at.exception

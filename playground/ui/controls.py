@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.smoothing import CONVENTIONS
+from playground.smoothing import CONVENTIONS, convert_eps, target_values, uniform_eps
 from playground.ui.url import bound
 
 CONVENTION_LABELS = {
@@ -21,3 +21,23 @@ def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:
     convention = bound(c3.radio, "convention", CONVENTIONS, format_func=CONVENTION_LABELS.get,
                        key=f"{key}_conv")
     return int(k), float(eps), convention
+
+
+def equivalent_eps(column, k: int, eps: float, convention: str) -> None:
+    """A metric: the eps giving the same targets in the other convention."""
+    other = "others" if convention == "uniform" else "uniform"
+    same = convert_eps(eps, k, convention, other)
+    column.metric(f"same targets in '{other}'", f"ε = {same:.4f}" if same <= 1 else "none in [0, 1]",
+                  help="ε_uniform = ε_others · K/(K−1)")
+
+
+def warn_past_uniform(k: int, eps: float, convention: str) -> None:
+    """Warn at the uniform point, and past it, where the true class stops being the largest target."""
+    flat = uniform_eps(k, convention)
+    q_true, q_other = target_values(k, eps, convention)
+    if eps == flat:
+        st.warning(f"At ε = {flat:.4f} the {convention} targets are uniform: every class gets 1/K = "
+                   f"{1 / k:.4f}. The loss no longer prefers any class.")
+    elif eps > flat:
+        st.warning(f"Past ε = {flat:.4f} the {convention} convention gives the true class ({q_true:.4f}) "
+                   f"less than each other class ({q_other:.4f}): the model is trained away from the label.")

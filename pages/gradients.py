@@ -1,7 +1,7 @@
 import streamlit as st
 
 from playground import charts, saturation, tables
-from playground.datasets import DATASETS, classes_for, dataset_from_spec
+from playground.datasets import DATASETS, dataset_from_spec
 from playground.engine import TrainConfig
 from playground.limits import check_run
 from playground.live import model_names
@@ -53,25 +53,25 @@ snapshots = bound(c4.multiselect, "snapshot steps", [10, 100, 300, 1000, 3000], 
 
 points = own_points("grad_upload")
 spec = {"points": points} if points is not None else {"name": name, "n": 400, "seed": 0}
+config = TrainConfig(hidden_layers=2, units=32, activation="tanh", lr=lr, convention=convention)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def measured(spec: dict, eps: float, lr: float, snapshots: tuple[int, ...], convention: str) -> dict:
-    data = dataset_from_spec(spec)
-    config = TrainConfig(hidden_layers=2, units=32, activation="tanh", lr=lr, convention=convention)
-    return saturation.record(data, config, eps, snapshots)
+def measured(spec: dict, config: TrainConfig, eps: float, snapshots: tuple[int, ...]) -> dict:
+    return saturation.record(dataset_from_spec(spec), config, eps, snapshots)
 
 
 if not snapshots:
     st.info("Choose at least one snapshot step.")
     st.stop()
-or_stop(lambda: check_run(2, max(snapshots), len(points) if points else 400, [32, 32], 10, limits()), "train")
+data = or_stop(lambda: dataset_from_spec(spec), "make the dataset")
+or_stop(lambda: check_run(2, max(snapshots), len(data.y_train), config.widths, data.num_classes, limits()),
+        "train")
 with st.spinner("Training a one-hot and a smoothed model…"):
-    result = or_stop(lambda: measured(spec, eps, lr, tuple(sorted(snapshots)), convention), "train")
+    result = or_stop(lambda: measured(spec, config, eps, tuple(sorted(snapshots))), "train")
 names = model_names(eps)
 samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
-num_classes = classes_for(name) if points is None else max(row[2] for row in points) + 1
-reference, _ = tables.gradient_curves(num_classes, [0.0, eps], convention)
+reference, _ = tables.gradient_curves(data.num_classes, [0.0, eps], convention)
 reference = reference.assign(model=reference["eps"].map({eps_label(0.0): names[0], eps_label(eps): names[1]}))
 for col, step in zip(st.columns(len(snapshots)), sorted(snapshots)):
     with col:

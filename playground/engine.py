@@ -235,12 +235,11 @@ class Engine:
         self.model_eps = values
 
     def set_hyperparameters(self, lr: float | None = None, weight_decay: float | None = None) -> None:
-        if lr is not None:
-            self._lr.fill_(check_number("lr", lr, 0.0, 100.0, lo_open=True))
-            self.config = replace(self.config, lr=float(lr))
-        if weight_decay is not None:
-            self._wd.fill_(check_number("weight_decay", weight_decay, 0.0, 1.0))
-            self.config = replace(self.config, weight_decay=float(weight_decay))
+        config = replace(self.config, lr=self.config.lr if lr is None else lr,
+                         weight_decay=self.config.weight_decay if weight_decay is None else weight_decay)
+        self.config = config.validated()  # the same checks as at construction
+        self._lr.fill_(float(self.config.lr))
+        self._wd.fill_(float(self.config.weight_decay))
 
     # ---- the model --------------------------------------------------------------------
     def _workspace(self, batch: int) -> SimpleNamespace:

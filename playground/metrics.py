@@ -17,9 +17,13 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return (logits.argmax(-1) == labels).float().mean(-1)
 
 
+def at_label(values: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """values[..., n, labels[n]]: each sample's entry for its true class."""
+    return values.gather(-1, labels.expand(*values.shape[:-1]).unsqueeze(-1)).squeeze(-1)
+
+
 def per_sample_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    logp = torch.log_softmax(logits, dim=-1)
-    return -logp.gather(-1, labels.expand(*logits.shape[:-1]).unsqueeze(-1)).squeeze(-1)
+    return -at_label(torch.log_softmax(logits, dim=-1), labels)
 
 
 def nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -75,9 +79,8 @@ def ece(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = N_BINS) -> torc
 
 def logit_gap(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Per sample: the true-class logit minus the largest other logit."""
-    idx = labels.expand(*logits.shape[:-1]).unsqueeze(-1)
-    true = logits.gather(-1, idx).squeeze(-1)
-    others = logits.scatter(-1, idx, -math.inf)
+    others = logits.scatter(-1, labels.expand(*logits.shape[:-1]).unsqueeze(-1), -math.inf)
+    true = at_label(logits, labels)
     return true - others.max(-1).values
 
 

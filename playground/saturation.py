@@ -16,11 +16,6 @@ from playground.validation import check_int, fail
 MAX_STEPS = 20_000
 
 
-def _true_prob(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    probs = torch.softmax(logits, -1)
-    return probs.gather(-1, labels.expand(*logits.shape[:-1]).unsqueeze(-1)).squeeze(-1)
-
-
 def record(data: Dataset, config: TrainConfig, eps: float, snapshots: Sequence[int],
            gap_every: int = 25) -> dict[str, pd.DataFrame]:
     """Train models with eps 0 and `eps` on the training set.
@@ -51,7 +46,7 @@ def record(data: Dataset, config: TrainConfig, eps: float, snapshots: Sequence[i
             gaps.append({"step": step, "model": m, "eps": e, "q10": float(q[0]), "q50": float(q[1]),
                          "q90": float(q[2]), "mean": float(gap[m].mean()), "optimal": optimum[m]})
         if step in steps:
-            p = _true_prob(logits, y)
+            p = metrics.at_label(torch.softmax(logits, -1), y)
             g = metrics.logit_grad_norm(logits, y, engine.model_eps, convention)
             for m, e in enumerate(engine.model_eps):
                 samples.append(pd.DataFrame({"step": step, "model": m, "eps": e, "index": range(len(y)),

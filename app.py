@@ -1,12 +1,23 @@
+import sys
+
 import streamlit as st
 
-from playground.ui.errors import or_stop
-from playground.ui.navigation import PAGES
-from playground.ui.runtime import configure_process
-from playground.ui.url import finish_page, share_link, start_page
-
 st.set_page_config(page_title="Label Smoothing Playground", page_icon=":material/target:", layout="wide")
+# A fresh server imports PyTorch on its first run, which takes seconds: say so instead of a blank page.
+starting = st.empty()
+if "torch" not in sys.modules:
+    starting.info("Starting the playground: loading PyTorch (a few seconds, once per server)…",
+                  icon=":material/hourglass_top:")
+
+from playground.ui.errors import or_stop  # noqa: E402
+from playground.ui.layout import compact_layout  # noqa: E402
+from playground.ui.navigation import PAGES  # noqa: E402
+from playground.ui.runtime import configure_process  # noqa: E402
+from playground.ui.url import finish_page, share_link, start_page  # noqa: E402
+
 or_stop(configure_process, "read the server's limits")
+starting.empty()
+compact_layout()
 page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
                       for i, (path, title, icon) in enumerate(PAGES)])
 start_page()

@@ -46,11 +46,13 @@ if 0.0 in first_seed.index and compared["temperatures"]:
 bins, confidences = calibration.diagram_frames(entries, result.test_labels)
 names = list(entries)
 st.header("Reliability diagrams")
-st.altair_chart(charts.reliability_chart(bins, names), width="content")
+eps = [*chosen, None] if len(entries) > len(chosen) else list(chosen)  # None: the temperature-scaled entry
+st.altair_chart(charts.reliability_chart(bins, names, result.data.num_classes, eps), width="content")
 st.caption("15 equal bins (lo, hi]. Bars: accuracy in the bin; black ticks: mean confidence there; dashed: "
            "perfect calibration. Bars below the diagonal are over-confident, above it under-confident. "
-           "First seed of each ε.")
+           "First seed of each ε. The more points a bin holds, the more solid its bar.")
 st.header("Confidence histograms")
-st.altair_chart(charts.confidence_histogram(confidences, names), width="content")
+st.altair_chart(charts.confidence_histogram(confidences, names, result.data.num_classes, eps),
+                width="content")
 st.caption("Smoothing pulls confidence towards q_t = 1 − ε + ε/K; on separable data the model ends up "
            "under-confident by about ε(K−1)/K.")

@@ -1,12 +1,12 @@
 import streamlit as st
 
 from playground import charts, saturation, tables
-from playground.datasets import DATASETS, dataset_from_spec
+from playground.datasets import dataset_from_spec
 from playground.engine import TrainConfig
 from playground.limits import check_run
 from playground.live import model_names
-from playground.smoothing import CONVENTIONS, eps_label
-from playground.ui.controls import CONVENTION_LABELS
+from playground.smoothing import eps_label
+from playground.ui.controls import convention_radio, dataset_name
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
 from playground.ui.router import ensure_router
@@ -22,7 +22,7 @@ c1, c2, c3 = st.columns([1, 2, 2])
 k = int(bound(c1.number_input, "classes K", 2, 20, 3, key="grad_k"))
 eps_values = bound(c2.multiselect, "ε values", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], default=[0.0, 0.1, 0.2],
                             key="grad_eps")
-convention = bound(c3.radio, "convention", CONVENTIONS, format_func=CONVENTION_LABELS.get, key="grad_conv")
+convention = convention_radio(c3, "grad_conv")
 
 st.header("Analytic")
 if not eps_values:
@@ -38,13 +38,13 @@ else:
                "changes sign "
                "there (the signed tab), and tends to (1 − q_t)·√(K/(K−1)) as p → 1 (dashed; ε·√((K−1)/K) in "
                "the uniform convention): confidence past q_t is pulled back.")
-    st.dataframe(marks.rename(columns={"q_true": "q_t: gradient zero", "optimal_gap": "logit gap there",
-                                       "limit": "‖g‖ as p → 1"}), hide_index=True)
+    st.dataframe(marks.drop(columns="eps_value").rename(columns={
+        "q_true": "q_t: gradient zero", "optimal_gap": "logit gap there", "limit": "‖g‖ as p → 1"}),
+        hide_index=True)
 
 st.header("Measured")
 c1, c2, c3, c4 = st.columns(4)
-name = bound(c1.selectbox, "dataset", list(DATASETS), key="grad_ds",
-             format_func=lambda s: s.replace("_", " "))
+name = dataset_name(c1, "grad_ds")
 eps = bound(c2.slider, "ε of the smoothed model", 0.01, 0.5, 0.2, 0.01, key="grad_model_eps")
 lr = bound(c3.select_slider, "learning rate (Adam)", [0.003, 0.01, 0.03, 0.1], 0.03, key="grad_lr")
 snapshots = bound(c4.multiselect, "snapshot steps", [10, 100, 300, 1000, 3000], default=[10, 300, 3000],

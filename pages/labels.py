@@ -33,7 +33,8 @@ if shown:
     st.caption("The true class gets probability p and the others share 1 − p. With one-hot targets the loss "
                "falls to 0 only at p = 1. A smoothed loss bottoms out at p = q_t, where it equals the target "
                "entropy H(q) (dots), and rises beyond it: confidence past q_t is penalised.")
-    st.dataframe(minima.rename(columns={"q_true": "q_t (argmin)", "min_loss": "H(q) (minimum)"}),
+    st.dataframe(minima.drop(columns="eps_value").rename(
+        columns={"q_true": "q_t (argmin)", "min_loss": "H(q) (minimum)"}),
                  hide_index=True)
 
 st.header("What PyTorch actually computes")

@@ -1,16 +1,75 @@
-"""Altair builders: a DataFrame in, a chart out. No computation happens here."""
+"""Altair builders: a DataFrame in, a chart out. No computation happens here.
+
+Every colour comes from playground.palette: class colours for classes only, the model pair for
+one-hot against smoothed, one sequential scale for ε, and NEUTRAL for everything else.
+"""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import altair as alt
 import pandas as pd
 
+from playground import palette
 from playground.metrics import N_BINS
-from playground.render import class_colours
 
-ONE_HOT_COLOUR = "#9aa5b1"
-SMOOTH_COLOUR = "#e4572e"
+PROB_TICKS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # probability axes label these and nothing else
+PROB_FORMAT = ".1f"
+VALUE_FORMAT = ".3~g"  # metrics: 0, 0.05, 0.693 or 12.3, never "0.000000"
+
+
+def chance(num_classes: int) -> float:
+    """The lowest possible top probability with K classes: 1/K."""
+    if int(num_classes) < 2:
+        raise ValueError(f"num_classes={num_classes} must be at least 2")
+    return 1.0 / int(num_classes)
+
+
+def prob_ticks(lo: float = 0.0) -> list[float]:
+    """The probability ticks inside [lo, 1]."""
+    return [v for v in PROB_TICKS if v >= lo - 1e-9]
+
+
+def _prob_axis(lo: float = 0.0) -> alt.Axis:
+    return alt.Axis(values=prob_ticks(lo), format=PROB_FORMAT)
+
+
+def _confidence_x(num_classes: int, *args, **kwargs) -> alt.X:
+    """Confidence on x from 1/K to 1: a top probability below 1/K cannot occur."""
+    lo = chance(num_classes)
+    return alt.X(*args, title="confidence", scale=alt.Scale(domain=[lo, 1.0], nice=False, zero=False),
+                 axis=_prob_axis(lo), **kwargs)
+
+
+def _model_colour(names: Sequence[str], legend: alt.Legend | None = None) -> alt.Color:
+    """One-hot against smoothed: the palette's model pair, in the order of `names`."""
+    names = list(names)
+    return alt.Color("model:N", sort=names, title=None, legend=legend,
+                   scale=alt.Scale(domain=names, range=palette.MODEL_COLOURS[:len(names)]))
+
+
+def _eps_scale(values) -> alt.Scale:
+    """The one ε scale: each ε value mapped to palette.eps_colour, so it matches on every page."""
+    values = sorted({float(v) for v in values})
+    return alt.Scale(domain=values, range=[palette.eps_colour(v) for v in values])
+
+
+def _eps_label_colour(frame: pd.DataFrame) -> alt.Color:
+    """Colour by the ε label ("ε=0.1") with the colour of its number (column eps_value)."""
+    pairs = frame[["eps", "eps_value"]].drop_duplicates("eps").sort_values("eps_value")
+    labels = pairs["eps"].tolist()
+    colours = [palette.eps_colour(v) for v in pairs["eps_value"]]
+    return alt.Color("eps:N", sort=labels, title=None, legend=alt.Legend(orient="top"),
+                     scale=alt.Scale(domain=labels, range=colours))
+
+
+def _panel_colours(names: Sequence[str], eps: Sequence[float | None]) -> alt.Color:
+    """One colour per model panel: its ε on the ε scale, NEUTRAL where it is no ε model (None)."""
+    if len(eps) != len(names):
+        raise ValueError(f"eps has {len(eps)} values for {len(names)} names")
+    colours = [palette.NEUTRAL if e is None else palette.eps_colour(e) for e in eps]
+    return alt.Color("model:N", scale=alt.Scale(domain=list(names), range=colours), legend=None)
 
 
 def targets_bar(frame: pd.DataFrame) -> alt.Chart:
@@ -19,13 +78,13 @@ def targets_bar(frame: pd.DataFrame) -> alt.Chart:
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("class:O", title="class (0 is the true class)", axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("target:N", sort=kinds),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="target probability"),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), title="target probability",
+                axis=_prob_axis()),
         color=alt.Color("target:N", sort=kinds, title=None,
-                        scale=alt.Scale(domain=kinds, range=[ONE_HOT_COLOUR, SMOOTH_COLOUR]),
+                        scale=alt.Scale(domain=kinds, range=palette.MODEL_COLOURS),
                         legend=alt.Legend(orient="top")),
         tooltip=["class:O", "target:N", alt.Tooltip("probability:Q", format=".4f")],
     ).properties(height=280)
-
 
 
 # ---- live charts ----------------------------------------------------------------------------
@@ -33,8 +92,8 @@ def targets_bar(frame: pd.DataFrame) -> alt.Chart:
 # same spec and new datasets lets the browser swap the data in place instead of rebuilding the
 # chart, which is what keeps a live view at many updates per second.
 
-MODEL_COLOURS = [ONE_HOT_COLOUR, SMOOTH_COLOUR]
 PICK = "pick"  # name of the point-selection parameter of the point picker
+HISTORY_PANELS = ("loss (NLL)", "accuracy", "ECE")  # the metric names of tables.history
 
 
 def to_spec(chart: alt.TopLevelMixin) -> dict:
@@ -45,73 +104,99 @@ def to_spec(chart: alt.TopLevelMixin) -> dict:
 @lru_cache(maxsize=16)
 def picker_spec(num_classes: int, box: float, size: int = 300) -> dict:
     """Dataset "points" (index, x1, x2, label, split): every point, clickable; the click selects
-    its index (parameter PICK). The data never change during a run, so the chart stays put."""
+    its index (parameter PICK). The data never change during a run, so the chart stays put.
+    The whole chart, axes and legends included, is `size` pixels wide; the legends sit below the
+    plot so nothing spills into the next column."""
     scale = alt.Scale(domain=[-box, box], nice=False, zero=False)
     pick = alt.selection_point(name=PICK, fields=["index"], on="click", clear="dblclick")
-    chart = alt.Chart(alt.NamedData("points")).mark_point(filled=True, size=40).encode(
+    # the class legend wraps after as many entries (about 36 px each) as leave room for the split
+    # legend (train over test, about 90 px) beside it, so both fit under the plot
+    columns = max(1, min(num_classes, (size - 90) // 36))
+    classes = alt.Scale(domain=list(range(num_classes)), range=palette.class_colours(num_classes))
+    chart = alt.Chart(alt.NamedData("points")).mark_point(filled=True, size=40, clip=True).encode(
         x=alt.X("x1:Q", scale=scale, axis=alt.Axis(title=None, grid=False)),
         y=alt.Y("x2:Q", scale=scale, axis=alt.Axis(title=None, grid=False)),
-        color=alt.Color("label:N", title="class",
-                        scale=alt.Scale(domain=list(range(num_classes)), range=class_colours(num_classes))),
-        shape=alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"], range=["circle", "square"])),
+        color=alt.Color("label:N", title="class", scale=classes,
+                        legend=alt.Legend(orient="bottom", direction="horizontal", columns=columns)),
+        shape=alt.Shape("split:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical"),
+                        scale=alt.Scale(domain=["train", "test"], range=["circle", "square"])),
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)),
         tooltip=[alt.Tooltip("index:Q"), alt.Tooltip("label:N", title="class"), alt.Tooltip("split:N"),
                  alt.Tooltip("label noise:N", title="label flipped")],
-    ).add_params(pick).properties(width=size, height=size)
+    ).add_params(pick).properties(
+        # "fit-x": width is the outer width, axis and padding included (about 40 px), and height the
+        # plot's own, so the plot stays square and the legends add below it
+        width=size, height=size - 40, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     return to_spec(chart)
 
 
 @lru_cache(maxsize=16)
 def history_spec(names: tuple[str, ...]) -> dict:
-    """Dataset "history" (step, model, metric, split, value): one panel per metric,
-    solid lines for train, dashed for test."""
-    chart = alt.Chart(alt.NamedData("history")).mark_line().encode(
-        x=alt.X("step:Q"),
-        y=alt.Y("value:Q", title=None),
-        color=alt.Color("model:N", scale=alt.Scale(domain=list(names), range=MODEL_COLOURS),
-                        legend=alt.Legend(orient="top", title=None)),
-        strokeDash=alt.StrokeDash("split:N", scale=alt.Scale(domain=["train", "test"],
-                                                             range=[[1, 0], [5, 3]]),
-                                  legend=alt.Legend(orient="top", title=None)),
-        tooltip=["step:Q", "model:N", "split:N", alt.Tooltip("value:Q", format=".4f")],
-    ).properties(width=240, height=160).facet(
-        column=alt.Column("metric:N", title=None, sort=["loss (NLL)", "accuracy", "ECE"])
-    ).resolve_scale(y="independent")
+    """Dataset "history" (step, model, metric, split, value): one panel per metric, solid lines
+    for train, dashed for test; dataset "changes" (step, change): a dashed rule in every panel
+    where a setting changed mid-run. Panels are layers, not facets, so each can hold both."""
+    changes = alt.Chart(alt.NamedData("changes")).mark_rule(color=palette.NEUTRAL, strokeDash=[4, 3]).encode(
+        x="step:Q", tooltip=[alt.Tooltip("change:N"), alt.Tooltip("step:Q", format=",d")])
+    split = alt.Scale(domain=["train", "test"], range=[[1, 0], [5, 3]])
+    panels = []
+    for metric in HISTORY_PANELS:
+        rows = alt.Chart(alt.NamedData("history")).transform_filter(alt.datum.metric == metric)
+        line = rows.mark_line().encode(
+            # integer steps; a run at step 0 alone would otherwise get ticks like "0.000000"
+            x=alt.X("step:Q", axis=alt.Axis(format=",d", tickMinStep=1, tickCount=4)),
+            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=VALUE_FORMAT, tickCount=4)),
+            color=_model_colour(names, alt.Legend(orient="top", title=None)),
+            strokeDash=alt.StrokeDash("split:N", scale=split, legend=alt.Legend(orient="top", title=None)),
+            tooltip=[alt.Tooltip("step:Q", format=",d"), "model:N", "split:N",
+                     alt.Tooltip("value:Q", format=".4f")])
+        panels.append(alt.layer(line, changes).properties(width=260, height=150, title=metric))
+    # "pad": the natural size; Streamlit would ask for "fit", which concatenated views cannot do
+    chart = alt.hconcat(*panels, spacing=24, autosize=alt.AutoSizeParams(type="pad"))
+    return to_spec(chart.resolve_scale(y="independent"))
+
+
+@lru_cache(maxsize=16)
+def inspector_spec(names: tuple[str, ...], width: int = 520) -> dict:
+    """Dataset "inspect" (model, kind, class, probability): target against prediction per class,
+    one panel per model in its model colour (target faint, prediction solid). The whole chart,
+    axis and legend included, fits in `width` pixels."""
+    spacing, axis = 12, 56  # between panels; the y axis with its title (measured 51 px in Chromium)
+    panel = max(60, (width - axis - spacing * (len(names) - 1) - 10) // len(names))  # 10: padding
+    kinds = ["target", "prediction"]
+    chart = alt.Chart(alt.NamedData("inspect")).mark_bar().encode(
+        x=alt.X("class:O", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("kind:N", sort=kinds),
+        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis()),
+        color=_model_colour(names),
+        # opacity, not fillOpacity: Vega-Lite draws no legend for fillOpacity
+        opacity=alt.Opacity("kind:N", sort=kinds, scale=alt.Scale(domain=kinds, range=[0.3, 1.0]),
+                            legend=alt.Legend(orient="top", title=None, symbolType="square",
+                                              symbolFillColor=palette.NEUTRAL, symbolStrokeWidth=0)),
+        tooltip=["model:N", "class:O", "kind:N", alt.Tooltip("probability:Q", format=".4f")],
+    ).properties(width=panel, height=150).facet(
+        column=alt.Column("model:N", title=None, sort=list(names)), spacing=spacing)
     return to_spec(chart)
 
 
 @lru_cache(maxsize=16)
-def inspector_spec(names: tuple[str, ...]) -> dict:
-    """Dataset "inspect" (model, kind, class, probability): target against prediction per class."""
-    chart = alt.Chart(alt.NamedData("inspect")).mark_bar().encode(
-        x=alt.X("class:O", axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("kind:N", sort=["target", "prediction"]),
-        y=alt.Y("probability:Q", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("kind:N", sort=["target", "prediction"],
-                        scale=alt.Scale(domain=["target", "prediction"],
-                                        range=[ONE_HOT_COLOUR, SMOOTH_COLOUR]),
-                        legend=alt.Legend(orient="top", title=None)),
-        tooltip=["model:N", "class:O", "kind:N", alt.Tooltip("probability:Q", format=".4f")],
-    ).properties(width=250, height=150).facet(column=alt.Column("model:N", title=None, sort=list(names)))
-    return to_spec(chart)
+def live_reliability_spec(names: tuple[str, ...], num_classes: int) -> dict:
+    """Dataset "reliability" (model, lo, hi, count, accuracy, confidence; calibration.reliability_frame
+    of each model, concatenated): one reliability diagram per model, in its model colour."""
+    return to_spec(_reliability(alt.NamedData("reliability"), names, _model_colour(names), num_classes,
+                                width=200, height=170))
 
 
 # ---- mechanism charts ----------------------------------------------------------------------
 
-def _eps_colour(frame: pd.DataFrame) -> alt.Color:
-    order = list(dict.fromkeys(frame["eps"]))
-    return alt.Color("eps:N", sort=order, title=None, scale=alt.Scale(scheme="viridis"),
-                     legend=alt.Legend(orient="top"))
-
-
 def loss_curve_chart(curves: pd.DataFrame, minima: pd.DataFrame, y_max: float = 3.0) -> alt.LayerChart:
     """Loss against true-class probability; a dot marks each minimum (q_t, H(q))."""
-    x = alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]))
+    x = alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis())
     lines = alt.Chart(curves).mark_line(clip=True).encode(
-        x=x, y=alt.Y("loss:Q", title="loss", scale=alt.Scale(domain=[0, y_max])), color=_eps_colour(curves),
+        x=x, y=alt.Y("loss:Q", title="loss", scale=alt.Scale(domain=[0, y_max])),
+        color=_eps_label_colour(curves),
         tooltip=["eps:N", alt.Tooltip("p:Q", format=".3f"), alt.Tooltip("loss:Q", format=".4f")])
     dots = alt.Chart(minima).mark_point(filled=True, size=90, stroke="black").encode(
-        x=alt.X("q_true:Q"), y=alt.Y("min_loss:Q"), color=_eps_colour(minima),
+        x=alt.X("q_true:Q"), y=alt.Y("min_loss:Q"), color=_eps_label_colour(minima),
         tooltip=["eps:N", alt.Tooltip("q_true:Q", title="q_t", format=".4f"),
                  alt.Tooltip("min_loss:Q", title="H(q)", format=".5f")])
     return alt.layer(lines, dots).properties(height=320)
@@ -121,23 +206,24 @@ def gradient_chart(curves: pd.DataFrame, marks: pd.DataFrame, x: str = "p", sign
                    ) -> alt.LayerChart:
     """||dL/dz|| (or the signed true-logit gradient) against p or the logit gap. Dots mark where
     the gradient vanishes; dashed rules the limit as p -> 1."""
-    x_enc = (alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1])) if x == "p"
-             else alt.X("gap:Q", title="logit gap (true − each other)"))
+    x_enc = (alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis())
+             if x == "p" else alt.X("gap:Q", title="logit gap (true − each other)"))
     y_field, y_title = ("true_grad", "∂L/∂z_true = p − q_t") if signed else ("grad_norm", "‖∂L/∂z‖")
+    colour = _eps_label_colour(marks)
     lines = alt.Chart(curves).mark_line().encode(
-        x=x_enc, y=alt.Y(f"{y_field}:Q", title=y_title), color=_eps_colour(curves),
+        x=x_enc, y=alt.Y(f"{y_field}:Q", title=y_title), color=colour,
         tooltip=["eps:N", alt.Tooltip("p:Q", format=".4f"), alt.Tooltip("gap:Q", format=".3f"),
                  alt.Tooltip(f"{y_field}:Q", format=".4f")])
     zero_x = "q_true:Q" if x == "p" else "optimal_gap:Q"
     finite = marks[marks["optimal_gap"].abs() != float("inf")] if x != "p" else marks
     zeros = alt.Chart(finite.assign(zero=0.0)).mark_point(filled=True, size=80, stroke="black").encode(
-        x=zero_x, y="zero:Q", color=_eps_colour(marks),
+        x=zero_x, y="zero:Q", color=colour,
         tooltip=["eps:N", alt.Tooltip("q_true:Q", title="q_t", format=".4f"),
                  alt.Tooltip("optimal_gap:Q", title="gap", format=".4f")])
     layers = [lines, zeros]
     if not signed:
         layers.append(alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(
-            y="limit:Q", color=_eps_colour(marks),
+            y="limit:Q", color=colour,
             tooltip=["eps:N", alt.Tooltip("limit:Q", title="limit as p→1", format=".4f")]))
     return alt.layer(*layers).properties(height=300)
 
@@ -145,22 +231,19 @@ def gradient_chart(curves: pd.DataFrame, marks: pd.DataFrame, x: str = "p", sign
 def measured_gradient_chart(samples: pd.DataFrame, curves: pd.DataFrame, names: list[str]
                             ) -> alt.LayerChart:
     """Per-sample ||dL/dz|| against true-class probability, over the analytic curves."""
-    colour = alt.Color("model:N", sort=names, scale=alt.Scale(domain=names, range=MODEL_COLOURS),
-                       legend=alt.Legend(orient="top", title=None))
-    x = alt.X("p_true:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]))
+    x = alt.X("p_true:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis())
     dots = alt.Chart(samples).mark_circle(size=18, opacity=0.55).encode(
-        x=x, y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"), color=colour,
+        x=x, y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"), color=_model_colour(names, alt.Legend(orient="top")),
         tooltip=["model:N", "index:Q", alt.Tooltip("p_true:Q", format=".4f"),
                  alt.Tooltip("grad_norm:Q", format=".5f")])
-    lines = alt.Chart(curves).mark_line(strokeDash=[5, 3], color="black", opacity=0.7).encode(
+    lines = alt.Chart(curves).mark_line(strokeDash=[5, 3], color=palette.NEUTRAL).encode(
         x=alt.X("p:Q"), y=alt.Y("grad_norm:Q"), detail="model:N")
     return alt.layer(lines, dots).properties(height=260)
 
 
 def logit_gap_chart(gaps: pd.DataFrame, names: list[str]) -> alt.LayerChart:
     """Median logit gap over training with a 10–90% band, per model, and the finite optimum."""
-    colour = alt.Color("model:N", sort=names, scale=alt.Scale(domain=names, range=MODEL_COLOURS),
-                       legend=alt.Legend(orient="top", title=None))
+    colour = _model_colour(names, alt.Legend(orient="top"))
     band = alt.Chart(gaps).mark_area(opacity=0.25).encode(
         x=alt.X("step:Q"), y=alt.Y("q10:Q", title="logit gap (true − largest other)"), y2="q90:Q",
         color=colour)
@@ -168,66 +251,101 @@ def logit_gap_chart(gaps: pd.DataFrame, names: list[str]) -> alt.LayerChart:
         x="step:Q", y="q50:Q", color=colour,
         tooltip=["model:N", "step:Q", alt.Tooltip("q50:Q", title="median", format=".3f")])
     finite = gaps[gaps["optimal"] != float("inf")].drop_duplicates("model")
-    rule = alt.Chart(finite).mark_rule(strokeDash=[6, 3], color="black").encode(
+    rule = alt.Chart(finite).mark_rule(strokeDash=[6, 3], color=palette.NEUTRAL).encode(
         y="optimal:Q", tooltip=[alt.Tooltip("optimal:Q", title="log(q_t/q_o)", format=".4f")])
     return alt.layer(band, line, rule).properties(height=300)
 
 
 # ---- sweep and calibration charts -----------------------------------------------------------
+# Against ε, the line and band are NEUTRAL and the points carry ε's colour: x already says which
+# ε, so no legend is needed, and the colours tie each point to the same ε on other pages.
+
+def _sweep_layers(summary: pd.DataFrame, y_title: str | None) -> list[alt.Chart]:
+    base = alt.Chart().encode(x=alt.X("eps:Q", title="ε"))
+    band = base.mark_area(opacity=0.2, color=palette.NEUTRAL).encode(
+        y=alt.Y("min:Q", title=y_title, axis=alt.Axis(format=VALUE_FORMAT, tickCount=5)), y2="max:Q")
+    line = base.mark_line(color=palette.NEUTRAL).encode(y="mean:Q")
+    points = base.mark_circle(size=50, opacity=1).encode(
+        y="mean:Q", color=alt.Color("eps:N", scale=_eps_scale(summary["eps"]), legend=None),
+        tooltip=["eps:Q", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("min:Q", format=".4f"),
+                 alt.Tooltip("max:Q", format=".4f")])
+    return [band, line, points]
+
 
 def sweep_metrics_chart(summary: pd.DataFrame, columns: int = 4) -> alt.FacetChart:
     """One panel per metric against eps: the mean over seeds with a min–max band."""
-    base = alt.Chart().encode(x=alt.X("eps:Q", title="ε"))
-    band = base.mark_area(opacity=0.25, color=SMOOTH_COLOUR).encode(y=alt.Y("min:Q", title=None), y2="max:Q")
-    line = base.mark_line(point=alt.OverlayMarkDef(color=SMOOTH_COLOUR), color=SMOOTH_COLOUR).encode(
-        y="mean:Q", tooltip=["label:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f"),
-                             alt.Tooltip("min:Q", format=".4f"), alt.Tooltip("max:Q", format=".4f")])
-    return alt.layer(band, line, data=summary).properties(width=200, height=150).facet(
+    return alt.layer(*_sweep_layers(summary, None), data=summary).properties(width=200, height=150).facet(
         facet=alt.Facet("label:N", title=None), columns=columns).resolve_scale(y="independent")
 
 
 def gap_vs_eps_chart(summary: pd.DataFrame, reference: pd.DataFrame) -> alt.LayerChart:
     """Mean training logit gap against eps (band over seeds) and the optimum log(q_t/q_o)."""
     gap = summary[summary["metric"] == "mean_logit_gap"]
-    base = alt.Chart(gap).encode(x=alt.X("eps:Q", title="ε"))
-    band = base.mark_area(opacity=0.25, color=SMOOTH_COLOUR).encode(y=alt.Y("min:Q", title="logit gap"),
-                                                                      y2="max:Q")
-    line = base.mark_line(point=alt.OverlayMarkDef(color=SMOOTH_COLOUR), color=SMOOTH_COLOUR).encode(
-        y="mean:Q", tooltip=["eps:Q", alt.Tooltip("mean:Q", title="measured", format=".3f")])
-    ref = alt.Chart(reference).mark_line(strokeDash=[6, 3], color="black").encode(
+    ref = alt.Chart(reference).mark_line(strokeDash=[6, 3], color=palette.NEUTRAL).encode(
         x="eps:Q", y="optimal_gap:Q",
         tooltip=["eps:Q", alt.Tooltip("optimal_gap:Q", title="log(q_t/q_o)", format=".3f")])
-    return alt.layer(band, line, ref).properties(height=240)
+    measured = alt.layer(*_sweep_layers(gap, "logit gap"), data=gap)
+    return alt.layer(measured, ref).properties(height=240)
 
 
 def noise_comparison_chart(frame: pd.DataFrame) -> alt.FacetChart:
-    """Test accuracy and ECE against eps, one line per label-noise level."""
-    return alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("eps:Q", title="ε"), y=alt.Y("mean:Q", title=None),
-        color=alt.Color("label noise:N", legend=alt.Legend(orient="top")),
-        tooltip=["label noise:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f")],
-    ).properties(width=300, height=200).facet(column=alt.Column("label:N", title=None)).resolve_scale(
-        y="independent")
+    """Test accuracy and ECE against eps, one line per label-noise level (told apart by dash)."""
+    levels = sorted(set(frame["label noise"]), reverse=True)
+    dashes = [[1, 0], [5, 3], [1, 3]][:len(levels)]
+    line = alt.Chart().mark_line(color=palette.NEUTRAL).encode(
+        x=alt.X("eps:Q", title="ε"), y=alt.Y("mean:Q", title=None, axis=alt.Axis(format=VALUE_FORMAT)),
+        strokeDash=alt.StrokeDash("label noise:N", sort=levels, legend=alt.Legend(orient="top"),
+                                  scale=alt.Scale(domain=levels, range=dashes)))
+    points = alt.Chart().mark_circle(size=50, opacity=1).encode(
+        x="eps:Q", y="mean:Q", color=alt.Color("eps:N", scale=_eps_scale(frame["eps"]), legend=None),
+        tooltip=["label noise:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f")])
+    return alt.layer(line, points, data=frame).properties(width=300, height=200).facet(
+        column=alt.Column("label:N", title=None)).resolve_scale(y="independent")
 
 
-def reliability_chart(frame: pd.DataFrame, names: list[str]) -> alt.FacetChart:
-    """Reliability diagrams: accuracy per confidence bin against the diagonal, one panel per model."""
-    bars = alt.Chart().mark_bar(opacity=0.85, color=SMOOTH_COLOUR).encode(
-        x=alt.X("lo:Q", title="confidence", scale=alt.Scale(domain=[0, 1])), x2="hi:Q",
-        y=alt.Y("accuracy:Q", title="accuracy", scale=alt.Scale(domain=[0, 1])), y2=alt.datum(0),
+def _reliability(data, names: Sequence[str], colour: alt.Color, num_classes: int, width: int, height: int
+                 ) -> alt.FacetChart:
+    """Reliability diagrams, one panel per model: accuracy per confidence bin (bar opacity: how
+    many points fell in it) with the mean confidence as a tick, against the diagonal."""
+    lo = chance(num_classes)
+    shown = alt.datum["count"] > 0
+
+    # every layer repeats the axes: a layer without them makes Vega-Lite drop the explicit ticks
+    def y(*args, **kwargs):
+        return alt.Y(*args, title="accuracy", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis(), **kwargs)
+
+    bars = alt.Chart().transform_filter(shown).mark_bar(clip=True).encode(
+        x=_confidence_x(num_classes, "lo:Q"), x2="hi:Q", y=y("accuracy:Q"), y2=alt.datum(0), color=colour,
+        # log count: a bin of 1 point looks faint, one of 100 solid
+        opacity=alt.Opacity("count:Q", scale=alt.Scale(type="log", range=[0.15, 1.0]),
+                            legend=alt.Legend(title="points in bin", orient="top", symbolType="square",
+                                              symbolFillColor=palette.NEUTRAL, symbolStrokeWidth=0,
+                                              tickCount=3)),
         tooltip=[alt.Tooltip("lo:Q", format=".3f"), alt.Tooltip("hi:Q", format=".3f"), "count:Q",
                  alt.Tooltip("accuracy:Q", format=".3f"), alt.Tooltip("confidence:Q", format=".3f")])
-    means = alt.Chart().mark_tick(color="black", thickness=2).encode(x="confidence:Q", y="accuracy:Q")
-    diagonal = alt.Chart().mark_rule(strokeDash=[4, 3], color="#555").encode(
-        x=alt.datum(0), y=alt.datum(0), x2=alt.datum(1), y2=alt.datum(1))
-    shown = frame[frame["count"] > 0]
-    return alt.layer(bars, means, diagonal, data=shown).properties(width=200, height=200).facet(
-        column=alt.Column("model:N", title=None, sort=names))
+    means = alt.Chart().transform_filter(shown).mark_tick(color="black", thickness=2, clip=True).encode(
+        x=_confidence_x(num_classes, "confidence:Q"), y=y("accuracy:Q"))
+    # one row per model, so each panel draws its diagonal once, not once per bin
+    diagonal = alt.Chart().transform_aggregate(n="count()", groupby=["model"]).mark_rule(
+        strokeDash=[4, 3], color=palette.NEUTRAL).encode(
+        x=_confidence_x(num_classes, datum=lo), y=y(datum=lo), x2=alt.datum(1.0), y2=alt.datum(1.0))
+    return alt.layer(bars, means, diagonal, data=data).properties(width=width, height=height).facet(
+        column=alt.Column("model:N", title=None, sort=list(names)))
 
 
-def confidence_histogram(frame: pd.DataFrame, names: list[str]) -> alt.FacetChart:
-    """Histogram of test confidences (top probability), one panel per model."""
-    return alt.Chart(frame).mark_bar(color=SMOOTH_COLOUR).encode(
-        x=alt.X("confidence:Q", bin=alt.Bin(extent=[0, 1], step=1 / N_BINS), title="confidence"),
-        y=alt.Y("count():Q", title="points"),
+def reliability_chart(frame: pd.DataFrame, names: list[str], num_classes: int,
+                      eps: Sequence[float | None]) -> alt.FacetChart:
+    """Reliability diagrams of calibration.diagram_frames' bins, one panel per model. eps: each
+    name's ε (its panel's colour), None for an entry that is no ε model (temperature-scaled)."""
+    return _reliability(frame, names, _panel_colours(names, eps), num_classes, width=200, height=200)
+
+
+def confidence_histogram(frame: pd.DataFrame, names: list[str], num_classes: int,
+                         eps: Sequence[float | None]) -> alt.FacetChart:
+    """Histogram of test confidences (top probability) in the reliability diagram's bins, one
+    panel per model, from 1/K to 1. eps as for reliability_chart."""
+    return alt.Chart(frame).mark_bar(clip=True).encode(
+        x=_confidence_x(num_classes, "confidence:Q", bin=alt.Bin(extent=[0, 1], step=1 / N_BINS)),
+        y=alt.Y("count():Q", title="points", axis=alt.Axis(format="~d", tickMinStep=1)),
+        color=_panel_colours(names, eps),
     ).properties(width=200, height=150).facet(column=alt.Column("model:N", title=None, sort=names))

@@ -26,6 +26,11 @@ DATASETS = {
 }
 
 
+def takes_k(name: str) -> bool:
+    """Whether the dataset `name` takes its number of classes as a parameter."""
+    return DATASETS[name][0] is None
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Float32 points in the viewing box and int64 labels. `y_train_clean` is before label noise."""

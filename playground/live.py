@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from playground import metrics, render, tables
+from playground.calibration import reliability_frame
 from playground.datasets import BOX, Dataset, grid_points, points_csv
 from playground.engine import Engine, TrainConfig
 from playground.smoothing import check_eps, eps_label, smooth_targets
@@ -35,6 +36,8 @@ class LiveRun:
         self.split = np.array(["train"] * len(data.y_train) + ["test"] * len(data.y_test))
         self._ticks: deque[tuple[float, int]] = deque()
         self._cache: dict[str, object] = {}  # views of the current step
+        self._fixed: dict[str, object] = {}  # views of the data alone
+        self.changes: list[dict] = []  # mid-run setting changes: step, what changed
         flipped = np.zeros(len(self.labels), dtype=bool)
         flipped[:len(data.y_train)] = data.flipped
         self.table = pd.DataFrame({"index": np.arange(len(self.labels)), "x1": self.x[:, 0],
@@ -58,8 +61,23 @@ class LiveRun:
     def set_eps(self, eps: float) -> None:
         """Applies from the next step on; the weights so far are kept."""
         if check_eps(eps) != self.eps:
+            self._changed("ε", self.eps, eps)
             self.engine.set_eps([0.0, eps])
             self._cache.clear()
+
+    def set_hyperparameters(self, lr: float, weight_decay: float) -> None:
+        """Learning rate and weight decay, from the next step on."""
+        config = self.engine.config
+        if (lr, weight_decay) != (config.lr, config.weight_decay):
+            self.engine.set_hyperparameters(lr=lr, weight_decay=weight_decay)  # checks first
+            if lr != config.lr:
+                self._changed("lr", config.lr, lr)
+            if weight_decay != config.weight_decay:
+                self._changed("weight decay", config.weight_decay, weight_decay)
+
+    def _changed(self, what: str, old: float, new: float) -> None:
+        if self.step > 0:  # before training starts a setting is just the setting
+            self.changes.append({"step": self.step, "change": f"{what} {old:g} → {new:g}"})
 
     def advance(self, steps: int) -> None:
         self.engine.train(steps)
@@ -89,6 +107,12 @@ class LiveRun:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def _cached_fixed(self, key: str, compute):
+        """A view that never changes during the run (it depends on the data alone)."""
+        if key not in self._fixed:
+            self._fixed[key] = compute()
+        return self._fixed[key]
+
     def grid_probs(self) -> torch.Tensor:
         """[2, R*R, K] probabilities over the viewing box."""
         return self._cached("grid", lambda: self.engine.predict(self.grid).probs)
@@ -113,10 +137,13 @@ class LiveRun:
         return {split: int(self.wrong(model)[self.split == split].sum()) for split in ("train", "test")}
 
     def scene(self, model: int, show_test: bool = True, discretize: bool = False,
-              picked: int | None = None, size: int = 360) -> bytes:
-        """JPEG of one model's boundary with the points, its mistakes ringed, the picked point marked."""
+              picked: int | None = None, size: int = 480, fade: bool = False) -> bytes:
+        """JPEG of one model's boundary with the points, its mistakes ringed, the picked point marked;
+        `fade` dims the boundary by distance from the training points."""
         keep = np.ones(len(self.labels), dtype=bool) if show_test else self.split == "train"
-        image = render.boundary_rgb(self.grid_probs()[model], self.resolution, discretize)
+        weights = self._cached_fixed("fade", lambda: render.distance_fade(self.grid, self.data.x_train)) \
+            if fade else None
+        image = render.boundary_rgb(self.grid_probs()[model], self.resolution, discretize, fade=weights)
         pick = None if picked is None or not keep[picked] else int(keep[:picked].sum())
         return render.scene_jpeg(image, BOX, self.x[keep], self.labels[keep], self.split[keep] == "test",
                                 self.wrong(model)[keep], pick, size)
@@ -135,8 +162,37 @@ class LiveRun:
             "index": index, "label": label, "split": str(self.split[index]),
             "x": self.x[index].tolist(), "grad_norm": grad.tolist(),
             "confidence": out.probs[:, index].max(-1).values.tolist(),
+            "predicted": out.probs[:, index].argmax(-1).tolist(),
             "frame": tables.target_vs_prediction(self.names, targets, out.probs[:, index]),
         }
+
+    def headline(self) -> list[dict[str, float]]:
+        """Per model, on the test points: accuracy, NLL, ECE, over-confidence (mean confidence
+        − accuracy: positive is over-confident), and the uncertain share of the box."""
+        def compute():
+            test = self.split == "test"
+            labels = torch.from_numpy(self.labels[test])
+            logits = self.point_outputs().logits[:, torch.from_numpy(test)]
+            probs = torch.softmax(logits, -1)
+            acc = metrics.accuracy(logits, labels)
+            columns = {"accuracy": acc, "NLL": metrics.nll(logits, labels), "ECE": metrics.ece(probs, labels),
+                       "over-confidence": metrics.mean_confidence(probs) - acc,
+                       "uncertain area": metrics.boundary_blur(self.grid_probs())["uncertain_share"]}
+            return [{name: float(v[i]) for name, v in columns.items()} for i in range(len(self.names))]
+        return self._cached("headline", compute)
+
+    def reliability(self) -> pd.DataFrame:
+        """Reliability bins of both models on the test points (calibration.reliability_frame)."""
+        def compute():
+            test = self.split == "test"
+            probs = self.point_outputs().probs[:, torch.from_numpy(test)]
+            labels = torch.from_numpy(self.labels[test])
+            return pd.concat([reliability_frame(probs[i], labels, name) for i, name in enumerate(self.names)],
+                             ignore_index=True)
+        return self._cached("reliability", compute)
+
+    def changes_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.changes, columns=["step", "change"])
 
     def predictions_csv(self) -> str:
         """Every point with its label, split and each model's predicted class and confidence."""

@@ -8,70 +8,220 @@ from __future__ import annotations
 
 import base64
 import io
+import math
+from functools import lru_cache
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-# Tableau 10: distinct hues that stay readable when faded towards white
-PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2",
-           "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac"]
+from playground import palette
+
 DIVERGED_GREY = (200, 200, 200)
 MIN_ALPHA, MAX_ALPHA = 0.08, 0.85
+TICKS = (-1.0, -0.5, 0.0, 0.5, 1.0)  # data coordinates; the data are scaled to |x| <= 1
+TEXT_GREY = (60, 60, 60)
+RING_GREY = (110, 110, 110)  # mid grey: a hundred mistake rings must not blacken the picture
+CLASS_RGB = [palette.rgb(c) for c in palette.CLASS_COLOURS]
+# a darker shade of the class colour: separates touching dots without hiding their colour
+OUTLINE_RGB = [tuple(round(0.7 * v) for v in c) for c in CLASS_RGB]
 
 
-def class_colours(num_classes: int) -> list[str]:
-    return [PALETTE[c % len(PALETTE)] for c in range(num_classes)]
+def distance_fade(grid: np.ndarray, points: np.ndarray, scale: float = 0.25) -> np.ndarray:
+    """[R*R] in [0, 1]: exp(-(d / scale)^2) of each grid cell's distance d to the nearest point.
+
+    Far from the data a smoothed model's top class flips at low confidence, drawing streaks that
+    say nothing about the data; fading them out keeps the eye on the region the model was fit to."""
+    if len(points) == 0:
+        return np.ones(len(grid), dtype=np.float32)
+    cells = torch.as_tensor(np.asarray(grid), dtype=torch.float32)
+    data = torch.as_tensor(np.asarray(points), dtype=torch.float32)
+    # in chunks, so a large grid times many points never builds one huge distance matrix
+    nearest = torch.cat([torch.cdist(chunk, data).min(1).values for chunk in cells.split(1024)])
+    return torch.exp(-(nearest / scale) ** 2).numpy()
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-
-
-def boundary_rgb(grid_probs: torch.Tensor, resolution: int, discretize: bool = False) -> np.ndarray:
-    """[R, R, 3] uint8 image of grid probabilities [R*R, K] (row-major from the top).
+def boundary_rgb(grid_probs: torch.Tensor, resolution: int, discretize: bool = False,
+                 fade: np.ndarray | torch.Tensor | None = None, upsample: int = 1) -> np.ndarray:
+    """[R*u, R*u, 3] uint8 image of grid probabilities [R*R, K] (row-major from the top), u = upsample.
 
     The top probability maps from 1/K (no preference) to 1 onto a fade from white to the
-    class colour; `discretize` paints every cell at full strength. NaN (diverged) cells are grey.
-    """
-    probs = grid_probs.detach().float().cpu()
-    k = probs.shape[-1]
-    conf, pred = probs.max(-1)
+    class colour; `discretize` paints every cell at full strength. `fade` [R*R] in [0, 1] scales
+    that strength, so cells where it is 0 are white. `upsample` interpolates the probabilities
+    bilinearly before colouring, so a coarse grid scaled up shows smooth edges, not stairs.
+    NaN (diverged) cells are grey."""
+    # numpy, one row per class: single-threaded, so it never waits on cores a training run holds
+    probs = grid_probs.detach().float().cpu().numpy().T
+    k = len(probs)
+    fade = None if fade is None else np.asarray(fade, dtype=np.float32).reshape(1, -1)
+    if upsample > 1:
+        probs = _upsample(probs, resolution, upsample)
+        fade = None if fade is None else _upsample(fade, resolution, upsample)
+        resolution *= upsample
+    conf, pred = probs.max(0), probs.argmax(0)
     if discretize:
-        strength = torch.ones_like(conf)
+        strength = np.ones_like(conf)
     else:
-        strength = ((conf - 1 / k) / (1 - 1 / k)).clamp(0, 1)
-    alpha = (MIN_ALPHA + (MAX_ALPHA - MIN_ALPHA) * strength).numpy()[:, None]
-    colours = np.array([_rgb(c) for c in class_colours(k)], dtype=np.float32)
-    rgb = 255 * (1 - alpha) + colours[pred.numpy()] * alpha
-    rgb[~np.isfinite(conf.numpy())] = DIVERGED_GREY
+        strength = np.clip((conf - 1 / k) / (1 - 1 / k), 0, 1)
+    alpha = MIN_ALPHA + (MAX_ALPHA - MIN_ALPHA) * strength
+    if fade is not None:
+        alpha = alpha * np.clip(fade[0], 0, 1)
+    colours = np.array(CLASS_RGB[:k], dtype=np.float32)
+    rgb = 255 * (1 - alpha[:, None]) + colours[pred] * alpha[:, None]
+    rgb[~np.isfinite(conf)] = DIVERGED_GREY
     return np.clip(rgb, 0, 255).astype(np.uint8).reshape(resolution, resolution, 3)
 
 
+def _upsample(planes: np.ndarray, resolution: int, factor: int) -> np.ndarray:
+    """Bilinear upsampling of [C, R*R] planes to [C, (R*factor)^2]. PIL's float resize computes
+    exactly what torch's interpolate(mode="bilinear", align_corners=False) does, on one thread:
+    torch's two threads stalled for milliseconds per call whenever another process held a core."""
+    side = resolution * factor
+    return np.stack([np.asarray(Image.fromarray(plane.reshape(resolution, resolution), "F")
+                                .resize((side, side), Image.BILINEAR)).ravel() for plane in planes])
+
+
+@lru_cache(maxsize=8)
+def _font(px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=px)
+
+
+def _font_px(size: int) -> int:
+    return max(9, round(size / 40))
+
+
+def _tick_label(value: float) -> str:
+    return f"{value:g}"  # ASCII minus: the default font has no U+2212 glyph
+
+
+def plot_origin(size: int) -> tuple[int, int]:
+    """(left, top): where the size x size plot area sits inside a scene picture of that size."""
+    font = _font(_font_px(size))
+    label_width = max(math.ceil(font.getlength(_tick_label(t))) for t in TICKS)
+    return label_width + 3 + _tick_length(size), _pad(size)
+
+
+def _tick_length(size: int) -> int:
+    return max(3, round(size / 120))
+
+
+def _pad(size: int) -> int:
+    return _font_px(size) // 2  # white around the top and right, so the frame does not touch the edge
+
+
+def picture_size(size: int) -> tuple[int, int]:
+    """(width, height) of a scene picture whose plot area is size x size."""
+    left, top = plot_origin(size)
+    bottom = _tick_length(size) + 3 + _font_px(size) + 2
+    return left + size + _pad(size), top + size + bottom
+
+
+@lru_cache(maxsize=8)
+def _frame(size: int, box: float) -> Image.Image:
+    """The static part of a scene: white margins, axis lines, ticks, tick labels and axis names.
+    Drawn once per (size, box); each frame only pastes its plot in."""
+    left, top = plot_origin(size)
+    image = Image.new("RGB", picture_size(size), "white")
+    draw = ImageDraw.Draw(image)
+    font, tick = _font(_font_px(size)), _tick_length(size)
+    right, bottom = left + size, top + size  # first pixel past the plot area
+    draw.line((left - 1, top, left - 1, bottom), fill=TEXT_GREY)
+    draw.line((left - 1, bottom, right - 1, bottom), fill=TEXT_GREY)
+    for t in TICKS:
+        x = left + (t + box) / (2 * box) * size
+        y = top + (box - t) / (2 * box) * size
+        draw.line((x, bottom, x, bottom + tick), fill=TEXT_GREY)
+        draw.line((left - 1 - tick, y, left - 1, y), fill=TEXT_GREY)
+        draw.text((x, bottom + tick + 2), _tick_label(t), font=font, fill=TEXT_GREY, anchor="mt")
+        draw.text((left - tick - 3, y), _tick_label(t), font=font, fill=TEXT_GREY, anchor="rm")
+    # axis names at the positive ends, in line with the tick labels, so they cost no extra margin
+    neutral = palette.rgb(palette.NEUTRAL)
+    draw.text((right, bottom + tick + 2), "x1", font=font, fill=neutral, anchor="rt")
+    draw.text((left - tick - 3, top), "x2", font=font, fill=neutral, anchor="rt")
+    return image
+
+
+def dot_radius(size: int, num_points: int) -> float:
+    """Radius of a point's dot: size/110 up to 300 points, shrinking (in log of the count) to
+    size/170 at 3,000 so crowded data stay readable; never below 2 px."""
+    crowding = min(max(math.log10(max(num_points, 1) / 300), 0.0), 1.0)
+    return max(2.0, size / (110 + 60 * crowding))
+
+
 def scene_jpeg(boundary: np.ndarray, box: float, xy: np.ndarray, labels: np.ndarray, is_test: np.ndarray,
-              wrong: np.ndarray, picked: int | None = None, size: int = 360) -> bytes:
-    """The live view as one JPEG: the boundary image scaled to size x size pixels, then the points
-    (dots for training, squares for test, in their class colour), a black ring on each point the
-    model gets wrong and a larger ring on the picked point.
+               wrong: np.ndarray, picked: int | None = None, size: int = 360) -> bytes:
+    """The live view as one JPEG: the boundary image scaled to a size x size plot area (at
+    plot_origin(size), with ticked axes around it), then the points (dots for training, squares for
+    test, in their class colour), a thin grey ring on each point the model gets wrong and a
+    crosshair on the picked point.
 
     One finished picture per update is the cheapest thing a browser can redraw; JPEG at
     quality 90 is half the size of PNG for these smooth gradients and ten times faster to encode."""
-    image = Image.fromarray(boundary, "RGB").resize((size, size), Image.BILINEAR)
+    left, top = plot_origin(size)
+    image = _frame(size, box).copy()
+    image.paste(Image.fromarray(boundary, "RGB").resize((size, size), Image.BILINEAR), (left, top))
     draw = ImageDraw.Draw(image)
-    px = (xy[:, 0] + box) / (2 * box) * size
-    py = (box - xy[:, 1]) / (2 * box) * size
-    colours = [_rgb(c) for c in class_colours(int(labels.max()) + 1 if len(labels) else 1)]
-    r = max(2.0, size / 110)
-    for x, y, c, test in zip(px, py, labels, is_test):
-        shape = draw.rectangle if test else draw.ellipse
-        shape((x - r, y - r, x + r, y + r), fill=colours[c], outline=(255, 255, 255))
-    for x, y in zip(px[wrong], py[wrong]):
-        draw.ellipse((x - 2 * r, y - 2 * r, x + 2 * r, y + 2 * r), outline=(0, 0, 0), width=2)
+    px = (left + (xy[:, 0] + box) / (2 * box) * size).tolist()
+    py = (top + (box - xy[:, 1]) / (2 * box) * size).tolist()
+    classes, tests = np.asarray(labels).tolist(), np.asarray(is_test).tolist()  # lists: a fast loop
+    r = dot_radius(size, len(px))
+
+    def mark(i: int) -> None:
+        x, y, c = px[i], py[i], classes[i]
+        shape = draw.rectangle if tests[i] else draw.ellipse
+        shape((x - r, y - r, x + r, y + r), fill=CLASS_RGB[c], outline=OUTLINE_RGB[c])
+
+    for i in range(len(px)):
+        mark(i)
+    for i in np.flatnonzero(wrong):
+        x, y = px[i], py[i]
+        draw.ellipse((x - 2 * r, y - 2 * r, x + 2 * r, y + 2 * r), outline=RING_GREY, width=1)
     if picked is not None:
+        # a crosshair, black on a white halo so it shows on any colour; the gap keeps the point
+        # itself visible, and nothing else in the picture is a line
         x, y = px[picked], py[picked]
-        draw.ellipse((x - 4 * r, y - 4 * r, x + 4 * r, y + 4 * r), outline=(0, 0, 0), width=3)
+        gap, arm, width = 1.5 * r + 1, 4.5 * r, max(1, round(size / 240))
+        for grow, colour in ((1, (255, 255, 255)), (0, (0, 0, 0))):
+            for s in (-1, 1):
+                ends = (s * (gap - grow), s * (arm + grow))
+                draw.line((x + ends[0], y, x + ends[1], y), fill=colour, width=width + 2 * grow)
+                draw.line((x, y + ends[0], x, y + ends[1]), fill=colour, width=width + 2 * grow)
+        mark(picked)  # on top of any neighbour that overlaps it
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=90, subsampling=0)  # full-resolution colour keeps dots true
+    return buf.getvalue()
+
+
+@lru_cache(maxsize=32)
+def colour_key_png(num_classes: int, width: int = 480) -> bytes:
+    """A PNG strip explaining the boundary pictures: one swatch per class colour, and the ramp of
+    strengths from confidence 1/K (white) to 1 (the full colour, shown here in neutral grey)."""
+    font, height, swatch, pad = _font(12), 44, 12, 4
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    colours = palette.class_colours(num_classes)
+    names = [f"class {c}" for c in range(num_classes)]
+    if sum(swatch + 16 + font.getlength(n) for n in names) > width:
+        names = [str(c) for c in range(num_classes)]  # many classes: the digits alone fit
+    x, row, half = pad, pad + swatch // 2, swatch // 2
+    for colour, name in zip(colours, names):
+        draw.rectangle((x, row - half, x + swatch - 1, row + half - 1), fill=palette.rgb(colour))
+        draw.text((x + swatch + 4, row), name, font=font, fill=TEXT_GREY, anchor="lm")
+        x += swatch + 16 + font.getlength(name)
+    row = height - pad - half
+    low = f"{1 / num_classes:.2g}"
+    draw.text((pad, row), f"confidence {low}", font=font, fill=TEXT_GREY, anchor="lm")
+    start = pad + math.ceil(font.getlength(f"confidence {low}")) + 6
+    end = min(width - pad - math.ceil(font.getlength("1")) - 6, start + 200)
+    alpha = np.linspace(MIN_ALPHA, MAX_ALPHA, end - start)[None, :, None]
+    ramp = 255 * (1 - alpha) + np.array(palette.rgb(palette.NEUTRAL)) * alpha
+    ramp = np.broadcast_to(ramp, (swatch, end - start, 3)).astype(np.uint8)
+    image.paste(Image.fromarray(np.ascontiguousarray(ramp), "RGB"), (start, row - half))
+    # a light outline, so the ramp's white end stands out from the page
+    draw.rectangle((start - 1, row - half - 1, end, row + half), outline=(200, 200, 200))
+    draw.text((end + 6, row), "1", font=font, fill=TEXT_GREY, anchor="lm")
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
     return buf.getvalue()
 
 

@@ -127,7 +127,7 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
         "optimal_gap": [optimal_logit_gap(k, e, config.train.convention) for e in engine.model_eps],
         "uncertain_share": blur["uncertain_share"].numpy(),
         "mean_entropy": blur["mean_entropy"].numpy(),
-    })
+    }).assign(overconfidence=lambda f: f["mean_confidence"] - f["test_acc"])  # signed: > 0 over-confident
     frame["diverged"] = frame["model"].isin(engine.diverged)
     predicted = torch.cat([train_logits, held], dim=1).argmax(-1).numpy()
     predictions = points_csv(np.concatenate([data.x_train, data.x_test]),
@@ -135,8 +135,9 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
                              **{f"predicted by {eps_label(e)} seed={s}": predicted[m]
                                 for m, (e, s) in enumerate(zip(engine.model_eps, engine.model_seed))})
     first_seed = frame.drop_duplicates("eps")["model"].tolist()
+    # upsampled 4x: the coarse grid scaled to 220 px would otherwise show stair-stepped edges
     images = {engine.model_eps[m]: render.scene_jpeg(
-        render.boundary_rgb(grid[m], RESOLUTION), BOX, data.x_train, data.y_train,
+        render.boundary_rgb(grid[m], RESOLUTION, upsample=4), BOX, data.x_train, data.y_train,
         np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None, size=220)
         for m in first_seed}
     return SweepResult(config, data, frame, images, held[:, val_idx], y_held[val_idx], test_logits,
@@ -146,6 +147,7 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
 METRICS = {
     "train_acc": "train accuracy", "test_acc": "test accuracy", "test_nll": "test NLL",
     "test_ece": "test ECE", "mean_confidence": "mean confidence (test)",
+    "overconfidence": "over-confidence (mean confidence − test accuracy)",
     "mean_logit_gap": "mean logit gap (train)", "uncertain_share": "uncertain area (top p < 0.75)",
     "mean_entropy": "mean entropy over the box (÷ log K)",
 }

@@ -52,7 +52,8 @@ def history(records: list[dict], names: list[str], max_points: int = 200) -> pd.
 def loss_curves(num_classes: int, eps_values: list[float], convention: str = "uniform",
                 points: int = 400) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Smoothed loss against the true-class probability p, one curve per eps (p, loss, eps), and
-    each curve's minimum (eps, q_true, min_loss): at p = q_t the loss equals H(q)."""
+    each curve's minimum (eps, q_true, min_loss): at p = q_t the loss equals H(q). Every row also
+    carries eps_value, the number behind the label, so charts can colour by it."""
     p = torch.linspace(1e-3, 1 - 1e-6, points, dtype=torch.float64)
     optima = torch.tensor([smoothing.target_values(num_classes, e, convention)[0] for e in eps_values],
                           dtype=torch.float64)
@@ -60,9 +61,10 @@ def loss_curves(num_classes: int, eps_values: list[float], convention: str = "un
     curves, minima = [], []
     for e in eps_values:
         loss = smoothing.loss_at_confidence(p, num_classes, e, convention)
-        curves.append(pd.DataFrame({"p": p.numpy(), "loss": loss.numpy(), "eps": smoothing.eps_label(e)}))
+        curves.append(pd.DataFrame({"p": p.numpy(), "loss": loss.numpy(), "eps": smoothing.eps_label(e),
+                                    "eps_value": float(e)}))
         qt = smoothing.target_values(num_classes, e, convention)[0]
-        minima.append({"eps": smoothing.eps_label(e), "q_true": qt,
+        minima.append({"eps": smoothing.eps_label(e), "eps_value": float(e), "q_true": qt,
                        "min_loss": smoothing.min_loss(num_classes, e, convention)})
     return pd.concat(curves, ignore_index=True), pd.DataFrame(minima)
 
@@ -71,16 +73,17 @@ def gradient_curves(num_classes: int, eps_values: list[float], convention: str =
                     points: int = 400, max_gap: float = 14.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """||dL/dz|| and the signed true-logit gradient p - q_t against p and against the logit gap
     (true logit minus each equal other), one curve per eps; and per eps its marks: where the
-    gradient is zero (p = q_t, gap = log(q_t/q_o)) and its limit as p -> 1."""
+    gradient is zero (p = q_t, gap = log(q_t/q_o)) and its limit as p -> 1. Both carry eps_value,
+    the number behind the eps label."""
     gap = torch.linspace(-4.0, max_gap, points, dtype=torch.float64)
     p = smoothing.prob_from_gap(gap, num_classes)
     curves, marks = [], []
     for e in eps_values:
         curves.append(pd.DataFrame({
-            "gap": gap.numpy(), "p": p.numpy(), "eps": smoothing.eps_label(e),
+            "gap": gap.numpy(), "p": p.numpy(), "eps": smoothing.eps_label(e), "eps_value": float(e),
             "grad_norm": smoothing.logit_grad_norm(p, num_classes, e, convention).numpy(),
             "true_grad": smoothing.true_logit_grad(p, num_classes, e, convention).numpy()}))
-        marks.append({"eps": smoothing.eps_label(e),
+        marks.append({"eps": smoothing.eps_label(e), "eps_value": float(e),
                       "q_true": smoothing.target_values(num_classes, e, convention)[0],
                       "optimal_gap": smoothing.optimal_logit_gap(num_classes, e, convention),
                       "limit": smoothing.saturated_grad_norm(num_classes, e, convention)})

@@ -26,8 +26,8 @@ def at():
 
 def test_opens_paused_at_step_zero_with_both_models(at):
     assert step_shown(at) == 0
-    assert len(at.get("image")) == 2  # the two boundary pictures
-    assert len(at.get("vega_lite_chart")) == 3  # history, point picker, inspector
+    assert len(at.get("image")) == 3  # the two boundary pictures and their colour key
+    assert len(at.get("vega_lite_chart")) == 4  # history, reliability, point picker, inspector
     assert any("one-hot (ε=0)" in m.value for m in at.markdown)
     assert any("smoothed (ε=0.2)" in m.value for m in at.markdown)
 
@@ -119,3 +119,14 @@ def test_inspector_shows_library_gradient_norms(at):
     shown = " ".join(m.value for m in at.markdown)
     for g in info["grad_norm"]:
         assert f"{g:.4f}" in shown
+
+
+def test_headline_metrics_give_the_smoothed_models_difference_from_one_hot(at):
+    for _ in range(3):
+        at.button(key="step_once_btn").click().run()
+    numbers = run_of(at).headline()
+    metrics = [m for m in at.metric if m.label == "NLL"]
+    assert [m.value for m in metrics] == [f"{row['NLL']:.3f}" for row in numbers]
+    assert metrics[1].delta == f"{numbers[1]['NLL'] - numbers[0]['NLL']:+.3f}"
+    over = [m for m in at.metric if m.label == "conf − acc"][1]
+    assert over.value == f"{numbers[1]['over-confidence']:+.3f}"

@@ -5,6 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
+from playground import render
 from playground.datasets import make_dataset
 from playground.engine import TrainConfig
 from playground.live import LiveRun
@@ -38,7 +39,7 @@ def test_advance_rate_and_mid_run_eps(run):
 def test_scene_is_a_picture_of_the_requested_size(run):
     run.advance(30)
     picture = run.scene(1, show_test=False, discretize=True, picked=3, size=200)
-    assert Image.open(io.BytesIO(picture)).size == (200, 200)
+    assert Image.open(io.BytesIO(picture)).size == render.picture_size(200)
 
 
 def test_wrong_and_mistakes_match_predictions(run):
@@ -69,3 +70,38 @@ def test_points_and_history(run):
     run.advance(5)
     frame = run.history()
     assert set(frame["step"]) == {0, 5} and set(frame["model"]) == set(run.names)
+
+
+def test_mid_run_changes_are_recorded_with_their_step(run):
+    run.set_eps(0.3)  # before training: just the setting, no mark
+    run.advance(20)
+    run.set_eps(0.1)
+    run.set_hyperparameters(lr=0.01, weight_decay=0.001)
+    run.set_hyperparameters(lr=0.01, weight_decay=0.001)  # unchanged: nothing new
+    assert run.changes == [{"step": 20, "change": "ε 0.3 → 0.1"}, {"step": 20, "change": "lr 0.03 → 0.01"},
+                           {"step": 20, "change": "weight decay 0 → 0.001"}]
+    assert run.engine.config.lr == 0.01 and run.engine.config.weight_decay == 0.001
+    assert list(run.changes_frame().columns) == ["step", "change"]
+
+
+def test_headline_numbers_follow_the_test_points(run):
+    run.advance(100)
+    numbers = run.headline()
+    test = run.split == "test"
+    probs = run.point_outputs().probs[:, torch.from_numpy(test)]
+    labels = torch.from_numpy(run.labels[test])
+    for i, row in enumerate(numbers):
+        acc = float((probs[i].argmax(-1) == labels).float().mean())
+        assert row["accuracy"] == pytest.approx(acc)
+        assert row["over-confidence"] == pytest.approx(float(probs[i].max(-1).values.mean()) - acc)
+        assert row["ECE"] == pytest.approx(run.engine.history[-1]["models"][i]["test_ece"], abs=1e-6)
+    frame = run.reliability()
+    assert set(frame["model"]) == set(run.names) and frame.groupby("model")["count"].sum().tolist() == \
+        [int(test.sum())] * 2
+
+
+def test_inspect_says_what_each_model_predicts(run):
+    run.advance(50)
+    info = run.inspect(7)
+    probs = run.point_outputs().probs[:, 7]
+    assert info["predicted"] == probs.argmax(-1).tolist()

@@ -48,6 +48,22 @@ def test_metrics_recomputed_independently(small):
         assert row["test_nll"] == pytest.approx(nll, rel=1e-5)
 
 
+def test_overconfidence_is_mean_confidence_minus_test_accuracy(small):
+    models = small.models
+    assert models["overconfidence"].tolist() == pytest.approx(
+        (models["mean_confidence"] - models["test_acc"]).tolist(), abs=1e-12)
+    for i, row in models.iterrows():  # signed, from the logits themselves
+        probs = torch.softmax(small.test_logits[i], -1)
+        acc = float((probs.argmax(-1) == small.test_labels).float().mean())
+        assert row["overconfidence"] == pytest.approx(float(probs.max(-1).values.mean()) - acc, abs=1e-6)
+    assert (models["overconfidence"] < 0).any() or (models["overconfidence"] > 0).any()
+    assert "overconfidence" in sweep.METRICS
+    shown = [m for m in sweep.METRICS if m != "mean_logit_gap"]  # the sweep page's metric grid
+    assert len(shown) == 8  # fills 2 rows of 4 panels
+    summary = sweep.summary_by_eps(models)
+    assert set(summary["label"]) == set(sweep.METRICS.values())
+
+
 def test_smoothing_shows_in_the_results(small):
     by = small.models.groupby("eps").mean(numeric_only=True)
     assert by.loc[0.4, "mean_confidence"] < by.loc[0.0, "mean_confidence"]

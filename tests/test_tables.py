@@ -44,3 +44,13 @@ def test_gradient_curves_vanish_at_the_marks():
     near = curves.iloc[(curves["gap"] - mark["optimal_gap"]).abs().argsort()[:1]]
     assert float(near["grad_norm"].iloc[0]) < 2e-3
     assert mark["limit"] == pytest.approx(0.0866, abs=1e-4)  # SCIENCE.md, K=4, eps=0.1
+
+
+def test_curve_frames_carry_the_number_behind_the_eps_label():
+    curves, minima = tables.loss_curves(3, [0.0, 0.25])
+    gcurves, marks = tables.gradient_curves(3, [0.1, 0.0])
+    for frame in (curves, minima, gcurves, marks):
+        pairs = dict(zip(frame["eps"], frame["eps_value"]))
+        assert all(label == f"ε={value:g}" for label, value in pairs.items())
+    assert sorted(set(curves["eps_value"])) == [0.0, 0.25]
+    assert marks["eps_value"].tolist() == [0.1, 0.0]

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.ui.controls import CONVENTION_LABELS
+from playground.ui.controls import CONVENTION_CAPTIONS
 from playground.ui.navigation import PAGES
 from tests.test_app import open_page
 
@@ -45,9 +45,29 @@ def test_a_copied_link_reproduces_the_view():
     assert again.toggle(key="disp_discrete").value is True
 
 
+def test_the_link_holds_only_what_differs_from_the_defaults():
+    at = open_page("pages/train.py")
+    assert "?" not in at.code[-1].value  # every setting at its default: a bare address
+    at.slider(key="sm_eps").set_value(0.35)
+    at.radio(key="sm_conv").set_value("others")
+    at.radio(key="opt_name").set_value("sgd")
+    at.run()
+    link = at.code[-1].value
+    expected = {"sm_eps": ["0.35"], "sm_conv": ["others"], "opt_name": ["SGD"]}
+    assert parse_qs(link.split("?", 1)[1]) == expected
+    at.slider(key="sm_eps").set_value(0.2).run()  # back to its default: gone from the link
+    assert "sm_eps" not in at.code[-1].value
+
+
 @pytest.mark.parametrize("path,params,good", [
-    ("pages/home.py", {"home_k": "4", "home_eps": "0.3", "home_conv": CONVENTION_LABELS["others"]},
+    ("pages/home.py", {"home_k": "4", "home_eps": "0.3", "home_conv": "others"},
      {"home_k": 4, "home_eps": 0.3, "home_conv": "others"}),
+    # links from before options had short codes spelled them by their labels
+    ("pages/home.py", {"home_conv": f"others: {CONVENTION_CAPTIONS['others']}"}, {"home_conv": "others"}),
+    ("pages/train.py", {"sm_conv": f"others: {CONVENTION_CAPTIONS['others']}",
+                        "opt_name": "SGD (momentum 0.9)", "ds_name": "gaussian quantiles",
+                        "dev": "GPU (none here)"},
+     {"sm_conv": "others", "opt_name": "sgd", "ds_name": "gaussian_quantiles", "dev": "cuda"}),
     ("pages/labels.py", {"labels_k": "5", "labels_n": "16"}, {"labels_k": 5, "labels_n": 16}),
     ("pages/gradients.py", {"grad_k": "4", "grad_model_eps": "0.1"}, {"grad_k": 4, "grad_model_eps": 0.1}),
 ])

@@ -3,13 +3,38 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.datasets import DATASETS, MAX_CLASSES, takes_k
 from playground.smoothing import CONVENTIONS, convert_eps, target_values, uniform_eps
 from playground.ui.url import bound
 
-CONVENTION_LABELS = {
-    "uniform": "uniform: true 1−ε+ε/K, others ε/K (PyTorch, Keras)",
-    "others": "others: true 1−ε, others ε/(K−1) (fairseq)",
+CONVENTION_CAPTIONS = {
+    "uniform": "true 1−ε+ε/K, others ε/K (PyTorch, Keras)",
+    "others": "true 1−ε, others ε/(K−1) (fairseq)",
 }
+# how links spelled the conventions before they had short codes
+LEGACY_CONVENTIONS = {f"{code}: {caption}": code for code, caption in CONVENTION_CAPTIONS.items()}
+
+
+def convention_radio(container, key: str) -> str:
+    """The target convention, spelled in links by its short code (conv=uniform)."""
+    return bound(container.radio, "convention", CONVENTIONS, key=key, aliases=LEGACY_CONVENTIONS,
+                 captions=[CONVENTION_CAPTIONS[c] for c in CONVENTIONS])
+
+
+def dataset_name(container, key: str, **kwargs) -> str:
+    """The toy dataset's name, spelled in links as its code (ds_name=gaussian_quantiles)."""
+    return bound(container.selectbox, "dataset", list(DATASETS), key=key,
+                 aliases={name.replace("_", " "): name for name in DATASETS}, **kwargs)
+
+
+def classes_slider(name: str, key: str, default: int = 3, **kwargs) -> int:
+    """K for datasets that take it; for the others their fixed K, shown disabled in a separate
+    widget so the K chosen for the other datasets is kept."""
+    if not takes_k(name):
+        fixed = DATASETS[name][0]
+        return st.slider("classes K", 2, MAX_CLASSES, fixed, key=f"{key}_fixed", disabled=True,
+                         help=f"{name} has {fixed} classes")
+    return bound(st.slider, "classes K", 2, MAX_CLASSES, default, key=key, **kwargs)
 
 
 def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:
@@ -18,8 +43,7 @@ def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:
     k = bound(c1.number_input, "classes K", min_value=2, max_value=max_classes, value=3, step=1,
               key=f"{key}_k")
     eps = bound(c2.slider, "smoothing ε", 0.0, 1.0, 0.1, 0.01, key=f"{key}_eps")
-    convention = bound(c3.radio, "convention", CONVENTIONS, format_func=CONVENTION_LABELS.get,
-                       key=f"{key}_conv")
+    convention = convention_radio(c3, f"{key}_conv")
     return int(k), float(eps), convention
 
 

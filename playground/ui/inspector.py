@@ -11,6 +11,8 @@ from playground.ui.live_state import throttled
 from playground.ui.url import bound
 
 PICKER_KEY = "picker"
+PICKER_PX = 250  # fits its column at 1024 px wide, legend included
+BARS_PX = 400
 
 
 def _clicked() -> int | None:
@@ -30,20 +32,26 @@ def picked_point(run: LiveRun) -> int:
     return state.pick_index
 
 
+def verdict(predicted: int, confidence: float, label: int) -> str:
+    """'predicts class 0 with 0.87 (wrong)'."""
+    return f"predicts class {predicted} with {confidence:.2f} ({'right' if predicted == label else 'wrong'})"
+
+
 def show_inspector(run: LiveRun, show_test: bool = True) -> None:
-    st.subheader("Point inspector")
-    c1, c2, c3 = st.columns([2, 2, 3])
+    st.markdown("#### Point inspector")
+    c1, c2 = st.columns([2, 3])
     with c1:
         st.caption("Click a point to inspect it (double-click clears)")
-        draw(charts.picker_spec(run.data.num_classes, BOX), {"points": run.points(show_test)}, key=PICKER_KEY,
-             selectable=True)
-    index = bound(c2.number_input, "point index", 0, len(run.labels) - 1, key="pick_index")
-    info = throttled("inspect", 0.25, lambda: run.inspect(int(index)), (run, int(index)))
-    c2.markdown(f"class **{info['label']}** · {info['split']} point at "
-                f"({info['x'][0]:.2f}, {info['x'][1]:.2f})")
-    for name, g, conf in zip(run.names, info["grad_norm"], info["confidence"]):
-        c2.markdown(f"{name}: ‖∂L/∂z‖ = **{g:.4f}**, confidence {conf:.3f}")
-    c2.caption("‖∂L/∂z‖ is the norm of the gradient of each model's own loss with respect to its "
-               "logits at this point: softmax(z) − target.")
-    with c3:
-        draw(charts.inspector_spec(tuple(run.names)), {"inspect": info["frame"]}, key="inspector")
+        draw(charts.picker_spec(run.data.num_classes, BOX, PICKER_PX), {"points": run.points(show_test)},
+             key=PICKER_KEY, selectable=True)
+    with c2:
+        index = bound(st.number_input, "point index", 0, len(run.labels) - 1, key="pick_index", width=160)
+        info = throttled("inspect", 0.25, lambda: run.inspect(int(index)), (run, int(index)))
+        x1, x2 = info["x"]
+        lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]
+        for name, g, guess, conf in zip(run.names, info["grad_norm"], info["predicted"], info["confidence"]):
+            lines.append(f"{name}: {verdict(guess, conf, info['label'])} · ‖∂L/∂z‖ = **{g:.4f}**")
+        st.markdown("  \n".join(lines))
+        draw(charts.inspector_spec(tuple(run.names), BARS_PX), {"inspect": info["frame"]}, key="inspector")
+        st.caption("‖∂L/∂z‖: the norm of the gradient of each model's own loss with respect to its logits at "
+                   "this point, softmax(z) − target.")

@@ -64,7 +64,7 @@ def current_run(settings: LiveSettings) -> LiveRun:
     run = state.live
     session_device().track(run)
     run.set_eps(settings.eps)
-    run.engine.set_hyperparameters(lr=settings.config.lr, weight_decay=settings.config.weight_decay)
+    run.set_hyperparameters(settings.config.lr, settings.config.weight_decay)
     return run
 
 
@@ -110,15 +110,16 @@ def _reset() -> None:
 def transport(run: LiveRun) -> None:
     """Play/pause, step and reset (each changes state in a callback, before the page reruns),
     and the data with both models' current predictions, computed when clicked."""
-    c1, c2, c3, c4, _ = st.columns([1, 1, 1, 2, 3])
-    c1.button("Pause" if playing() else "Play", on_click=_set_playing, args=(not playing(),), key="play",
-              type="primary",
-              icon=":material/pause:" if playing() else ":material/play_arrow:", width="stretch")
-    c2.button("Step", on_click=_step_once, key="step_once_btn", icon=":material/skip_next:",
-              width="stretch", help="one update: 'steps per update' optimiser steps")
-    c3.button("Reset", on_click=_reset, key="reset", icon=":material/replay:", width="stretch")
-    c4.download_button("Data + predictions (CSV)", run.predictions_csv, "playground_points.csv", "text/csv",
-                       key="download_points", icon=":material/download:", on_click="ignore")
+    row = st.container(horizontal=True, gap="small")  # buttons keep their width on a projector
+    row.button("Pause" if playing() else "Play", on_click=_set_playing, args=(not playing(),), key="play",
+               type="primary", icon=":material/pause:" if playing() else ":material/play_arrow:",
+               width="content")
+    row.button("Step", on_click=_step_once, key="step_once_btn", icon=":material/skip_next:",
+               width="content", help="one update: 'steps per update' optimiser steps")
+    row.button("Reset", on_click=_reset, key="reset", icon=":material/replay:", width="content")
+    row.download_button("Data + predictions (CSV)", run.predictions_csv, "playground_points.csv", "text/csv",
+                        key="download_points", icon=":material/download:", on_click="ignore",
+                        width="content")
 
 
 def take_step_request() -> bool:

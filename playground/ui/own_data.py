@@ -5,13 +5,15 @@ import streamlit as st
 
 from playground.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, read_points_csv
 
+UPLOAD_MB = MAX_UPLOAD_BYTES // 1_000_000  # the upload box says "1MB per file", as the library checks
+
 
 def own_points(key: str) -> list[list[float]] | None:
     """Rows [x1, x2, class] from an uploaded CSV, or None (no file, or a file that was refused:
     then the message says why and the chosen toy dataset stays in use)."""
     upload = st.file_uploader(f"your own points: CSV with columns x1, x2, label "
-                              f"(≤ {MAX_UPLOAD_ROWS:,} rows, ≤ {MAX_UPLOAD_BYTES // 1000:,} kB)",
-                              type=["csv", "txt"], key=key)
+                              f"(≤ {MAX_UPLOAD_ROWS:,} rows)", type=["csv", "txt"], key=key,
+                              max_upload_size=UPLOAD_MB)
     if upload is None:
         return None
     try:

@@ -7,9 +7,10 @@ import streamlit as st
 import torch
 
 from playground import sweep
-from playground.datasets import DATASETS, MAX_CLASSES
+from playground.datasets import takes_k
 from playground.engine import ACTIVATIONS, TrainConfig
 from playground.limits import check_run
+from playground.ui.controls import classes_slider, dataset_name
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
 from playground.ui.runtime import limits
@@ -21,12 +22,11 @@ KEEP = {"persist_state": "session"}  # both pages read the same settings
 
 def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
     """Sidebar form; returns the sweep to run and whether to compare against no label noise."""
+    st.sidebar.markdown("**Data**")
+    # outside the form, so the classes slider below follows the dataset at once
+    name = dataset_name(st.sidebar, "sw_name", **KEEP)
     with st.sidebar.form("sweep_form"):
-        st.markdown("**Data**")
-        name = bound(st.selectbox, "dataset", list(DATASETS), key="sw_name", **KEEP,
-                            format_func=lambda s: s.replace("_", " "))
-        k = bound(st.slider, "classes K (spirals, blobs, gaussian quantiles)", 2, MAX_CLASSES, 3, key="sw_k",
-                  **KEEP)
+        k = classes_slider(name, "sw_k", **KEEP)
         n = bound(st.slider, "points (train + held out)", 100, 3000, 1000, 100, key="sw_n", **KEEP)
         noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="sw_noise", **KEEP)
         label_noise = bound(st.slider, "label noise (training labels flipped)", 0.0, 0.5, 0.0, 0.05,
@@ -45,12 +45,11 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
         lr = bound(st.select_slider, "learning rate (Adam)", [0.001, 0.003, 0.01, 0.03, 0.1], 0.01,
                    key="sw_lr", **KEEP)
         st.form_submit_button("Run sweep", type="primary")
-    fixed, _ = DATASETS[name]
     if points is not None:
         dataset = {"points": points, "label_noise": label_noise}
     else:
         dataset = {"name": name, "n": n, "noise": noise, "label_noise": label_noise}
-        if fixed is None:
+        if takes_k(name):
             dataset["num_classes"] = k
     train = TrainConfig(hidden_layers=layers, units=units, activation=activation, lr=lr)
     config = sweep.SweepConfig(dataset, train, tuple(sweep.eps_grid(lo, hi, count)), seeds, steps)

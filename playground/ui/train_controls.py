@@ -9,10 +9,9 @@ from dataclasses import dataclass, fields
 
 import streamlit as st
 
-from playground.datasets import DATASETS, MAX_CLASSES
+from playground.datasets import takes_k
 from playground.engine import ACTIVATIONS, OPTIMIZERS, TrainConfig, cuda_available
-from playground.smoothing import CONVENTIONS
-from playground.ui.controls import CONVENTION_LABELS
+from playground.ui.controls import classes_slider, convention_radio, dataset_name
 from playground.ui.own_data import own_points
 from playground.ui.url import bound
 
@@ -20,8 +19,8 @@ LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 
 WEIGHT_DECAYS = [0.0, 0.0001, 0.001, 0.01, 0.1]
 UNITS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 BATCH_SIZES = [0, 8, 16, 32, 64, 128, 256]
-MID_RUN = "ε, learning rate, weight decay, speed and the display apply at once, mid-run; " \
-          "every other setting restarts training."
+MID_RUN = "ε, learning rate, weight decay, speed and the display apply at once, mid-run (the history " \
+          "marks each change); every other setting restarts training."
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,7 @@ class LiveSettings:
     steps_per_update: int
     discretize: bool
     show_test: bool
+    fade: bool
 
     def reset_key(self) -> dict:
         """The settings whose change restarts training."""
@@ -40,10 +40,8 @@ class LiveSettings:
         return {**{f"data.{k}": v for k, v in self.data.items()}, **config}
 
 
-def _device_label(name: str) -> str:
-    if name == "cuda":
-        return "GPU" if cuda_available() else "GPU (none here)"
-    return {"auto": "auto", "cpu": "CPU"}[name]
+DEVICE_LABELS = {"auto": "auto", "cpu": "CPU", "cuda": "GPU"}
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}
 
 
 def new_data_seed() -> None:
@@ -54,14 +52,8 @@ def live_controls() -> LiveSettings:
     """Sidebar controls; returns plain settings for the library."""
     sb = st.sidebar
     with sb.expander("Data", expanded=True):
-        name = bound(st.selectbox, "dataset", list(DATASETS), key="ds_name",
-                            format_func=lambda s: s.replace("_", " "))
-        fixed, default_k = DATASETS[name]
-        if fixed is None:
-            k = bound(st.slider, "classes K", 2, MAX_CLASSES, default_k, key="ds_k")
-        else:  # a separate widget, so the K chosen for the other datasets is kept
-            k = st.slider("classes K", 2, MAX_CLASSES, fixed, key="ds_k_fixed", disabled=True,
-                          help=f"{name} has {fixed} classes")
+        name = dataset_name(st, "ds_name")
+        k = classes_slider(name, "ds_k")
         n = bound(st.slider, "points (train + test)", 50, 3000, 400, 50, key="ds_n")
         noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="ds_noise")
         label_noise = bound(st.slider, "label noise (share of training labels flipped)", 0.0, 0.5, 0.0, 0.05,
@@ -78,7 +70,8 @@ def live_controls() -> LiveSettings:
         activation = bound(st.selectbox, "activation", ACTIVATIONS, index=1, key="net_act")
     with sb.expander("Optimizer", expanded=False):
         optimizer = bound(st.radio, "optimizer", OPTIMIZERS, horizontal=True, key="opt_name",
-                             format_func={"adam": "Adam", "sgd": "SGD (momentum 0.9)"}.get)
+                          format_func=OPTIMIZER_LABELS.get, help="SGD uses momentum 0.9",
+                          aliases={"SGD (momentum 0.9)": "SGD"})
         lr = bound(st.select_slider, "learning rate", LEARNING_RATES, 0.03, key="opt_lr")
         batch = bound(st.select_slider, "batch size", BATCH_SIZES, 0, key="opt_batch",
                                  format_func=lambda b: "full" if b == 0 else str(b))
@@ -86,22 +79,26 @@ def live_controls() -> LiveSettings:
     with sb.expander("Smoothing", expanded=True):
         eps = bound(st.slider, "ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, key="sm_eps",
                         help="the other model always trains with ε = 0")
-        convention = bound(st.radio, "convention", CONVENTIONS, key="sm_conv",
-                           format_func=CONVENTION_LABELS.get)
+        convention = convention_radio(st, "sm_conv")
     with sb.expander("Device and speed", expanded=False):
-        device = bound(st.radio, "device", ["auto", "cpu", "cuda"], horizontal=True, key="dev",
-                          format_func=_device_label)
+        device = bound(st.radio, "device", list(DEVICE_LABELS), horizontal=True, key="dev",
+                       format_func=DEVICE_LABELS.get, aliases={"GPU (none here)": "GPU"},
+                       help="a CUDA GPU is available" if cuda_available() else
+                       "no CUDA GPU here: GPU falls back to the CPU")
         speed = bound(st.slider, "steps per update", 1, 100, 10, key="speed")
     with sb.expander("Display", expanded=True):
         discretize = bound(st.toggle, "discretize the boundary", False, key="disp_discrete")
         show_test = bound(st.toggle, "show test points", True, key="disp_test")
+        fade = bound(st.toggle, "fade far from the data", False, key="disp_fade",
+                     help="dims the picture by distance from the training points, where no data back "
+                          "the model's answer")
     sb.caption(MID_RUN)
     if points is not None:
         data = {"points": points, "seed": seed, "test_fraction": test_fraction, "label_noise": label_noise}
     else:
-        data = {"name": name, "n": n, "noise": noise, "num_classes": None if fixed is not None else k,
+        data = {"name": name, "n": n, "noise": noise, "num_classes": k if takes_k(name) else None,
                 "label_noise": label_noise, "test_fraction": test_fraction, "seed": seed}
     config = TrainConfig(hidden_layers=layers, units=units, activation=activation, optimizer=optimizer,
                          lr=lr, weight_decay=weight_decay, batch_size=batch, convention=convention,
                          device=device)
-    return LiveSettings(data, config, eps, speed, discretize, show_test)
+    return LiveSettings(data, config, eps, speed, discretize, show_test, fade)

@@ -1,10 +1,11 @@
 """Shareable views: every setting lives in the URL, and a bad URL value gets a visible notice.
 
 Widgets are bound to query parameters (their key is the parameter name), so the address bar
-always holds the current view. Streamlit drops a value it cannot use and falls back to the
-widget's default; `bound` notices that happened and says so, whatever the reason (malformed,
-out of range, NaN or inf, an unknown option). Parameters no widget on the page knows are
-reported and removed once the page has run.
+always holds the current view, and Streamlit keeps only the values that differ from the
+default there. Streamlit drops a link's value it cannot use and falls back to the widget's
+default; `bound` notices that happened and says so, whatever the reason (malformed, out of
+range, NaN or inf, an unknown option). Parameters no widget on the page knows are reported and
+removed once the page has run.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 _BOX = "_url_notice_box"
-_KEYS = "_url_keys"  # bound parameter -> its current value, as the URL spells it
+_KEYS = "_url_keys"  # bound parameter -> its value as the URL spells it, or None at the default
 
 
 def start_page() -> None:
@@ -26,22 +27,38 @@ def start_page() -> None:
     for key in [k for k in st.query_params if any(map(_non_finite, st.query_params.get_all(k)))]:
         notice(f"The link's value {key}={'&'.join(st.query_params.get_all(key))} is not a finite number; "
                "using the default instead.")
-        _forget(key)
+        _rewrite(key, None)
 
 
-def _forget(key: str) -> None:
-    """Remove a parameter from the URL and from the snapshot bound widgets are seeded from.
-    Streamlit's integer inputs crash on an infinite URL value, so it must go before they bind."""
-    del st.query_params[key]
+def _rewrite(key: str, values: list[str] | None) -> None:
+    """Replace (or with None remove) a link's parameter before its widget binds: in the URL and in
+    the snapshot bound widgets are seeded from. Streamlit's integer inputs crash on an infinite URL
+    value, and old links spelled options by their long labels."""
     ctx = get_script_run_ctx()
-    if ctx is not None:
-        with ctx.session_state.query_params() as params:
+    if ctx is None:
+        return
+    with ctx.session_state.query_params() as params:
+        if values is None:
+            params._query_params.pop(key, None)
             params._initial_query_params.pop(key, None)
+        else:
+            params._query_params[key] = values if len(values) > 1 else values[0]
+            params._initial_query_params[key] = values
+        params._send_query_param_msg()
+
+
+def _in_fragment_rerun() -> bool:
+    """True while a fragment reruns on its own: then only its own container can be written to."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
 def notice(text: str) -> None:
+    """A warning about the link: at the top of the page, or in place when a fragment reruns alone
+    (the box at the top belongs to the last full run and is out of the fragment's reach)."""
     box = st.session_state.get(_BOX)
-    (box if box is not None else st).warning(text, icon=":material/link_off:")
+    where = st if box is None or _in_fragment_rerun() else box
+    where.warning(text, icon=":material/link_off:")
 
 
 def _same(value, raw: list[str], fmt) -> bool:
@@ -77,12 +94,41 @@ def _spell(value, fmt) -> list[str]:
     return [fmt(value)]
 
 
-def bound(widget, label: str, *args, key: str, **kwargs):
-    """Create `widget` (e.g. st.slider or a container's) bound to the query parameter `key`."""
-    raw = st.query_params.get_all(key)
+def _default(widget, args: tuple, kwargs: dict):
+    """The value `widget` shows when neither the link nor the session chose one, read from the
+    same arguments Streamlit reads it from."""
+    name = widget.__name__
+    if name in ("slider", "number_input"):  # (label, min, max, value, step)
+        return kwargs.get("value", args[2] if len(args) > 2 else (args[0] if args else None))
+    if name == "select_slider":  # (label, options, value)
+        return kwargs.get("value", args[1] if len(args) > 1 else list(args[0])[0])
+    if name in ("selectbox", "radio"):  # (label, options, index)
+        return list(args[0])[kwargs.get("index", 0)]
+    if name in ("toggle", "checkbox"):
+        return kwargs.get("value", args[0] if args else False)
+    if name == "multiselect":
+        return list(kwargs.get("default") or [])
+    raise ValueError(f"widget={name!r} cannot be bound to the URL; allowed: slider, number_input, "
+                     "select_slider, selectbox, radio, toggle, checkbox, multiselect")
+
+
+def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = None, **kwargs):
+    """Create `widget` (e.g. st.slider or a container's) bound to the query parameter `key`.
+
+    A link's value is checked only when the widget is new to the session, the one time Streamlit
+    seeds it from the link; later the value comes from the session (a click, or code such as an
+    animation setting it) and the URL follows. `aliases` maps old spellings of an option in links
+    to today's, so old links still open the same view."""
+    fresh = key not in st.session_state
+    raw = st.query_params.get_all(key) if fresh else []
+    if aliases and any(r in aliases for r in raw):
+        raw = [aliases.get(r, r) for r in raw]
+        _rewrite(key, raw)
     value = widget(label, *args, key=key, bind="query-params", **kwargs)
     fmt = kwargs.get("format_func") or str
-    st.session_state.setdefault(_KEYS, {})[key] = _spell(value, fmt)
+    spelled = _spell(value, fmt)
+    is_default = spelled == _spell(_default(widget, args, kwargs), fmt)
+    st.session_state.setdefault(_KEYS, {})[key] = None if is_default else spelled
     if raw and not _same(value, raw, fmt):
         shown = ", ".join(map(fmt, value)) if isinstance(value, list) else (
             " to ".join(map(str, value)) if isinstance(value, tuple) else fmt(value))
@@ -100,10 +146,11 @@ def finish_page() -> None:
 
 
 def share_link() -> None:
-    """The current view's address, every setting spelled out, with a copy button."""
+    """The current view's address with only the settings that differ from the defaults, as the
+    address bar shows it, with a copy button."""
     base = (st.context.url or "").split("?")[0]
     values = st.session_state.get(_KEYS, {})
-    query = urlencode([(k, v) for k, spelled in values.items() for v in spelled])
+    query = urlencode([(k, v) for k, spelled in values.items() if spelled for v in spelled])
     st.caption("Link to this view")
     st.code(f"{base}?{query}" if query else base or "(this page, default settings)", language=None,
             wrap_lines=True)

@@ -1,0 +1,44 @@
+"""The app's one visual system: which colour means what, on every page.
+
+- Classes: a colour-blind-safe categorical palette (Okabe & Ito 2008, then three of Paul Tol's
+  to reach ten), used for classes and nothing else.
+- Models: one neutral pair, one-hot against smoothed.
+- ε: one sequential scale (viridis over √ε, which spreads the common 0–0.3 apart), the same ε
+  always the same colour.
+"""
+from __future__ import annotations
+
+import math
+
+# Okabe–Ito without its black (black marks mistakes and picks), ordered so that neighbours differ
+# in lightness as well as hue; then Tol's wine, olive and indigo.
+CLASS_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+                 "#D55E00", "#F0E442", "#882255", "#999933", "#332288"]
+ONE_HOT_COLOUR = "#9a9a9a"  # the baseline: light neutral grey
+SMOOTH_COLOUR = "#262626"  # the smoothed model: near-black
+MODEL_COLOURS = [ONE_HOT_COLOUR, SMOOTH_COLOUR]
+NEUTRAL = "#5f6368"  # marks that are about no class, model or ε (bars of a count, reference lines)
+
+# viridis, sampled at 9 even stops; eps_colour interpolates between them
+_VIRIDIS = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c",
+            "#28ae80", "#5ec962", "#addc30", "#fde725"]
+
+
+def class_colours(num_classes: int) -> list[str]:
+    """The first `num_classes` class colours (at most 10 classes)."""
+    if not 1 <= num_classes <= len(CLASS_COLOURS):
+        raise ValueError(f"num_classes={num_classes} is outside the palette's range 1..{len(CLASS_COLOURS)}")
+    return CLASS_COLOURS[:num_classes]
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def eps_colour(eps: float) -> str:
+    """ε's colour on the one sequential scale: viridis at √ε, ε clamped to [0, 1]."""
+    t = math.sqrt(min(max(float(eps), 0.0), 1.0)) * (len(_VIRIDIS) - 1)
+    i = min(int(t), len(_VIRIDIS) - 2)
+    a, b = rgb(_VIRIDIS[i]), rgb(_VIRIDIS[i + 1])
+    mix = [round(x + (y - x) * (t - i)) for x, y in zip(a, b)]
+    return "#" + "".join(f"{c:02x}" for c in mix)

@@ -1,0 +1,82 @@
+"""The live page's view, redrawn every frame: both models' boundaries with their headline numbers,
+the history with mid-run changes, live reliability diagrams and the point inspector."""
+from __future__ import annotations
+
+import streamlit as st
+
+from playground import charts, render
+from playground.engine import DIVERGED_LOSS_FACTOR
+from playground.live import LiveRun
+from playground.render import data_url
+from playground.ui.charts import draw
+from playground.ui.inspector import picked_point, show_inspector
+from playground.ui.live_state import advance, playing, stop_at_budget, take_step_request, throttled
+from playground.ui.train_controls import LiveSettings
+
+PICTURE_PX = 480
+# key -> label, value format, delta format, delta colour (is higher better?), what it means
+HEADLINE = {
+    "accuracy": ("accuracy", "{:.3f}", "{:+.3f}", "normal", "share of test points classified right"),
+    "NLL": ("NLL", "{:.3f}", "{:+.3f}", "inverse", "negative log-likelihood of the true class, mean over test "
+            "points"),
+    "ECE": ("ECE", "{:.3f}", "{:+.3f}", "inverse", "expected calibration error on test points (15 bins): the "
+            "mean gap between confidence and accuracy"),
+    "over-confidence": ("conf − acc", "{:+.3f}", "{:+.3f}", "off", "over-confidence: mean confidence minus "
+                        "accuracy on test points; above 0 over-confident, below 0 under-confident"),
+    "uncertain area": ("uncertain area", "{:.0%}", "{:+.0%}", "off", "share of the box where the top "
+                       "probability is below 0.75"),
+}
+
+
+def headline(run: LiveRun, model: int) -> None:
+    """The model's numbers as metrics; the smoothed model's delta is its difference from one-hot."""
+    numbers = run.headline()
+    row = st.container(horizontal=True, gap="small")
+    for key, (label, value_format, delta_format, colour, meaning) in HEADLINE.items():
+        value = numbers[model][key]
+        delta = "baseline" if model == 0 else delta_format.format(value - numbers[0][key])
+        if not any(c in "123456789" for c in delta):
+            colour = "off"  # a difference that rounds to zero is neither better nor worse
+        row.metric(label, value_format.format(value), delta=delta, delta_color=colour, help=meaning,
+                   width="content", delta_arrow="off")
+
+
+def model_panel(run: LiveRun, model: int, settings: LiveSettings, picked: int) -> None:
+    st.markdown(f"**{run.names[model]}** · on the test points")
+    headline(run, model)
+    st.image(data_url(run.scene(model, settings.show_test, settings.discretize, picked, PICTURE_PX,
+                                fade=settings.fade)))
+
+
+def live_frame(settings: LiveSettings) -> None:
+    """One frame: train a chunk when playing (or once after Step), then draw everything."""
+    run = st.session_state.live  # a frame may follow a restart on the CPU
+    if (playing() or take_step_request()) and not stop_at_budget(run):
+        run = advance(run, settings.steps_per_update, settings)
+    st.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
+                f"{run.engine.device.type.upper()}")
+    if run.diverged:
+        st.error(f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past "
+                 f"{DIVERGED_LOSS_FACTOR:g}·log K). The other model goes on; lower the learning rate "
+                 "and press Reset.")
+    if run.engine.graph_error:
+        st.caption(run.engine.graph_error)
+    picked = picked_point(run)
+    for model, col in enumerate(st.columns(2)):
+        with col:
+            model_panel(run, model, settings, picked)
+    st.image(render.colour_key_png(run.data.num_classes, 2 * PICTURE_PX))
+    st.caption("Hue: the predicted class; strength: its probability, from 1/K (white) to 1. Dots: training "
+               "points, squares: test points; a grey ring marks a point the model gets wrong, the crosshair "
+               "the inspected point. Far from the data a smoothed model is unsure, and faint streaks where "
+               "its top class flips are low-confidence regions, not structure: 'fade far from the data' "
+               "dims them.")
+    history = throttled("history", 0.5, lambda: (run.history(), run.changes_frame(), run.reliability()), run)
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        draw(charts.history_spec(tuple(run.names)), {"history": history[0], "changes": history[1]},
+             key="history")
+    with c2:
+        draw(charts.live_reliability_spec(tuple(run.names), run.data.num_classes),
+             {"reliability": history[2]}, key="reliability")
+    show_inspector(run, settings.show_test)

@@ -1,0 +1,150 @@
+"""Every page, as a person would use it, at a laptop's and a projector's size: open it in a fresh
+session, flip every toggle, animate, play, pause, step, reset, pick points. After each step the
+screen must hold no exception and the server log no traceback."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from playground.ui.navigation import PAGES
+from tests.browser import exceptions, open_app, screenshot, settle
+from tests.conftest import ARTIFACTS, streamlit_server
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"laptop": (1400, 1000), "projector": (1024, 768)}
+LOG = "server-tour.log"
+
+
+@pytest.fixture(scope="module")
+def tour_server():
+    """A server of its own, so every traceback in its log comes from this tour."""
+    with streamlit_server(LOG) as url:
+        yield url
+
+
+def tracebacks() -> list[str]:
+    text = (ARTIFACTS / LOG).read_text(errors="replace")
+    return [block for block in text.split("\n\n") if "Traceback" in block]
+
+
+class Tour:
+    """Checks the screen and the server log after every step; names the step that failed."""
+
+    def __init__(self, page, name: str):
+        self.page, self.name, self.seen = page, name, len(tracebacks())
+
+    def check(self, step: str) -> None:
+        settle(self.page)
+        shown = exceptions(self.page)
+        new = tracebacks()[self.seen:]
+        assert not shown, f"{self.name}: exception on screen after {step}: {shown[0][:600]}"
+        assert not new, f"{self.name}: traceback in the server log after {step}: {new[0][-1500:]}"
+
+
+def toggles(page):
+    return page.locator("[data-testid='stCheckbox']:has(input[role='switch'])")
+
+
+def flip_every_toggle(page, tour: Tour) -> int:
+    """Each toggle on, then back off (or the reverse), checking after every click."""
+    count = toggles(page).count()
+    for i in range(count):
+        toggle = toggles(page).nth(i)
+        label = toggle.inner_text().strip()
+        if label == "animate the scrubber":
+            continue  # animated on its own below, for longer
+        for turn in ("on", "back"):
+            toggle.locator("label").first.click()
+            tour.check(f"toggling '{label}' {turn}")
+    return count
+
+
+def animate_scrubber(page, tour: Tour) -> None:
+    animate = toggles(page).filter(has_text="animate the scrubber")
+    if animate.count() == 0:
+        return
+    scrubber = page.locator("[data-testid='stSliderThumbValue']").last
+    animate.locator("label").first.click()
+    seen = set()
+    for _ in range(25):  # 5 s
+        page.wait_for_timeout(200)
+        seen.add(scrubber.inner_text())
+        assert not exceptions(page), f"{tour.name}: exception while animating: {exceptions(page)[0][:600]}"
+    assert len(seen) >= 4, f"{tour.name}: the scrubber showed only {sorted(seen)} in 5 s of animation"
+    tour.check("animating the scrubber for 5 s")
+    animate.locator("label").first.click()
+    tour.check("stopping the animation")
+
+
+def shown_step(page) -> int:
+    text = page.inner_text("[data-testid='stMain']")
+    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def pick_points(page, tour: Tour, how_many: int = 2) -> None:
+    """Click dots in the point picker until `how_many` different points were inspected."""
+    picker = page.locator("[data-testid='stVegaLiteChart']").filter(has=page.locator("canvas, svg")).nth(1)
+    index = page.get_by_label("point index")
+    picker.scroll_into_view_if_needed()
+    box = picker.locator("canvas, svg").first.bounding_box()
+    picked = {index.input_value()}
+    for fx in (0.35, 0.45, 0.55, 0.65, 0.3, 0.5, 0.7, 0.4, 0.6):
+        for fy in (0.35, 0.45, 0.55, 0.65, 0.5, 0.4, 0.6):
+            page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+            page.wait_for_timeout(350)
+            if index.input_value() not in picked:
+                picked.add(index.input_value())
+                tour.check(f"picking point {index.input_value()}")
+                assert re.search(r"predicts class \d with [01]\.\d\d \((right|wrong)\)",
+                                 page.inner_text("[data-testid='stMain']"))
+                if len(picked) > how_many:
+                    return
+    pytest.fail(f"{tour.name}: clicks on the picker selected only {len(picked) - 1} points")
+
+
+def transport(page, tour: Tour) -> None:
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
+                           timeout=30_000)
+    page.wait_for_timeout(1500)
+    assert not exceptions(page)
+    pick_points(page, tour, how_many=1)  # while playing
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+    tour.check("Pause")
+    paused = shown_step(page)
+    page.get_by_role("button", name="Step").click()
+    page.wait_for_function(f"!/step {paused:,}\\b/.test(document.querySelector(\"[data-testid='stMain']\")"
+                           ".innerText)", timeout=30_000)
+    tour.check("Step")
+    assert shown_step(page) > paused
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_function("/step 0\\b/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
+                           timeout=30_000)
+    tour.check("Reset")
+    pick_points(page, tour, how_many=2)  # while paused
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("path,title", [(path, title) for path, title, _ in PAGES])
+def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height})  # a fresh session
+    page = context.new_page()
+    slug = path.removeprefix("pages/").removesuffix(".py")
+    tour = Tour(page, f"{slug} at {width}×{height}")
+    try:
+        open_app(page, tour_server if slug == "home" else f"{tour_server}/{slug}", timeout=120_000)
+        tour.check("opening the page")
+        screenshot(page, f"tour-{slug}-{size}")
+        flip_every_toggle(page, tour)
+        animate_scrubber(page, tour)
+        if page.get_by_role("button", name="Play").count():
+            transport(page, tour)
+        if slug == "train":
+            buttons = [page.get_by_role("button", name=n).bounding_box() for n in ("Play", "Step", "Reset")]
+            assert all(b["width"] >= 60 for b in buttons), f"transport buttons squeezed: {buttons}"
+    finally:
+        context.close()

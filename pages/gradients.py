@@ -9,11 +9,13 @@ from playground.smoothing import eps_label
 from playground.ui.controls import convention_radio, dataset_name
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
+from playground.ui.progress import training_progress
 from playground.ui.router import ensure_router
 from playground.ui.runtime import limits
 from playground.ui.url import bound
 
 ensure_router()
+GRADIENT_VIEWS = {"p": "‖∂L/∂z‖ against p", "gap": "against the logit gap", "signed": "signed, true logit"}
 
 st.title("Gradients near saturation")
 st.caption("Why a one-hot model never stops pushing its logits apart, and why a smoothed one does.")
@@ -29,10 +31,10 @@ if not eps_values:
     st.info("Choose at least one ε to draw.")
 else:
     curves, marks = tables.gradient_curves(k, eps_values, convention)
-    by_p, by_gap, signed = st.tabs(["against p", "against the logit gap", "signed, true logit"])
-    by_p.altair_chart(charts.gradient_chart(curves, marks, x="p"), width="stretch")
-    by_gap.altair_chart(charts.gradient_chart(curves, marks, x="gap"), width="stretch")
-    signed.altair_chart(charts.gradient_chart(curves, marks, x="p", signed=True), width="stretch")
+    view = bound(st.segmented_control, "draw", list(GRADIENT_VIEWS), key="grad_view", default="p",
+                 format_func=GRADIENT_VIEWS.get, required=True)
+    st.altair_chart(charts.gradient_chart(curves, marks, x="gap" if view == "gap" else "p",
+                                          signed=view == "signed"), width="stretch")
     st.caption("‖∂L/∂z‖ = |p − q_t|·√(K/(K−1)) with the other classes sharing 1 − p. With ε = 0 it "
                "shrinks only as p → 1, so training keeps pushing. With ε > 0 it is zero at p = q_t (dots), "
                "changes sign "
@@ -58,7 +60,8 @@ config = TrainConfig(hidden_layers=2, units=32, activation="tanh", lr=lr, conven
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def measured(spec: dict, config: TrainConfig, eps: float, snapshots: tuple[int, ...]) -> dict:
-    return saturation.record(dataset_from_spec(spec), config, eps, snapshots)
+    with training_progress("a one-hot and a smoothed model") as on_progress:
+        return saturation.record(dataset_from_spec(spec), config, eps, snapshots, on_progress=on_progress)
 
 
 if not snapshots:
@@ -67,17 +70,13 @@ if not snapshots:
 data = or_stop(lambda: dataset_from_spec(spec), "make the dataset")
 or_stop(lambda: check_run(2, max(snapshots), len(data.y_train), config.widths, data.num_classes, limits()),
         "train")
-with st.spinner("Training a one-hot and a smoothed model…"):
-    result = or_stop(lambda: measured(spec, config, eps, tuple(sorted(snapshots))), "train")
+result = or_stop(lambda: measured(spec, config, eps, tuple(sorted(snapshots))), "train")
 names = model_names(eps)
 samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
 reference, _ = tables.gradient_curves(data.num_classes, [0.0, eps], convention)
 reference = reference.assign(model=reference["eps"].map({eps_label(0.0): names[0], eps_label(eps): names[1]}))
-for col, step in zip(st.columns(len(snapshots)), sorted(snapshots)):
-    with col:
-        st.markdown(f"**step {step}**")
-        st.altair_chart(charts.measured_gradient_chart(samples[samples["step"] == step], reference, names),
-                        width="stretch")
+st.altair_chart(charts.measured_gradient_chart(samples, reference, names, width=900 // len(snapshots) - 60),
+                width="content")
 st.caption("Dots: each training point's gradient norm against its true-class probability. Dashed: the "
            f"analytic curves for ε = 0 and ε = {eps:g} (exact for K = 2; for K > 2 they assume the other "
            "classes share equally).")

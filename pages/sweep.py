@@ -3,7 +3,7 @@ import json
 import numpy as np
 import streamlit as st
 
-from playground import charts, sweep
+from playground import charts, render, sweep
 from playground.render import data_url
 from playground.ui.router import ensure_router
 from playground.ui.sweep_controls import run_sweep, sweep_settings
@@ -29,6 +29,7 @@ eps_values = list(result.images)
 for row in range(0, len(eps_values), 7):
     for col, eps in zip(st.columns(7), eps_values[row:row + 7]):
         col.image(data_url(result.images[eps]), caption=f"ε = {eps:g}", width="stretch")
+st.image(render.colour_key_png(result.data.num_classes, 480))
 st.caption("Each picture is the first seed's model for that ε, on one shared colour scale: hue is the "
            "predicted class, strength the confidence from 1/K (white) to 1.")
 
@@ -43,7 +44,7 @@ def scrubber():
         position = eps_values.index(current) if current in eps_values else -1
         st.session_state.sw_scrub = eps_values[(position + 1) % len(eps_values)]
     eps = bound(st.select_slider, "ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
-    st.image(data_url(result.images[eps]), width=420)
+    st.image(data_url(result.images[eps]))
 
 
 scrubber()

@@ -131,7 +131,7 @@ def picker_spec(num_classes: int, box: float, size: int = 300) -> dict:
 
 
 @lru_cache(maxsize=16)
-def history_spec(names: tuple[str, ...]) -> dict:
+def history_spec(names: tuple[str, ...], panel_width: int = 150) -> dict:
     """Dataset "history" (step, model, metric, split, value): one panel per metric, solid lines
     for train, dashed for test; dataset "changes" (step, change): a dashed rule in every panel
     where a setting changed mid-run. Panels are layers, not facets, so each can hold both."""
@@ -149,7 +149,7 @@ def history_spec(names: tuple[str, ...]) -> dict:
             strokeDash=alt.StrokeDash("split:N", scale=split, legend=alt.Legend(orient="top", title=None)),
             tooltip=[alt.Tooltip("step:Q", format=",d"), "model:N", "split:N",
                      alt.Tooltip("value:Q", format=".4f")])
-        panels.append(alt.layer(line, changes).properties(width=260, height=150, title=metric))
+        panels.append(alt.layer(line, changes).properties(width=panel_width, height=140, title=metric))
     # "pad": the natural size; Streamlit would ask for "fit", which concatenated views cannot do
     chart = alt.hconcat(*panels, spacing=24, autosize=alt.AutoSizeParams(type="pad"))
     return to_spec(chart.resolve_scale(y="independent"))
@@ -179,11 +179,11 @@ def inspector_spec(names: tuple[str, ...], width: int = 520) -> dict:
 
 
 @lru_cache(maxsize=16)
-def live_reliability_spec(names: tuple[str, ...], num_classes: int) -> dict:
+def live_reliability_spec(names: tuple[str, ...], num_classes: int, size: int = 150) -> dict:
     """Dataset "reliability" (model, lo, hi, count, accuracy, confidence; calibration.reliability_frame
     of each model, concatenated): one reliability diagram per model, in its model colour."""
     return to_spec(_reliability(alt.NamedData("reliability"), names, _model_colour(names), num_classes,
-                                width=200, height=170))
+                                width=size, height=size))
 
 
 # ---- mechanism charts ----------------------------------------------------------------------
@@ -228,17 +228,25 @@ def gradient_chart(curves: pd.DataFrame, marks: pd.DataFrame, x: str = "p", sign
     return alt.layer(*layers).properties(height=300)
 
 
-def measured_gradient_chart(samples: pd.DataFrame, curves: pd.DataFrame, names: list[str]
-                            ) -> alt.LayerChart:
-    """Per-sample ||dL/dz|| against true-class probability, over the analytic curves."""
-    x = alt.X("p_true:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis())
-    dots = alt.Chart(samples).mark_circle(size=18, opacity=0.55).encode(
-        x=x, y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"), color=_model_colour(names, alt.Legend(orient="top")),
-        tooltip=["model:N", "index:Q", alt.Tooltip("p_true:Q", format=".4f"),
+def measured_gradient_chart(samples: pd.DataFrame, curves: pd.DataFrame, names: list[str],
+                            width: int = 220) -> alt.FacetChart:
+    """Per-sample ||dL/dz|| against true-class probability over the analytic curves, one panel per
+    snapshot step. One chart for every step: each chart on a page costs the browser a view."""
+    steps = sorted(samples["step"].unique())
+    lines_at_steps = pd.concat([curves.assign(step=s) for s in steps], ignore_index=True)
+    dots_frame = samples.assign(kind="sample", p=samples["p_true"])
+    frame = pd.concat([dots_frame, lines_at_steps.assign(kind="curve")],
+                      ignore_index=True)[["step", "kind", "model", "p", "grad_norm", "index"]]
+    x = alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis())
+    y = alt.Y("grad_norm:Q", title="‖∂L/∂z‖")
+    dots = alt.Chart().transform_filter(alt.datum.kind == "sample").mark_circle(size=18, opacity=0.55).encode(
+        x=x, y=y, color=_model_colour(names, alt.Legend(orient="top")),
+        tooltip=["model:N", "index:Q", alt.Tooltip("p:Q", title="p", format=".4f"),
                  alt.Tooltip("grad_norm:Q", format=".5f")])
-    lines = alt.Chart(curves).mark_line(strokeDash=[5, 3], color=palette.NEUTRAL).encode(
-        x=alt.X("p:Q"), y=alt.Y("grad_norm:Q"), detail="model:N")
-    return alt.layer(lines, dots).properties(height=260)
+    lines = alt.Chart().transform_filter(alt.datum.kind == "curve").mark_line(
+        strokeDash=[5, 3], color=palette.NEUTRAL).encode(x=x, y=y, detail="model:N")
+    return alt.layer(lines, dots, data=frame).properties(width=width, height=220).facet(
+        column=alt.Column("step:O", title="step", sort=steps))
 
 
 def logit_gap_chart(gaps: pd.DataFrame, names: list[str]) -> alt.LayerChart:

@@ -2,7 +2,8 @@
 per-sample gradient norms, true-class probabilities and logit gaps recorded along the way."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import torch
@@ -17,13 +18,14 @@ MAX_STEPS = 20_000
 
 
 def record(data: Dataset, config: TrainConfig, eps: float, snapshots: Sequence[int],
-           gap_every: int = 25) -> dict[str, pd.DataFrame]:
+           gap_every: int = 25, on_progress: Callable[[int, int, float], None] | None = None
+           ) -> dict[str, pd.DataFrame]:
     """Train models with eps 0 and `eps` on the training set.
 
     Returns "samples" (step, model, eps, index, p_true, grad_norm, logit_gap) at each snapshot
     step, "gaps" (step, model, eps, q10, q50, q90, mean, optimal): logit-gap quantiles every
     `gap_every` steps, with the finite optimum log(q_t/q_o) for eps > 0, and "diverged": the
-    indices of models that diverged."""
+    indices of models that diverged. on_progress gets (steps done, steps in all, seconds left)."""
     eps = check_eps(eps)
     steps = sorted({check_int("snapshot step", s, 0, MAX_STEPS) for s in snapshots})
     if not steps:
@@ -37,8 +39,12 @@ def record(data: Dataset, config: TrainConfig, eps: float, snapshots: Sequence[i
     optimum = [optimal_logit_gap(k, e, convention) for e in engine.model_eps]
     samples, gaps = [], []
     ticks = sorted(set(steps) | set(range(0, steps[-1] + 1, gap_every)))
+    start = time.perf_counter()
     for step in ticks:
         engine.train(step - engine.step, evaluate=False)
+        if on_progress and step:
+            elapsed = time.perf_counter() - start
+            on_progress(step, steps[-1], elapsed / step * (steps[-1] - step))
         logits = engine.predict(x.cpu().numpy()).logits
         gap = metrics.logit_gap(logits, y)
         for m, e in enumerate(engine.model_eps):

@@ -25,6 +25,7 @@ MAX_EPS = 21
 MAX_SEEDS = 10
 MAX_STEPS = 20_000
 RESOLUTION = 48
+IMAGE_PX = 400  # the scrubber shows a picture at this size; the small multiples scale it down
 
 
 def eps_grid(lo: float = 0.0, hi: float = 0.5, count: int = 11) -> list[float]:
@@ -138,7 +139,7 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
     # upsampled 4x: the coarse grid scaled to 220 px would otherwise show stair-stepped edges
     images = {engine.model_eps[m]: render.scene_jpeg(
         render.boundary_rgb(grid[m], RESOLUTION, upsample=4), BOX, data.x_train, data.y_train,
-        np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None, size=220)
+        np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None, size=IMAGE_PX)
         for m in first_seed}
     return SweepResult(config, data, frame, images, held[:, val_idx], y_held[val_idx], test_logits,
                        test_labels, seconds, predictions)

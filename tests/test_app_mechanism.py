@@ -1,4 +1,6 @@
 """The smoothed-labels and gradients pages through AppTest, under several settings."""
+import json
+
 import pytest
 
 from playground import smoothing
@@ -51,7 +53,11 @@ def test_gradients_page_analytic_and_measured():
         [smoothing.saturated_grad_norm(3, e) for e in (0.0, 0.1, 0.2)], abs=1e-9)
     summary = at.markdown[-1].value
     assert "one-hot (ε=0) model" in summary and "log(q_t/q_o) = 2.20" in summary
-    assert len(at.get("vega_lite_chart")) >= 3 + 3 + 1  # 3 analytic tabs, 3 snapshots, gaps
+    drawn = at.get("vega_lite_chart")
+    assert len(drawn) == 3  # the chosen analytic view, the snapshots in one chart, the gaps
+    assert json.loads(drawn[1].proto.spec)["facet"]["column"]["sort"] == [10, 300, 3000]
+    at.segmented_control(key="grad_view").set_value("signed").run()
+    assert "true_grad" in at.get("vega_lite_chart")[0].proto.spec  # the signed gradient's field
 
 
 def test_gradients_page_other_settings_and_empty_choices():

@@ -60,7 +60,7 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(page):
 
 
 @pytest.mark.parametrize("path,heading,charts", [("labels", "Smoothed labels", 2),
-                                                 ("gradients", "Gradients near saturation", 5)])
+                                                 ("gradients", "Gradients near saturation", 3)])
 def test_mechanism_pages_render(server, page, path, heading, charts):
     open_app(page, f"{server}/{path}")
     assert page.get_by_role("heading", name=heading).is_visible()
@@ -104,7 +104,7 @@ def test_uploads_on_the_live_page(server, page, tmp_path):
 def test_clicking_a_point_in_the_picker_inspects_it(server, page):
     """The Altair point selection: a click on a dot moves the inspector to that point."""
     open_app(page, f"{server}/train")
-    picker = page.locator("[data-testid='stVegaLiteChart']").nth(1)  # history first, then the picker
+    picker = page.locator(".st-key-picker [data-testid='stVegaLiteChart']")
     picker.scroll_into_view_if_needed()
     box = picker.locator("canvas, svg").first.bounding_box()
     index = page.get_by_label("point index")

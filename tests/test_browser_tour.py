@@ -85,7 +85,7 @@ def shown_step(page) -> int:
 
 def pick_points(page, tour: Tour, how_many: int = 2) -> None:
     """Click dots in the point picker until `how_many` different points were inspected."""
-    picker = page.locator("[data-testid='stVegaLiteChart']").filter(has=page.locator("canvas, svg")).nth(1)
+    picker = page.locator(".st-key-picker [data-testid='stVegaLiteChart']")
     index = page.get_by_label("point index")
     picker.scroll_into_view_if_needed()
     box = picker.locator("canvas, svg").first.bounding_box()

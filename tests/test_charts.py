@@ -65,7 +65,7 @@ def every_chart() -> list:
                                     0.0: pd.DataFrame([{"eps": e, "seed": 0, "diverged": False,
                                                         **{m: 0.6 for m in sweep.METRICS}}
                                                        for e in (0.0, 0.1)])})
-    samples = pd.DataFrame({"model": list(NAMES), "index": [0, 1], "p_true": [0.5, 0.9],
+    samples = pd.DataFrame({"step": [10, 300], "model": list(NAMES), "index": [0, 1], "p_true": [0.5, 0.9],
                             "grad_norm": [0.1, 0.01]})
     reference, _ = tables.gradient_curves(2, [0.0, 0.1])
     gaps = pd.DataFrame({"step": [0, 10, 0, 10], "model": [NAMES[0]] * 2 + [NAMES[1]] * 2,
@@ -203,7 +203,7 @@ def test_reliability_bars_fade_with_few_points_and_the_diagonal_starts_at_chance
         for x in channels(spec, "x"):
             assert x["axis"]["values"] == [0.6, 0.8, 1.0]
     live = charts.live_reliability_spec(NAMES, 2)
-    assert live["spec"]["width"] == 200 and live["spec"]["height"] == 170
+    assert live["spec"]["width"] == 150 and live["spec"]["height"] == 150
     assert live["facet"]["column"]["sort"] == list(NAMES)
 
 
@@ -217,7 +217,7 @@ def test_history_marks_changes_in_every_panel_and_never_prints_long_zeros():
         assert rule["mark"]["type"] == "rule" and rule["mark"]["color"] == palette.NEUTRAL
         assert rule["mark"]["strokeDash"]
         assert any(t["field"] == "change" for t in rule["encoding"]["tooltip"])
-        assert (panel["width"], panel["height"]) == (260, 150)
+        assert (panel["width"], panel["height"]) == (150, 140)  # three fit beside each other at 1024 px
         y_axis = line["encoding"]["y"]["axis"]
         assert y_axis["format"] == charts.VALUE_FORMAT and y_axis["tickCount"] <= 5
         assert line["encoding"]["x"]["axis"]["format"] == ",d"

@@ -39,19 +39,21 @@ def verdict(predicted: int, confidence: float, label: int) -> str:
 
 def show_inspector(run: LiveRun, show_test: bool = True) -> None:
     st.markdown("#### Point inspector")
-    c1, c2 = st.columns([2, 3])
-    with c1:
-        st.caption("Click a point to inspect it (double-click clears)")
-        draw(charts.picker_spec(run.data.num_classes, BOX, PICKER_PX), {"points": run.points(show_test)},
-             key=PICKER_KEY, selectable=True)
-    with c2:
-        index = bound(st.number_input, "point index", 0, len(run.labels) - 1, key="pick_index", width=160)
-        info = throttled("inspect", 0.25, lambda: run.inspect(int(index)), (run, int(index)))
-        x1, x2 = info["x"]
-        lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]
-        for name, g, guess, conf in zip(run.names, info["grad_norm"], info["predicted"], info["confidence"]):
-            lines.append(f"{name}: {verdict(guess, conf, info['label'])} · ‖∂L/∂z‖ = **{g:.4f}**")
-        st.markdown("  \n".join(lines))
-        draw(charts.inspector_spec(tuple(run.names), BARS_PX), {"inspect": info["frame"]}, key="inspector")
-        st.caption("‖∂L/∂z‖: the norm of the gradient of each model's own loss with respect to its logits at "
-                   "this point, softmax(z) − target.")
+    with st.container(horizontal=True, gap="large"):  # picker beside the readout where both fit
+        with st.container(width=PICKER_PX + 10):
+            st.caption("Click a point to inspect it (double-click clears)")
+            draw(charts.picker_spec(run.data.num_classes, BOX, PICKER_PX), {"points": run.points(show_test)},
+                 key=PICKER_KEY, selectable=True)
+        with st.container(width=BARS_PX + 10):
+            index = bound(st.number_input, "point index", 0, len(run.labels) - 1, key="pick_index", width=160)
+            info = throttled("inspect", 0.25, lambda: run.inspect(int(index)), (run, int(index)))
+            x1, x2 = info["x"]
+            lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]
+            for name, g, guess, conf in zip(run.names, info["grad_norm"], info["predicted"],
+                                            info["confidence"]):
+                lines.append(f"{name}: {verdict(guess, conf, info['label'])} · ‖∂L/∂z‖ = **{g:.4f}**")
+            st.markdown("  \n".join(lines))
+            draw(charts.inspector_spec(tuple(run.names), BARS_PX), {"inspect": info["frame"]},
+                 key="inspector")
+            st.caption("‖∂L/∂z‖: the norm of the gradient of each model's own loss with respect to its "
+                       "logits at this point, softmax(z) − target.")

@@ -17,8 +17,8 @@ PICTURE_PX = 480
 # key -> label, value format, delta format, delta colour (is higher better?), what it means
 HEADLINE = {
     "accuracy": ("accuracy", "{:.3f}", "{:+.3f}", "normal", "share of test points classified right"),
-    "NLL": ("NLL", "{:.3f}", "{:+.3f}", "inverse", "negative log-likelihood of the true class, mean over test "
-            "points"),
+    "NLL": ("NLL", "{:.3f}", "{:+.3f}", "inverse", "negative log-likelihood of the true class, mean over "
+            "test points"),
     "ECE": ("ECE", "{:.3f}", "{:+.3f}", "inverse", "expected calibration error on test points (15 bins): the "
             "mean gap between confidence and accuracy"),
     "over-confidence": ("conf − acc", "{:+.3f}", "{:+.3f}", "off", "over-confidence: mean confidence minus "
@@ -72,11 +72,9 @@ def live_frame(settings: LiveSettings) -> None:
                "its top class flips are low-confidence regions, not structure: 'fade far from the data' "
                "dims them.")
     history = throttled("history", 0.5, lambda: (run.history(), run.changes_frame(), run.reliability()), run)
-    c1, c2 = st.columns([3, 2])
-    with c1:
+    with st.container(horizontal=True, gap="large"):  # side by side where they fit, else stacked
         draw(charts.history_spec(tuple(run.names)), {"history": history[0], "changes": history[1]},
              key="history")
-    with c2:
         draw(charts.live_reliability_spec(tuple(run.names), run.data.num_classes),
              {"reliability": history[2]}, key="reliability")
     show_inspector(run, settings.show_test)

@@ -13,6 +13,7 @@ from playground.limits import check_run
 from playground.ui.controls import classes_slider, dataset_name
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
+from playground.ui.progress import training_progress
 from playground.ui.runtime import limits
 from playground.ui.url import bound
 
@@ -60,11 +61,8 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
 def _cached(key: str) -> sweep.SweepResult:
     config = sweep.SweepConfig.from_key(key)
     models = len(config.eps) * config.seeds
-    bar = st.progress(0.0, f"Training {models} models…")
-    result = sweep.run(config, on_progress=lambda done, total, left: bar.progress(
-        done / total, f"Training {models} models: step {done} of {total}, about {left:.1f} s left"))
-    bar.empty()
-    return result
+    with training_progress(f"{models} models") as on_progress:
+        return sweep.run(config, on_progress=on_progress)
 
 
 def run_sweep(config: sweep.SweepConfig) -> sweep.SweepResult:

@@ -108,8 +108,10 @@ def _default(widget, args: tuple, kwargs: dict):
         return kwargs.get("value", args[0] if args else False)
     if name == "multiselect":
         return list(kwargs.get("default") or [])
+    if name == "segmented_control":
+        return kwargs.get("default")
     raise ValueError(f"widget={name!r} cannot be bound to the URL; allowed: slider, number_input, "
-                     "select_slider, selectbox, radio, toggle, checkbox, multiselect")
+                     "select_slider, selectbox, radio, toggle, checkbox, multiselect, segmented_control")
 
 
 def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = None, **kwargs):

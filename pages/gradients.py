@@ -75,8 +75,8 @@ names = model_names(eps)
 samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
 reference, _ = tables.gradient_curves(data.num_classes, [0.0, eps], convention)
 reference = reference.assign(model=reference["eps"].map({eps_label(0.0): names[0], eps_label(eps): names[1]}))
-st.altair_chart(charts.measured_gradient_chart(samples, reference, names, width=900 // len(snapshots) - 60),
-                width="content")
+panel = min(220, 560 // len(snapshots))  # the snapshots side by side fit 1024 px
+st.altair_chart(charts.measured_gradient_chart(samples, reference, names, width=panel), width="content")
 st.caption("Dots: each training point's gradient norm against its true-class probability. Dashed: the "
            f"analytic curves for ε = 0 and ε = {eps:g} (exact for K = 2; for K > 2 they assume the other "
            "classes share equally).")

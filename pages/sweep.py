@@ -55,8 +55,11 @@ st.altair_chart(charts.sweep_metrics_chart(summary[summary["metric"] != "mean_lo
 reference = models.drop_duplicates("eps")[["eps", "optimal_gap"]]
 reference = reference[np.isfinite(reference["optimal_gap"])]
 st.altair_chart(charts.gap_vs_eps_chart(summary, reference), width="stretch")
-st.caption("Lines: mean over seeds; bands: min to max. Dashed: the optimal logit gap log(q_t/q_o), "
-           "infinite at ε = 0.")
+st.caption("On the test points: mean confidence is the mean top probability; over-confidence is mean "
+           "confidence − accuracy (above 0 over-confident, below 0 under-confident). Over the viewing box: "
+           "uncertain area is the share where the top probability is below 0.75, entropy the mean predictive "
+           "entropy ÷ log K. Lines: mean over seeds; bands: min to max. Dashed: the optimal logit gap "
+           "log(q_t/q_o), infinite at ε = 0.")
 
 st.header("What happened")
 st.markdown("\n".join(f"- {line}" for line in sweep.interpretation(models)))

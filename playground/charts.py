@@ -17,6 +17,7 @@ from playground.metrics import N_BINS
 PROB_TICKS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # probability axes label these and nothing else
 PROB_FORMAT = ".1f"
 VALUE_FORMAT = ".3~g"  # metrics: 0, 0.05, 0.693 or 12.3, never "0.000000"
+WRAP = 3  # panels a row in per-model grids: three fit 1024 px with the sidebar open
 
 
 def chance(num_classes: int) -> float:
@@ -282,7 +283,8 @@ def _sweep_layers(summary: pd.DataFrame, y_title: str | None) -> list[alt.Chart]
 
 def sweep_metrics_chart(summary: pd.DataFrame, columns: int = 4) -> alt.FacetChart:
     """One panel per metric against eps: the mean over seeds with a min–max band."""
-    return alt.layer(*_sweep_layers(summary, None), data=summary).properties(width=200, height=150).facet(
+    # four narrow panels a row: the grid fits a projector's 1024 px with the sidebar open
+    return alt.layer(*_sweep_layers(summary, None), data=summary).properties(width=105, height=110).facet(
         facet=alt.Facet("label:N", title=None), columns=columns).resolve_scale(y="independent")
 
 
@@ -307,7 +309,7 @@ def noise_comparison_chart(frame: pd.DataFrame) -> alt.FacetChart:
     points = alt.Chart().mark_circle(size=50, opacity=1).encode(
         x="eps:Q", y="mean:Q", color=alt.Color("eps:N", scale=_eps_scale(frame["eps"]), legend=None),
         tooltip=["label noise:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f")])
-    return alt.layer(line, points, data=frame).properties(width=300, height=200).facet(
+    return alt.layer(line, points, data=frame).properties(width=250, height=180).facet(
         column=alt.Column("label:N", title=None)).resolve_scale(y="independent")
 
 
@@ -338,14 +340,14 @@ def _reliability(data, names: Sequence[str], colour: alt.Color, num_classes: int
         strokeDash=[4, 3], color=palette.NEUTRAL).encode(
         x=_confidence_x(num_classes, datum=lo), y=y(datum=lo), x2=alt.datum(1.0), y2=alt.datum(1.0))
     return alt.layer(bars, means, diagonal, data=data).properties(width=width, height=height).facet(
-        column=alt.Column("model:N", title=None, sort=list(names)))
+        facet=alt.Facet("model:N", title=None, sort=list(names)), columns=WRAP)
 
 
 def reliability_chart(frame: pd.DataFrame, names: list[str], num_classes: int,
                       eps: Sequence[float | None]) -> alt.FacetChart:
     """Reliability diagrams of calibration.diagram_frames' bins, one panel per model. eps: each
     name's ε (its panel's colour), None for an entry that is no ε model (temperature-scaled)."""
-    return _reliability(frame, names, _panel_colours(names, eps), num_classes, width=200, height=200)
+    return _reliability(frame, names, _panel_colours(names, eps), num_classes, width=170, height=170)
 
 
 def confidence_histogram(frame: pd.DataFrame, names: list[str], num_classes: int,
@@ -356,4 +358,5 @@ def confidence_histogram(frame: pd.DataFrame, names: list[str], num_classes: int
         x=_confidence_x(num_classes, "confidence:Q", bin=alt.Bin(extent=[0, 1], step=1 / N_BINS)),
         y=alt.Y("count():Q", title="points", axis=alt.Axis(format="~d", tickMinStep=1)),
         color=_panel_colours(names, eps),
-    ).properties(width=200, height=150).facet(column=alt.Column("model:N", title=None, sort=names))
+    ).properties(width=170, height=130).facet(facet=alt.Facet("model:N", title=None, sort=names),
+                                              columns=WRAP)

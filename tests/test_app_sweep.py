@@ -23,7 +23,7 @@ def test_sweep_page_small_sweep():
     at = small_sweep(open_page("pages/sweep.py"))
     assert not at.exception, [e.value for e in at.exception]
     assert any("6 models (3 ε × 2 seeds), 100 steps" in c.value for c in at.caption)
-    assert len(at.get("image")) == 3 + 1  # small multiples and the scrubber's picture
+    assert len(at.get("image")) == 3 + 1 + 1  # small multiples, their colour key, the scrubber's picture
     bullets = next(m.value for m in at.markdown if m.value.startswith("- "))
     assert "test NLL" in bullets and "uncertain band" in bullets
     assert len(at.get("download_button")) == 3
@@ -61,3 +61,18 @@ def test_extreme_settings_run_cleanly(path):
     at = small_sweep(at, count=2, seeds=1, n=100, sw_k=10, sw_range=(0.0, 1.0))
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error
+
+
+def test_the_classes_slider_follows_the_dataset_at_once():
+    """Moons has 2 classes: the sidebar must not claim K = 3 while the form is unsubmitted."""
+    at = open_page("pages/sweep.py")
+    shown = next(s for s in at.sidebar.slider if s.label == "classes K")
+    assert shown.value == 2 and shown.disabled
+    at.selectbox(key="sw_name").set_value("blobs").run()  # outside the form: no submit needed
+    shown = next(s for s in at.sidebar.slider if s.label == "classes K")
+    assert shown.value == 3 and not shown.disabled
+    shown.set_value(5)
+    at.sidebar.button[0].click()
+    at.run()
+    assert not at.exception
+    assert at.session_state["sw_k"] == 5

@@ -41,6 +41,30 @@ class Tour:
         new = tracebacks()[self.seen:]
         assert not shown, f"{self.name}: exception on screen after {step}: {shown[0][:600]}"
         assert not new, f"{self.name}: traceback in the server log after {step}: {new[0][-1500:]}"
+        cut = overflowing(self.page)
+        assert not cut, f"{self.name}: after {step}, these run past their column or the window: {cut}"
+
+
+OVERFLOW_JS = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll(
+      "[data-testid='stMain'] [data-testid='stVegaLiteChart'] canvas, "
+      + "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks, [data-testid='stMain'] img")) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0) continue;
+    const holder = el.closest("[data-testid='stColumn'], [data-testid='stMainBlockContainer']");
+    const limit = Math.min(window.innerWidth, holder.getBoundingClientRect().right);
+    if (box.right > limit + 2)
+      out.push(`${el.tagName} ${Math.round(box.width)} px wide ends at ${Math.round(box.right)} `
+               + `> ${Math.round(limit)}`);
+  }
+  return out;
+}"""
+
+
+def overflowing(page) -> list[str]:
+    """Charts and pictures that run past the right edge of their column or of the window."""
+    return page.evaluate(OVERFLOW_JS)
 
 
 def toggles(page):
@@ -87,11 +111,11 @@ def pick_points(page, tour: Tour, how_many: int = 2) -> None:
     """Click dots in the point picker until `how_many` different points were inspected."""
     picker = page.locator(".st-key-picker [data-testid='stVegaLiteChart']")
     index = page.get_by_label("point index")
-    picker.scroll_into_view_if_needed()
-    box = picker.locator("canvas, svg").first.bounding_box()
     picked = {index.input_value()}
     for fx in (0.35, 0.45, 0.55, 0.65, 0.3, 0.5, 0.7, 0.4, 0.6):
         for fy in (0.35, 0.45, 0.55, 0.65, 0.5, 0.4, 0.6):
+            picker.scroll_into_view_if_needed()
+            box = picker.locator("canvas, svg").first.bounding_box()  # the layout may move after a pick
             page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
             page.wait_for_timeout(350)
             if index.input_value() not in picked:
@@ -137,7 +161,10 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
     tour = Tour(page, f"{slug} at {width}×{height}")
     try:
         open_app(page, tour_server if slug == "home" else f"{tour_server}/{slug}", timeout=120_000)
+        page.wait_for_timeout(1500)  # charts draw after the script has finished
         tour.check("opening the page")
+        # the upload box states the limit the library enforces, not Streamlit's default
+        assert "200MB" not in page.inner_text("[data-testid='stApp']")
         screenshot(page, f"tour-{slug}-{size}")
         flip_every_toggle(page, tour)
         animate_scrubber(page, tour)

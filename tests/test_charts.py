@@ -204,7 +204,7 @@ def test_reliability_bars_fade_with_few_points_and_the_diagonal_starts_at_chance
             assert x["axis"]["values"] == [0.6, 0.8, 1.0]
     live = charts.live_reliability_spec(NAMES, 2)
     assert live["spec"]["width"] == 150 and live["spec"]["height"] == 150
-    assert live["facet"]["column"]["sort"] == list(NAMES)
+    assert live["facet"]["sort"] == list(NAMES) and live["columns"] == charts.WRAP
 
 
 def test_history_marks_changes_in_every_panel_and_never_prints_long_zeros():

@@ -7,7 +7,7 @@ from playground import charts
 from playground.datasets import BOX
 from playground.live import LiveRun
 from playground.ui.charts import draw
-from playground.ui.live_state import throttled
+from playground.ui.live_state import playing
 from playground.ui.url import bound
 
 PICKER_KEY = "picker"
@@ -21,15 +21,14 @@ def _clicked() -> int | None:
     return int(picks[0]["index"]) if picks and "index" in picks[0] else None
 
 
-def picked_point(run: LiveRun) -> int:
-    """The picked point's index. A new click in the picker moves the index box to it."""
+def follow_click(run: LiveRun) -> None:
+    """A new click in the picker moves the index box to the clicked point; the index stays in range."""
     state = st.session_state
     clicked = _clicked()
     if clicked is not None and clicked != state.get("picker_seen"):
         state.picker_seen = clicked
         state.pick_index = clicked
     state.pick_index = min(max(int(state.get("pick_index", 0)), 0), len(run.labels) - 1)
-    return state.pick_index
 
 
 def verdict(predicted: int, confidence: float, label: int) -> str:
@@ -38,6 +37,12 @@ def verdict(predicted: int, confidence: float, label: int) -> str:
 
 
 def show_inspector(run: LiveRun, show_test: bool = True) -> None:
+    """The picker and the readout. Runs in its own fragment: a new pick while paused reruns the page,
+    so the pictures move their crosshair too (while playing, the next frame does it)."""
+    before = st.session_state.get("pick_index")
+    follow_click(run)
+    if before is not None and st.session_state.pick_index != before and not playing():
+        st.rerun(scope="app")
     st.markdown("#### Point inspector")
     with st.container(horizontal=True, gap="large"):  # picker beside the readout where both fit
         with st.container(width=PICKER_PX + 10):
@@ -46,7 +51,7 @@ def show_inspector(run: LiveRun, show_test: bool = True) -> None:
                  key=PICKER_KEY, selectable=True)
         with st.container(width=BARS_PX + 10):
             index = bound(st.number_input, "point index", 0, len(run.labels) - 1, key="pick_index", width=160)
-            info = throttled("inspect", 0.25, lambda: run.inspect(int(index)), (run, int(index)))
+            info = run.inspect(int(index))
             x1, x2 = info["x"]
             lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]
             for name, g, guess, conf in zip(run.names, info["grad_norm"], info["predicted"],

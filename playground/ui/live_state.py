@@ -1,7 +1,6 @@
 """The live run kept in session state: built, reset or updated mid-run from the settings."""
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import streamlit as st
@@ -15,6 +14,7 @@ from playground.ui.runtime import limits, session_device
 from playground.ui.train_controls import LiveSettings
 
 FRAME_S = 0.05  # the live fragment asks for a redraw this often; a slow redraw just runs back to back
+SIDE_S = 0.5  # the history, reliability and inspector follow a few times a second
 
 
 def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
@@ -125,18 +125,3 @@ def transport(run: LiveRun) -> None:
 def take_step_request() -> bool:
     """True once after the Step button was pressed."""
     return bool(st.session_state.pop("step_once", False))
-
-
-def throttled(key: str, seconds: float, compute, source):
-    """compute() at most every `seconds` while playing; the cached value in between, as long as
-    it came from the same `source` (e.g. the same run and point).
-
-    A chart handed the same data again costs the browser nothing, so slow-moving views
-    (history, inspector) refresh a few times a second and leave the frame budget to the boundaries."""
-    state = st.session_state
-    now = time.monotonic()
-    slot = f"throttle_{key}"
-    cached = state.get(slot)  # (time, source, value): a value from another source is never served
-    if cached is None or not playing() or now - cached[0] >= seconds or cached[1] != source:
-        state[slot] = (now, source, compute())
-    return state[slot][2]

@@ -1,5 +1,6 @@
-"""The live page's view, redrawn every frame: both models' boundaries with their headline numbers,
-the history with mid-run changes, live reliability diagrams and the point inspector."""
+"""The live page's views: a hot one redrawn every frame (both models' boundaries with their
+headline numbers) and a slower one (history, reliability, the point inspector). Every element of a
+fragment is sent again each time it runs, so what need not move every frame lives apart."""
 from __future__ import annotations
 
 import streamlit as st
@@ -9,8 +10,8 @@ from playground.engine import DIVERGED_LOSS_FACTOR
 from playground.live import LiveRun
 from playground.render import data_url
 from playground.ui.charts import draw
-from playground.ui.inspector import picked_point, show_inspector
-from playground.ui.live_state import advance, playing, stop_at_budget, take_step_request, throttled
+from playground.ui.inspector import show_inspector
+from playground.ui.live_state import advance, playing, stop_at_budget, take_step_request
 from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
@@ -41,18 +42,29 @@ def headline(run: LiveRun, model: int) -> None:
                    width="content", delta_arrow="off")
 
 
-def model_panel(run: LiveRun, model: int, settings: LiveSettings, picked: int) -> None:
-    st.markdown(f"**{run.names[model]}** · on the test points")
-    headline(run, model)
-    st.image(data_url(run.scene(model, settings.show_test, settings.discretize, picked, PICTURE_PX,
-                                fade=settings.fade)))
+def train_step(settings: LiveSettings) -> None:
+    """One chunk of training when playing, or once after Step, within the run's budget."""
+    run = st.session_state.live
+    if (playing() or take_step_request()) and not stop_at_budget(run):
+        advance(run, settings.steps_per_update, settings)
+
+
+def headline_frame() -> None:
+    """Both models' names and headline numbers, a few times a second while playing: st.metric is
+    the dearest element for the browser to redraw, and numbers need not move every frame."""
+    run = st.session_state.live
+    for model, col in enumerate(st.columns(2)):
+        with col:
+            st.markdown(f"**{run.names[model]}** · on the test points")
+            headline(run, model)
 
 
 def live_frame(settings: LiveSettings) -> None:
-    """One frame: train a chunk when playing (or once after Step), then draw everything."""
+    """The hot view, redrawn every frame: a chunk of training while playing, the step counter and
+    both models' pictures. Nothing slower belongs here."""
+    if playing():
+        train_step(settings)
     run = st.session_state.live  # a frame may follow a restart on the CPU
-    if (playing() or take_step_request()) and not stop_at_budget(run):
-        run = advance(run, settings.steps_per_update, settings)
     st.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
                 f"{run.engine.device.type.upper()}")
     if run.diverged:
@@ -61,20 +73,26 @@ def live_frame(settings: LiveSettings) -> None:
                  "and press Reset.")
     if run.engine.graph_error:
         st.caption(run.engine.graph_error)
-    picked = picked_point(run)
+    picked = st.session_state.get("pick_index", 0)
     for model, col in enumerate(st.columns(2)):
-        with col:
-            model_panel(run, model, settings, picked)
-    st.image(render.colour_key_png(run.data.num_classes, 2 * PICTURE_PX))
+        col.image(data_url(run.scene(model, settings.show_test, settings.discretize, picked, PICTURE_PX,
+                                     fade=settings.fade)))
+
+
+def side_frame(settings: LiveSettings) -> None:
+    """The slower views, redrawn a few times a second while playing: the colour key, the history
+    with mid-run changes, live reliability diagrams and the point inspector."""
+    run = st.session_state.live
+    # inline and byte-identical every time: the browser keeps the picture instead of fetching it again
+    st.image(data_url(render.colour_key_png(run.data.num_classes, 2 * PICTURE_PX), "image/png"))
     st.caption("Hue: the predicted class; strength: its probability, from 1/K (white) to 1. Dots: training "
                "points, squares: test points; a grey ring marks a point the model gets wrong, the crosshair "
                "the inspected point. Far from the data a smoothed model is unsure, and faint streaks where "
                "its top class flips are low-confidence regions, not structure: 'fade far from the data' "
                "dims them.")
-    history = throttled("history", 0.5, lambda: (run.history(), run.changes_frame(), run.reliability()), run)
     with st.container(horizontal=True, gap="large"):  # side by side where they fit, else stacked
-        draw(charts.history_spec(tuple(run.names)), {"history": history[0], "changes": history[1]},
-             key="history")
+        draw(charts.history_spec(tuple(run.names)),
+             {"history": run.history(), "changes": run.changes_frame()}, key="history")
         draw(charts.live_reliability_spec(tuple(run.names), run.data.num_classes),
-             {"reliability": history[2]}, key="reliability")
+             {"reliability": run.reliability()}, key="reliability")
     show_inspector(run, settings.show_test)

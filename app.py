@@ -9,11 +9,11 @@ if "torch" not in sys.modules:
     starting.info("Starting the playground: loading PyTorch (a few seconds, once per server)…",
                   icon=":material/hourglass_top:")
 
-from playground.ui.errors import or_stop  # noqa: E402
-from playground.ui.layout import compact_layout  # noqa: E402
-from playground.ui.navigation import PAGES  # noqa: E402
-from playground.ui.runtime import configure_process  # noqa: E402
-from playground.ui.url import finish_page, share_link, start_page  # noqa: E402
+from playground.ui.errors import or_stop
+from playground.ui.layout import compact_layout
+from playground.ui.navigation import PAGES
+from playground.ui.runtime import configure_process
+from playground.ui.url import finish_page, share_link, start_page
 
 or_stop(configure_process, "read the server's limits")
 starting.empty()

@@ -1,12 +1,13 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
 import streamlit as st
 
 from playground import calibration, charts
 from playground.smoothing import eps_label
-from playground.ui.router import ensure_router
 from playground.ui.sweep_controls import run_sweep, sweep_settings
 from playground.ui.url import bound
-
-ensure_router()
 
 st.title("Calibration")
 st.caption("Does the model's confidence match how often it is right? Same sweep as the ε sweep page "

@@ -1,3 +1,7 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
 import streamlit as st
 
 from playground import charts, saturation, tables
@@ -10,11 +14,9 @@ from playground.ui.controls import convention_radio, dataset_name
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
 from playground.ui.progress import training_progress
-from playground.ui.router import ensure_router
 from playground.ui.runtime import limits
 from playground.ui.url import bound
 
-ensure_router()
 GRADIENT_VIEWS = {"p": "‖∂L/∂z‖ against p", "gap": "against the logit gap", "signed": "signed, true logit"}
 
 st.title("Gradients near saturation")

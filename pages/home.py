@@ -1,11 +1,12 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
 import streamlit as st
 
 from playground import charts, smoothing, tables
 from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
 from playground.ui.device import show_device
-from playground.ui.router import ensure_router
-
-ensure_router()
 
 st.title("Label Smoothing Playground")
 st.markdown(

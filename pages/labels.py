@@ -1,12 +1,13 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
 import streamlit as st
 import torch
 
 from playground import charts, smoothing, tables
 from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
-from playground.ui.router import ensure_router
 from playground.ui.url import bound
-
-ensure_router()
 
 st.title("Smoothed labels")
 st.caption("What the network is asked to match, what that does to the loss, and what PyTorch computes.")

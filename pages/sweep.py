@@ -1,3 +1,7 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
 import json
 
 import numpy as np
@@ -5,11 +9,8 @@ import streamlit as st
 
 from playground import charts, render, sweep
 from playground.render import data_url
-from playground.ui.router import ensure_router
 from playground.ui.sweep_controls import run_sweep, sweep_settings
 from playground.ui.url import bound
-
-ensure_router()
 
 st.title("ε sweep")
 st.caption("Every (ε, seed) model trains together in one batched engine run. Settings are in the sidebar; "

@@ -1,12 +1,13 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
 import streamlit as st
 
 from playground.ui.inspector import follow_click
 from playground.ui.live_state import FRAME_S, SIDE_S, current_run, playing, transport
 from playground.ui.live_view import headline_frame, live_frame, side_frame, train_step
-from playground.ui.router import ensure_router
 from playground.ui.train_controls import live_controls
-
-ensure_router()
 
 st.title("Train live: one-hot against smoothed")
 st.caption("Two networks with the same data and the same initial weights; only ε differs.")

@@ -9,6 +9,7 @@ import streamlit as st
 _CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding: 2.5rem 2rem 3rem 2rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 2rem; padding: 0.25rem 0 0.5rem 0; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 1.5rem; padding: 0.75rem 0 0.25rem 0; }
 [data-testid="stMetricValue"] { font-size: 1.5rem; }
 </style>"""
 

@@ -6,7 +6,8 @@ from streamlit.runtime.pages_manager import PagesManager
 
 
 def ensure_router() -> None:
-    """Call first in every page.
+    """Call first in every page, before its heavy imports: then a deep link on a fresh server
+    reaches app.py (and its start-up notice) at once, not after the page has loaded PyTorch.
 
     Until some session has run app.py, Streamlit serves a deep link such as /train from the
     legacy pages/ folder mode, which runs the page file alone: no page config, no shared set-up,

@@ -4,6 +4,8 @@ import time
 
 import pytest
 
+from playground import render
+from playground.ui.live_view import PICTURE_PX
 from tests.browser import exceptions, open_app, screenshot, settle
 from tests.conftest import streamlit_server
 
@@ -35,9 +37,10 @@ def test_train_page_plays_and_draws(server, page):
     time.sleep(2)
     assert shown_step(page) > first  # still advancing
     # both boundary pictures are loaded images, and the charts drew
+    width = render.picture_size(PICTURE_PX)[0]
     page.wait_for_function(
         "Array.from(document.querySelectorAll(\"[data-testid='stImage'] img\"))"
-        ".filter(img => img.complete && img.naturalWidth === 360).length === 2", timeout=10_000)
+        f".filter(img => img.complete && img.naturalWidth === {width}).length === 2", timeout=10_000)
     page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
     assert exceptions(page) == []
     screenshot(page, "train")
@@ -53,7 +56,8 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(page):
     """The first request a server sees is /train: it must still get app.py's page set-up."""
     with streamlit_server("server-deeplink.log") as url:
         open_app(page, f"{url}/train")
-        assert page.get_by_role("heading", name=re.compile("Train live")).is_visible()
+        # the first run reroutes to app.py at once, which then loads PyTorch: wait for the page
+        page.get_by_role("heading", name=re.compile("Train live")).wait_for(timeout=60_000)
         nav = page.inner_text("[data-testid='stSidebarNav']")
         assert "Train live" in nav and "Overview" in nav  # the router's menu, not file names
         assert exceptions(page) == []

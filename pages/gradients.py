@@ -42,7 +42,8 @@ else:
                "changes sign "
                "there (the signed tab), and tends to (1 − q_t)·√(K/(K−1)) as p → 1 (dashed; ε·√((K−1)/K) in "
                "the uniform convention): confidence past q_t is pulled back.")
-    st.dataframe(marks.drop(columns="eps_value").rename(columns={
+    # a few rows: a static table, far lighter for the browser than the interactive grid
+    st.table(marks.drop(columns="eps_value").rename(columns={
         "q_true": "q_t: gradient zero", "optimal_gap": "logit gap there", "limit": "‖g‖ as p → 1"}),
         hide_index=True)
 
@@ -75,7 +76,7 @@ or_stop(lambda: check_run(2, max(snapshots), len(data.y_train), config.widths, d
 result = or_stop(lambda: measured(spec, config, eps, tuple(sorted(snapshots))), "train")
 names = model_names(eps)
 samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))
-reference, _ = tables.gradient_curves(data.num_classes, [0.0, eps], convention)
+reference, _ = tables.gradient_curves(data.num_classes, [0.0, eps], convention, points=60)  # straight lines
 reference = reference.assign(model=reference["eps"].map({eps_label(0.0): names[0], eps_label(eps): names[1]}))
 panel = min(220, 560 // len(snapshots))  # the snapshots side by side fit 1024 px
 st.altair_chart(charts.measured_gradient_chart(samples, reference, names, width=panel), width="content")

@@ -48,7 +48,7 @@ def test_labels_page_warnings_and_weighted_optimum():
 def test_gradients_page_analytic_and_measured():
     at = open_page("pages/gradients.py")
     assert not at.exception
-    marks = at.dataframe[0].value
+    marks = at.table[0].value
     assert marks["‖g‖ as p → 1"].tolist() == pytest.approx(
         [smoothing.saturated_grad_norm(3, e) for e in (0.0, 0.1, 0.2)], abs=1e-9)
     summary = at.markdown[-1].value

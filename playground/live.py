@@ -121,9 +121,6 @@ class LiveRun:
         """Logits and probabilities of both models at every train and test point."""
         return self._cached("points", lambda: self.engine.predict(self.x))
 
-    def blur(self) -> dict[str, list[float]]:
-        return {k: v.tolist() for k, v in metrics.boundary_blur(self.grid_probs()).items()}
-
     def points(self, show_test: bool = True) -> pd.DataFrame:
         """Every point: index, x1, x2, label, split, label noise. Fixed for the whole run."""
         return self.table if show_test else self.table[self.table["split"] == "train"]

@@ -1,6 +1,7 @@
-"""The live page's views: a hot one redrawn every frame (both models' boundaries with their
-headline numbers) and a slower one (history, reliability, the point inspector). Every element of a
-fragment is sent again each time it runs, so what need not move every frame lives apart."""
+"""The live page's views, each for its own fragment: the pictures, redrawn every frame; the
+headline numbers, and the history, reliability and point inspector, a few times a second. Every
+element of a fragment is sent and redrawn each time it runs, so what need not move every frame
+lives apart."""
 from __future__ import annotations
 
 import streamlit as st

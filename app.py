@@ -1,8 +1,11 @@
 import sys
+from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Label Smoothing Playground", page_icon=":material/target:", layout="wide")
+# the icon ships with the app: a Material icon here would be fetched from a public font CDN
+ICON = Path(__file__).parent / "playground" / "ui" / "icon.png"
+st.set_page_config(page_title="Label Smoothing Playground", page_icon=str(ICON), layout="wide")
 # A fresh server imports PyTorch on its first run, which takes seconds: say so instead of a blank page.
 starting = st.empty()
 if "torch" not in sys.modules:

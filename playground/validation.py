@@ -5,9 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+MAX_QUOTED = 60  # characters of a value quoted in a message: a 900 kB cell is not repeated whole
+
 
 def fail(name: str, value, allowed: str) -> None:
-    raise ValueError(f"{name}={value!r} is not allowed: {allowed}")
+    shown = repr(value)
+    if len(shown) > MAX_QUOTED:
+        shown = shown[:MAX_QUOTED - 1] + "…"
+    raise ValueError(f"{name}={shown} is not allowed: {allowed}")
 
 
 def _finite(name: str, value, allowed: str) -> float:

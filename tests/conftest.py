@@ -80,9 +80,31 @@ def browser():
         b.close()
 
 
+LOOPBACK = ("http://127.0.0.1", "ws://127.0.0.1", "http://localhost", "ws://localhost", "data:", "blob:",
+            "about:")
+
+
+def loopback_only(context) -> list[str]:
+    """Abort every request the browser makes beyond loopback; returns the list of those attempts,
+    which a test asserts empty: the app must need nothing from outside its own server."""
+    attempts: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(LOOPBACK):
+            r.continue_()
+        else:
+            attempts.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return attempts
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    attempts = loopback_only(context)
     pg = context.new_page()
     yield pg
     context.close()
+    assert not attempts, f"the page asked for something beyond loopback: {attempts[:5]}"

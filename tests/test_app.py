@@ -1,4 +1,6 @@
 """Every page driven by streamlit's AppTest, through the real entry point."""
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -18,6 +20,12 @@ def test_every_page_runs_without_exception(path):
     at = open_page(path)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title or at.header
+
+
+def as_read(markdown: str) -> str:
+    """A message as a person reads it: the backslash escapes and zero-width spaces that keep echoed
+    input plain removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
 
 
 def metrics_of(at: AppTest) -> dict[str, str]:

@@ -126,3 +126,24 @@ def test_clicking_a_point_in_the_picker_inspects_it(server, page):
                 assert 0 <= picked < 400
                 return
     pytest.fail("no click on the picker selected a point")
+
+
+def test_a_link_cannot_write_links_or_pictures_into_the_app(server, page, tmp_path):
+    """Hostile names, values and cells are echoed as plain text; the page fixture also fails on any
+    request beyond loopback, so a picture that tried to load would be caught there too."""
+    from urllib.parse import quote
+    name = quote("Session expired=[Click here to sign in again](https://evil.example/login) "
+                 "![](https://evil.example/pixel.png)", safe="=")
+    open_app(page, f"{server}/train?{name}")
+    value = quote("**Server overloaded.** [Continue on our mirror](https://evil.example)")
+    open_app(page, f"{server}/sweep?sw_lr={value}", timeout=120_000)
+    warnings = page.inner_text("[data-testid='stMain']")
+    assert "Continue on our mirror" in warnings  # shown, as text
+    open_app(page, f"{server}/train")
+    hostile = tmp_path / "[Click](https:evil.example).csv"
+    hostile.write_text("x1,x2,label\n1,2,0\n3,[x](https://evil.example/c) ![](https://evil.example/i.png),1\n")
+    page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(str(hostile))
+    page.get_by_text("Could not use").wait_for(timeout=30_000)
+    for selector in ("a[href*='evil.example']", "img[src*='evil.example']", "strong:has-text('Server')"):
+        assert page.locator(selector).count() == 0, selector
+    assert exceptions(page) == []

@@ -9,7 +9,7 @@ import pytest
 
 from playground.ui.navigation import PAGES
 from tests.browser import exceptions, open_app, screenshot, settle
-from tests.conftest import ARTIFACTS, streamlit_server
+from tests.conftest import ARTIFACTS, loopback_only, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -156,6 +156,7 @@ def transport(page, tour: Tour) -> None:
 def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
     width, height = SIZES[size]
     context = browser.new_context(viewport={"width": width, "height": height})  # a fresh session
+    attempts = loopback_only(context)
     page = context.new_page()
     slug = path.removeprefix("pages/").removesuffix(".py")
     tour = Tour(page, f"{slug} at {width}×{height}")
@@ -175,3 +176,4 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
             assert all(b["width"] >= 60 for b in buttons), f"transport buttons squeezed: {buttons}"
     finally:
         context.close()
+    assert not attempts, f"{tour.name}: the page asked for something beyond loopback: {attempts[:5]}"

@@ -5,7 +5,7 @@ import pytest
 
 from playground import limits
 from playground.ui.runtime import configure_process
-from tests.test_app import open_page
+from tests.test_app import as_read, open_page
 
 
 def test_limits_from_env_and_bad_env():
@@ -78,4 +78,4 @@ def test_live_page_pauses_at_the_work_cap(tight_server):
 def test_sweep_over_the_cap_gets_a_message(tight_server):
     at = open_page("pages/sweep.py")
     assert not at.exception
-    assert at.error and "work=" in at.error[0].value
+    assert at.error and "work=" in as_read(at.error[0].value)

@@ -1,5 +1,6 @@
 """Shareable links: settings round-trip through the URL; bad values get a notice, never a traceback."""
 import random
+import re
 import string
 from urllib.parse import parse_qs
 
@@ -123,3 +124,26 @@ def test_fuzzed_links_never_raise():
             params["".join(rng.choices(string.ascii_lowercase, k=5))] = rng.choice(NASTY)
         at = open_with(path, params)
         assert not at.exception, (path, params, [e.value for e in at.exception])
+
+
+def test_hostile_names_and_values_are_quoted_cut_and_counted():
+    """A link cannot write Markdown (links, pictures, bold) into the app's warnings."""
+    evil = {"Session expired=[Click here](https://evil.example/login) ![](https://evil.example/p.png)": "1",
+            "sm_eps": "**Server overloaded.** [Continue on our mirror](https://evil.example)",
+            "junk": "z" * 5000}
+    at = open_with("pages/train.py", evil)
+    assert not at.exception
+    texts = notices(at)
+    assert len(texts) == 3
+    for text in texts:
+        # every echoed part sits in a code span: outside them no link or picture syntax is left
+        bare = re.sub(r"(`+).*?\1", "", text)
+        assert "](" not in bare and "**" not in bare and "evil.example" not in bare
+        assert len(text) < 300  # the 5,000-character value is cut
+
+
+def test_hundreds_of_unknown_parameters_give_a_few_notices_and_a_count():
+    at = open_with("pages/home.py", {f"p{i}": "x" for i in range(300)})
+    assert not at.exception
+    shown = notices(at)
+    assert len(shown) == 6 and "295 more problems with the link" in shown[-1]

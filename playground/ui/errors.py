@@ -6,6 +6,8 @@ from typing import TypeVar
 
 import streamlit as st
 
+from playground.ui.plain import escaped
+
 T = TypeVar("T")
 
 
@@ -14,5 +16,5 @@ def or_stop(build: Callable[[], T], what: str) -> T:
     try:
         return build()
     except ValueError as err:
-        st.error(f"Could not {what}: {err}")
+        st.error(f"Could not {what}: {escaped(err)}")
         st.stop()

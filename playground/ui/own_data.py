@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_ROWS, read_points_csv
+from playground.ui.plain import escaped, quoted
 
 UPLOAD_MB = MAX_UPLOAD_BYTES // 1_000_000  # the upload box says "1MB per file", as the library checks
 
@@ -19,7 +20,8 @@ def own_points(key: str) -> list[list[float]] | None:
     try:
         x, y = read_points_csv(upload.getvalue())
     except ValueError as err:
-        st.error(f"Could not use {upload.name}: {err}. The dataset chosen above stays in use.")
+        st.error(f"Could not use {quoted(upload.name)}: {escaped(err)}. The dataset chosen above stays in "
+                 "use.")
         return None
-    st.success(f"Using {upload.name}: {len(y)} points, {int(y.max()) + 1} classes.")
+    st.success(f"Using {quoted(upload.name)}: {len(y)} points, {int(y.max()) + 1} classes.")
     return [[float(a), float(b), int(c)] for (a, b), c in zip(x, y)]

@@ -15,7 +15,11 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from playground.ui.plain import quoted
+
 _BOX = "_url_notice_box"
+_COUNT = "_url_notices"  # notices given in this run
+MAX_NOTICES = 5
 _KEYS = "_url_keys"  # bound parameter -> its value as the URL spells it, or None at the default
 
 
@@ -24,9 +28,10 @@ def start_page() -> None:
     the link's non-finite numbers (nan, inf, 1e400) removed before any widget reads them."""
     st.session_state[_BOX] = st.container()
     st.session_state[_KEYS] = {}
+    st.session_state[_COUNT] = 0
     for key in [k for k in st.query_params if any(map(_non_finite, st.query_params.get_all(k)))]:
-        notice(f"The link's value {key}={'&'.join(st.query_params.get_all(key))} is not a finite number; "
-               "using the default instead.")
+        notice(f"The link's value {quoted(f'{key}=' + '&'.join(st.query_params.get_all(key)))} is not a "
+               "finite number; using the default instead.")
         _rewrite(key, None)
 
 
@@ -55,7 +60,11 @@ def _in_fragment_rerun() -> bool:
 
 def notice(text: str) -> None:
     """A warning about the link: at the top of the page, or in place when a fragment reruns alone
-    (the box at the top belongs to the last full run and is out of the fragment's reach)."""
+    (the box at the top belongs to the last full run and is out of the fragment's reach). At most
+    MAX_NOTICES a run: a link of 300 bad parameters gets a few warnings and a count."""
+    count = st.session_state[_COUNT] = st.session_state.get(_COUNT, 0) + 1
+    if count > MAX_NOTICES:
+        return
     box = st.session_state.get(_BOX)
     where = st if box is None or _in_fragment_rerun() else box
     where.warning(text, icon=":material/link_off:")
@@ -134,7 +143,8 @@ def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = 
     if raw and not _same(value, raw, fmt):
         shown = ", ".join(map(fmt, value)) if isinstance(value, list) else (
             " to ".join(map(str, value)) if isinstance(value, tuple) else fmt(value))
-        notice(f"The link's value {key}={'&'.join(raw)} is not a valid {label}; using {shown} instead.")
+        notice(f"The link's value {quoted(f'{key}=' + '&'.join(raw))} is not a valid {label}; using "
+               f"{quoted(shown)} instead.")
     return value
 
 
@@ -142,9 +152,14 @@ def finish_page() -> None:
     """After the page ran: report and drop the parameters no widget on it uses."""
     known = st.session_state.get(_KEYS, {})
     for key in [k for k in st.query_params if k not in known]:
-        notice(f"The link's parameter {key}={st.query_params.get(key)!r} is not used on this page; "
-               "it was ignored.")
+        notice(f"The link's parameter {quoted(f'{key}=' + st.query_params.get(key))} is not used on this "
+               "page; it was ignored.")
         del st.query_params[key]
+    hidden = st.session_state.get(_COUNT, 0) - MAX_NOTICES
+    if hidden > 0:
+        box = st.session_state.get(_BOX)
+        (box if box is not None else st).warning(
+            f"…and {hidden} more problems with the link, not shown.", icon=":material/link_off:")
 
 
 def share_link() -> None:

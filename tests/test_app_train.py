@@ -130,3 +130,37 @@ def test_headline_metrics_give_the_smoothed_models_difference_from_one_hot(at):
     assert metrics[1].delta == f"{numbers[1]['NLL'] - numbers[0]['NLL']:+.3f}"
     over = [m for m in at.metric if m.label == "conf − acc"][1]
     assert over.value == f"{numbers[1]['over-confidence']:+.3f}"
+
+
+def test_when_both_models_diverge_training_stops_and_says_so(at):
+    at.radio(key="opt_name").set_value("sgd")
+    at.select_slider(key="opt_lr").set_value(10.0)
+    at.slider(key="sm_eps").set_value(0.0)  # the same objective: both diverge together
+    at.slider(key="speed").set_value(100)
+    at.run()
+    at.button(key="play").click().run()
+    for _ in range(6):
+        at.run()
+    run = run_of(at)
+    assert len(run.diverged) == 2
+    stopped_at = run.step
+    assert not at.session_state["playing"]  # Play was released
+    at.run()
+    at.button(key="step_once_btn").click().run()
+    assert run_of(at).step == stopped_at  # frozen models are not stepped
+    assert any("Training has stopped" in e.value for e in at.error)
+    assert not any("other model goes on" in e.value for e in at.error)
+
+
+def test_restart_reasons_use_the_sidebar_words(at):
+    at.slider(key="ds_n").set_value(500)
+    at.slider(key="ds_noise").set_value(0.3)
+    at.run()
+    assert any("because points, noise changed" in i.value for i in at.info)
+
+
+def test_new_seed_wraps_at_the_largest_seed():
+    at = open_page("pages/train.py")
+    at.number_input(key="ds_seed").set_value(2**31 - 1).run()
+    at.button(key="ds_new_seed").click().run()
+    assert at.number_input(key="ds_seed").value == 0 and not at.exception

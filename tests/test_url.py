@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.ui.controls import CONVENTION_CAPTIONS
 from playground.ui.navigation import PAGES
-from tests.test_app import open_page
+from tests.test_app import as_read, open_page
 
 
 def open_with(path: str, params: dict) -> AppTest:
@@ -147,3 +147,11 @@ def test_hundreds_of_unknown_parameters_give_a_few_notices_and_a_count():
     assert not at.exception
     shown = notices(at)
     assert len(shown) == 6 and "295 more problems with the link" in shown[-1]
+
+
+@pytest.mark.parametrize("path", ["pages/sweep.py", "pages/calibration.py"])
+def test_a_reversed_eps_range_gets_a_message_on_every_page_that_reads_it(path):
+    at = open_with(path, {"sw_range": ["0.5", "0.0"]})
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(as_read(e.value) for e in at.error) + " ".join(notices(at))
+    assert "eps range" in shown or "sw_range" in shown

@@ -54,8 +54,7 @@ def current_run(settings: LiveSettings) -> LiveRun:
         run, notice = or_stop(lambda: _build(settings), "start training")
         state.live, state.live_key, state.live_notice = run, key, notice
         if old is not None and old != key:
-            changed = [k.removeprefix("data.").replace("_", " ") for k in sorted(key.keys() | old.keys())
-                       if key.get(k) != old.get(k)]
+            changed = settings.reset_reasons(old)
             st.toast(f"Training restarted: {', '.join(changed)} changed.")
             state.live_message = f"Training restarted at step 0 because {', '.join(changed)} changed."
         elif state.get("live_reset"):

@@ -46,6 +46,12 @@ def headline(run: LiveRun, model: int) -> None:
 def train_step(settings: LiveSettings) -> None:
     """One chunk of training when playing, or once after Step, within the run's budget."""
     run = st.session_state.live
+    if len(run.diverged) == len(run.names):  # nothing left to train: stop, do not burn the CPU
+        take_step_request()
+        if playing():
+            st.session_state.playing = False
+            st.rerun(scope="app")  # the whole page follows: Play's label, the timers
+        return
     if (playing() or take_step_request()) and not stop_at_budget(run):
         advance(run, settings.steps_per_update, settings)
 
@@ -69,9 +75,11 @@ def live_frame(settings: LiveSettings) -> None:
     st.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
                 f"{run.engine.device.type.upper()}")
     if run.diverged:
+        both = len(run.diverged) == len(run.names)
         st.error(f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past "
-                 f"{DIVERGED_LOSS_FACTOR:g}·log K). The other model goes on; lower the learning rate "
-                 "and press Reset.")
+                 f"{DIVERGED_LOSS_FACTOR:g}·log K). "
+                 f"{'Training has stopped' if both else 'The other model goes on'}; lower the learning "
+                 "rate and press Reset.")
     if run.engine.graph_error:
         st.caption(run.engine.graph_error)
     picked = st.session_state.get("pick_index", 0)

@@ -53,7 +53,8 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
         if takes_k(name):
             dataset["num_classes"] = k
     train = TrainConfig(hidden_layers=layers, units=units, activation=activation, lr=lr)
-    config = sweep.SweepConfig(dataset, train, tuple(sweep.eps_grid(lo, hi, count)), seeds, steps)
+    grid = or_stop(lambda: sweep.eps_grid(lo, hi, count), "set up the sweep")  # e.g. a reversed range
+    config = sweep.SweepConfig(dataset, train, tuple(grid), seeds, steps)
     return config, compare and label_noise > 0
 
 

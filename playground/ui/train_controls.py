@@ -33,6 +33,11 @@ class LiveSettings:
     show_test: bool
     fade: bool
 
+    def reset_reasons(self, old: dict) -> list[str]:
+        """What changed since the settings whose reset_key was `old`, in the sidebar's words."""
+        key = self.reset_key()
+        return [SETTING_NAMES.get(k, k) for k in sorted(key.keys() | old.keys()) if key.get(k) != old.get(k)]
+
     def reset_key(self) -> dict:
         """The settings whose change restarts training."""
         config = {f.name: getattr(self.config, f.name) for f in fields(self.config)
@@ -40,12 +45,24 @@ class LiveSettings:
         return {**{f"data.{k}": v for k, v in self.data.items()}, **config}
 
 
+# reset_key's names as the sidebar labels them
+SETTING_NAMES = {
+    "data.name": "dataset", "data.n": "points", "data.noise": "noise", "data.num_classes": "classes K",
+    "data.label_noise": "label noise", "data.test_fraction": "test share", "data.seed": "data seed",
+    "data.points": "your own points", "hidden_layers": "hidden layers", "units": "units per layer",
+    "activation": "activation", "optimizer": "optimizer", "momentum": "momentum", "batch_size": "batch size",
+    "seed": "initial weights", "convention": "convention", "device": "device",
+}
 DEVICE_LABELS = {"auto": "auto", "cpu": "CPU", "cuda": "GPU"}
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}
 
 
+MAX_SEED = 2**31 - 1
+
+
 def new_data_seed() -> None:
-    st.session_state["ds_seed"] = st.session_state.get("ds_seed", 0) + 1
+    """The next seed, back to 0 after the largest the seed box accepts."""
+    st.session_state["ds_seed"] = (st.session_state.get("ds_seed", 0) + 1) % (MAX_SEED + 1)
 
 
 def live_controls() -> LiveSettings:
@@ -60,7 +77,7 @@ def live_controls() -> LiveSettings:
                                 key="ds_label_noise")
         test_fraction = bound(st.slider, "test share", 0.1, 0.5, 0.3, 0.05, key="ds_test")
         c1, c2 = st.columns([1, 1], vertical_alignment="bottom")
-        seed = bound(c1.number_input, "data seed", 0, 2**31 - 1, 0, key="ds_seed")
+        seed = bound(c1.number_input, "data seed", 0, MAX_SEED, 0, key="ds_seed")
         c2.button("New", on_click=new_data_seed, key="ds_new_seed", icon=":material/casino:",
                   help="draw the data again with the next seed")
         points = own_points("ds_upload")

@@ -28,8 +28,10 @@ q_true, q_other = smoothing.target_values(k, eps, convention)
 gap = smoothing.optimal_logit_gap(k, eps, convention)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("true-class target q_t", f"{q_true:.4f}", help=f"each other class gets {q_other:.4f}")
-c2.metric("optimal logit gap log(q_t/q_o)", "∞" if gap == float("inf") else f"{gap:.4f}")
-c3.metric("minimum loss H(q)", f"{smoothing.min_loss(k, eps, convention):.4f}",
+c2.metric("optimal logit gap log(q_t/q_o)", {float("inf"): "∞", -float("inf"): "−∞"}.get(gap, f"{gap:.4f}"),
+          help="−∞: the true class gets no target at all, so the loss pushes its logit down without end"
+          if gap == -float("inf") else None)
+c3.metric("minimum loss H(q)", f"{smoothing.min_loss(k, eps, convention) + 0.0:.4f}",  # + 0.0: no "-0.0000"
           help="the smoothed loss never goes below the entropy of its target")
 equivalent_eps(c4, k, eps, convention)
 warn_past_uniform(k, eps, convention)

@@ -53,3 +53,13 @@ def test_home_warns_where_the_true_class_stops_being_largest():
     at.run()
     assert any("less than each other class" in w.value for w in at.warning)
     assert not at.exception
+
+
+def test_home_at_the_far_end_of_the_others_convention_shows_no_negative_zero():
+    at = open_page("pages/home.py")
+    at.number_input(key="home_k").set_value(2)
+    at.radio(key="home_conv").set_value("others")
+    at.slider(key="home_eps").set_value(1.0)
+    at.run()
+    shown = metrics_of(at)
+    assert shown["optimal logit gap log(q_t/q_o)"] == "−∞" and shown["minimum loss H(q)"] == "0.0000"

@@ -12,7 +12,7 @@ from playground.live import LiveRun
 from playground.render import data_url
 from playground.ui.charts import draw
 from playground.ui.inspector import show_inspector
-from playground.ui.live_state import advance, playing, stop_at_budget, take_step_request
+from playground.ui.live_state import advance, playing, step_budget, stop_at_budget, take_step_request
 from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
@@ -53,7 +53,8 @@ def train_step(settings: LiveSettings) -> None:
             st.rerun(scope="app")  # the whole page follows: Play's label, the timers
         return
     if (playing() or take_step_request()) and not stop_at_budget(run):
-        advance(run, settings.steps_per_update, settings)
+        # never past the budget, so the counter stops where the cap message says it did
+        advance(run, min(settings.steps_per_update, step_budget(run) - run.step), settings)
 
 
 def headline_frame() -> None:

@@ -12,19 +12,27 @@ if "torch" not in sys.modules:
     starting.info("Starting the playground: loading PyTorch (a few seconds, once per server)…",
                   icon=":material/hourglass_top:")
 
-from playground.ui.errors import or_stop
+from playground.ui.errors import PageStop
 from playground.ui.layout import compact_layout
 from playground.ui.navigation import PAGES
+from playground.ui.plain import escaped
 from playground.ui.runtime import configure_process
 from playground.ui.url import finish_page, share_link, start_page
 
-or_stop(configure_process, "read the server's limits")
+try:
+    configure_process()
+except ValueError as err:  # scripts/run.sh and the image refuse to start with such a setting
+    st.error(f"The server is misconfigured: {escaped(err)}")
+    st.stop()
 starting.empty()
 compact_layout()
 page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
                       for i, (path, title, icon) in enumerate(PAGES)])
 start_page()
-page.run()
+try:
+    page.run()
+except PageStop:  # the page said why it stopped; the link is still checked and offered
+    pass
 finish_page()
 with st.sidebar:
     share_link()

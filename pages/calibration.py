@@ -6,6 +6,7 @@ import streamlit as st
 
 from playground import calibration, charts
 from playground.smoothing import eps_label
+from playground.ui.errors import stop_page
 from playground.ui.sweep_controls import run_sweep, sweep_settings
 from playground.ui.url import bound
 
@@ -18,7 +19,7 @@ result = run_sweep(config)
 models = result.models[~result.models["diverged"]]  # diverged models are left out, as on the sweep page
 if models.empty:
     st.error("Every model of this sweep diverged; lower the learning rate in the sidebar.")
-    st.stop()
+    stop_page()
 grid = sorted(set(models["eps"]))
 default = sorted({grid[0], grid[len(grid) // 2], grid[-1]})
 chosen = bound(st.multiselect, "ε values to draw", grid, default=default, key="cal_eps",
@@ -38,7 +39,7 @@ st.caption("Means over seeds. For scale, Müller, Kornblith & Hinton (2019, Tabl
 
 if not chosen:
     st.info("Choose at least one ε to draw its reliability diagram.")
-    st.stop()
+    stop_page()
 first_seed = models.drop_duplicates("eps").set_index("eps")["model"]
 entries = {eps_label(e): result.test_logits[first_seed[e]] for e in chosen}
 if 0.0 in first_seed.index and compared["temperatures"]:

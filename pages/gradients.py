@@ -11,7 +11,7 @@ from playground.limits import check_run
 from playground.live import model_names
 from playground.smoothing import eps_label
 from playground.ui.controls import convention_radio, dataset_name
-from playground.ui.errors import or_stop
+from playground.ui.errors import or_stop, stop_page
 from playground.ui.own_data import own_points
 from playground.ui.progress import training_progress
 from playground.ui.runtime import limits
@@ -69,7 +69,7 @@ def measured(spec: dict, config: TrainConfig, eps: float, snapshots: tuple[int, 
 
 if not snapshots:
     st.info("Choose at least one snapshot step.")
-    st.stop()
+    stop_page()
 data = or_stop(lambda: dataset_from_spec(spec), "make the dataset")
 or_stop(lambda: check_run(2, max(snapshots), len(data.y_train), config.widths, data.num_classes, limits()),
         "train")

@@ -85,3 +85,12 @@ def set_gpu_slots(slots: int) -> None:
     global _gate
     if slots != _gate.slots:
         _gate = DeviceGate(slots)
+
+
+if __name__ == "__main__":  # `python -m playground.limits`: check the environment before serving
+    import sys
+
+    try:
+        print(Limits.from_env())
+    except ValueError as err:
+        sys.exit(f"Refusing to start: {err}")

@@ -79,3 +79,25 @@ def test_sweep_over_the_cap_gets_a_message(tight_server):
     at = open_page("pages/sweep.py")
     assert not at.exception
     assert at.error and "work=" in as_read(at.error[0].value)
+
+
+def test_a_malformed_limit_refuses_to_start_and_names_the_variable():
+    import subprocess
+    import sys
+    env = {**__import__("os").environ, "PLAYGROUND_MAX_WORK": "lots"}
+    done = subprocess.run([sys.executable, "-m", "playground.limits"], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode != 0
+    assert "Refusing to start" in done.stderr and "PLAYGROUND_MAX_WORK" in done.stderr
+
+
+def test_a_malformed_limit_is_a_message_on_every_page_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_WORK", "lots")
+    configure_process.clear()
+    try:
+        at = open_page("pages/train.py")
+        assert not at.exception
+        assert any("misconfigured" in e.value and "PLAYGROUND_MAX_WORK" in as_read(e.value) for e in at.error)
+    finally:
+        monkeypatch.delenv("PLAYGROUND_MAX_WORK")
+        configure_process.clear()

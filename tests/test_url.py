@@ -155,3 +155,16 @@ def test_a_reversed_eps_range_gets_a_message_on_every_page_that_reads_it(path):
     assert not at.exception, [e.value for e in at.exception]
     shown = " ".join(as_read(e.value) for e in at.error) + " ".join(notices(at))
     assert "eps range" in shown or "sw_range" in shown
+
+
+def test_a_cleared_multiselect_reopens_without_a_notice():
+    at = open_with("pages/gradients.py", {"grad_steps": ""})
+    assert not at.exception and not notices(at)
+    assert at.multiselect(key="grad_steps").value == []
+
+
+def test_a_page_that_stops_early_still_reports_unknown_parameters_and_offers_the_link():
+    at = open_with("pages/gradients.py", {"grad_steps": "", "utm_source": "x"})  # no steps: the page stops
+    assert any("at least one snapshot step" in i.value for i in at.info)
+    assert any("utm_source" in n for n in notices(at)) and "utm_source" not in at.query_params
+    assert at.code and "grad_steps" in at.code[-1].value  # the link box, with the cleared choice

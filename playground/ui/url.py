@@ -74,6 +74,8 @@ def _same(value, raw: list[str], fmt) -> bool:
     if isinstance(value, bool):
         return len(raw) == 1 and raw[0].lower() == str(value).lower()
     if isinstance(value, (tuple, list)):
+        if raw == [""]:  # how the URL spells a cleared multiselect
+            return list(value) == []
         if isinstance(value, tuple):  # a range slider: two numbers
             return len(raw) == len(value) and all(_same(v, [r], fmt) for v, r in zip(value, raw))
         return sorted(fmt(v) for v in value) == sorted(raw)
@@ -167,7 +169,9 @@ def share_link() -> None:
     address bar shows it, with a copy button."""
     base = (st.context.url or "").split("?")[0]
     values = st.session_state.get(_KEYS, {})
-    query = urlencode([(k, v) for k, spelled in values.items() if spelled for v in spelled])
+    # None: at its default, left out; []: a cleared choice, spelled "key=" as the address bar does
+    query = urlencode([(key, v) for key, spelled in values.items() if spelled is not None
+                       for v in spelled or [""]])
     st.caption("Link to this view")
     st.code(f"{base}?{query}" if query else base or "(this page, default settings)", language=None,
             wrap_lines=True)

@@ -17,7 +17,7 @@ from playground.ui.layout import compact_layout
 from playground.ui.navigation import PAGES
 from playground.ui.plain import escaped
 from playground.ui.runtime import configure_process
-from playground.ui.url import finish_page, share_link, start_page
+from playground.ui.url import check_address, finish_page, share_link, start_page
 
 try:
     configure_process()
@@ -26,9 +26,10 @@ except ValueError as err:  # scripts/run.sh and the image refuse to start with s
     st.stop()
 starting.empty()
 compact_layout()
-page = st.navigation([st.Page(path, title=title, icon=icon, default=i == 0)
-                      for i, (path, title, icon) in enumerate(PAGES)])
+pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
+page = st.navigation(pages)
 start_page()
+check_address(page, pages)
 try:
     page.run()
 except PageStop:  # the page said why it stopped; the link is still checked and offered

@@ -147,3 +147,19 @@ def test_a_link_cannot_write_links_or_pictures_into_the_app(server, page, tmp_pa
     for selector in ("a[href*='evil.example']", "img[src*='evil.example']", "strong:has-text('Server')"):
         assert page.locator(selector).count() == 0, selector
     assert exceptions(page) == []
+
+
+@pytest.mark.parametrize("path,expected", [("nonexistent", "There is no page at /nonexistent"),
+                                           ("TRAIN", "Did you mean /train")])
+def test_an_address_that_names_no_page_says_so(server, page, path, expected):
+    open_app(page, f"{server}/{path}")
+    page.get_by_text(expected).wait_for(timeout=30_000)
+    assert exceptions(page) == []
+
+
+def test_moving_between_pages_gives_no_false_page_notice(server, page):
+    open_app(page, f"{server}/train")
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Gradients").click()
+    page.get_by_role("heading", name="Gradients near saturation").wait_for(timeout=60_000)
+    settle(page)
+    assert "There is no page" not in page.inner_text("[data-testid='stMain']")

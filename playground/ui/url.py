@@ -150,6 +150,17 @@ def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = 
     return value
 
 
+def check_address(page, pages) -> None:
+    """Say so when the address names no page (/nonexistent, /TRAIN): Streamlit quietly shows the
+    default page instead."""
+    asked = (st.context.url or "").split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+    known = {p.url_path for p in pages}
+    if asked and asked != page.url_path and asked not in known and ":" not in asked:
+        like = [p for p in known if p and p.lower() == asked.lower()]
+        hint = f" Did you mean {quoted('/' + like[0])}?" if like else ""
+        notice(f"There is no page at {quoted('/' + asked)}; this is the {page.title} page.{hint}")
+
+
 def finish_page() -> None:
     """After the page ran: report and drop the parameters no widget on it uses."""
     known = st.session_state.get(_KEYS, {})

@@ -149,6 +149,9 @@ def grid_points(resolution: int = 60) -> np.ndarray:
 CSV_COLUMNS = ("x1", "x2", "label")
 MAX_UPLOAD_ROWS = 5_000
 MAX_UPLOAD_BYTES = 1_000_000
+MAX_COORDINATE = 1e6  # beyond this, scaling into the box overflows or loses the points' shape
+MIN_SPREAD = 1e-6  # below this, the points are one point to float arithmetic
+MAX_LABEL = 10**9  # labels are read as exact integers; 1e30 would overflow int64 and merge classes
 
 
 def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: int = MAX_CLASSES
@@ -191,7 +194,22 @@ def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: in
             row = int(np.flatnonzero(bad.to_numpy())[0])
             fail(f"{column} in row {row + 2}", frame[column].iloc[row], "must be a finite number")
         numbers[column] = values.to_numpy(dtype=float)
+    for column in ("x1", "x2"):
+        far = np.abs(numbers[column]) > MAX_COORDINATE
+        if far.any():
+            row = int(np.flatnonzero(far)[0])
+            fail(f"{column} in row {row + 2}", frame[column].iloc[row],
+                 f"must lie within ±{MAX_COORDINATE:g}")
+    xy = np.stack([numbers["x1"], numbers["x2"]], axis=1)
+    spread = float((xy.max(0) - xy.min(0)).max())
+    if spread < MIN_SPREAD:
+        fail("points", f"spread {spread:.3g}", f"must spread over at least {MIN_SPREAD:g} in x1 or x2")
     labels = numbers["label"]
+    out_of_range = np.abs(labels) > MAX_LABEL
+    if out_of_range.any():
+        row = int(np.flatnonzero(out_of_range)[0])
+        fail(f"label in row {row + 2}", frame["label"].iloc[row],
+             f"must be a whole number within ±{MAX_LABEL:,}")
     if not np.all(labels == np.round(labels)):
         row = int(np.flatnonzero(labels != np.round(labels))[0])
         fail(f"label in row {row + 2}", frame["label"].iloc[row], "must be a whole number")
@@ -203,7 +221,7 @@ def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: in
     counts = np.bincount(y)
     if counts.min() < 2:
         fail("label", int(classes[counts.argmin()]), "every class must have at least 2 points")
-    return np.stack([numbers["x1"], numbers["x2"]], axis=1), y.astype(np.int64)
+    return xy, y.astype(np.int64)
 
 
 def dataset_from_points(x: np.ndarray, y: np.ndarray, seed: int = 0, test_fraction: float = 0.3,

@@ -163,3 +163,16 @@ def test_moving_between_pages_gives_no_false_page_notice(server, page):
     page.get_by_role("heading", name="Gradients near saturation").wait_for(timeout=60_000)
     settle(page)
     assert "There is no page" not in page.inner_text("[data-testid='stMain']")
+
+
+def test_an_upload_that_cannot_be_split_is_refused_and_training_goes_on(server, page, tmp_path):
+    open_app(page, f"{server}/train")
+    small = tmp_path / "ten_classes.csv"
+    small.write_text("x1,x2,label\n" + "".join(f"{i},{i * 7 % 5},{i // 2}\n" for i in range(20)))
+    page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(str(small))
+    page.get_by_text("Could not use").wait_for(timeout=30_000)
+    settle(page)
+    text = page.inner_text("[data-testid='stApp']")
+    assert "test_fraction" in text and "Using" not in text
+    assert page.locator("[data-testid='stImage'] img").count() >= 2  # the live view stays
+    assert exceptions(page) == []

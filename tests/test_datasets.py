@@ -105,6 +105,12 @@ def test_own_points_are_read_relabelled_scaled_and_split():
     (b"x1,x2,label\n" + b"1,2,0\n2,3,1\n" * 2600, "rows", "at most 5,000"),
     (b"x1,x2,label\n" + b"1.00000000000000000,2.00000000000000000,0\n" * 30000, "file", "at most 1,000,000"),
     (b'x1,x2,label\n"1,2,0\n', "file", "unreadable"),
+    # far coordinates would overflow when scaled; tiny ones are one point; huge labels overflow int64
+    (b"x1,x2,label\n1e308,2,0\n1,2,0\n3,4,1\n5,6,1\n", "x1 in row 2", "within ±1e+06"),
+    (b"x1,x2,label\n" + b"".join(b"%de-300,1e-300,%d\n" % (i, i % 2) for i in range(1, 9)), "points",
+     "spread over at least"),
+    (b"x1,x2,label\n1,2,0\n2,3,0\n3,4,1e30\n4,5,1e30\n5,6,2e30\n6,7,2e30\n", "label in row 4",
+     "within ±1,000,000,000"),
 ])
 def test_bad_uploads_get_specific_messages(raw, where, why):
     with pytest.raises(ValueError) as info:
@@ -129,3 +135,13 @@ def test_fuzzed_uploads_only_ever_raise_value_error():
             accepted += 1
             assert np.isfinite(x).all() and len(np.unique(y)) >= 2
     assert accepted < 200
+
+
+def test_a_file_that_reads_but_cannot_be_split_is_refused_before_it_is_used():
+    """10 classes of 2 points read fine, but leave no stratified test split: the split check that
+    own_points runs before announcing the file raises a ValueError naming test_fraction."""
+    raw = b"x1,x2,label\n" + b"".join(b"%d,%d,%d\n" % (i, i * 7 % 5, i // 2) for i in range(20))
+    x, y = ds.read_points_csv(raw)
+    assert len(set(y.tolist())) == 10
+    with pytest.raises(ValueError, match="test_fraction"):
+        ds.dataset_from_points(x, y, test_fraction=0.3)

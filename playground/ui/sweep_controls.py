@@ -32,7 +32,7 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
         noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="sw_noise", **KEEP)
         label_noise = bound(st.slider, "label noise (training labels flipped)", 0.0, 0.5, 0.0, 0.05,
                                 key="sw_label_noise", **KEEP)
-        points = own_points("sw_upload")
+        points = own_points("sw_upload", label_noise=label_noise)
         compare = bound(st.checkbox, "also run without label noise, to compare", True, key="sw_compare",
                         **KEEP)
         st.markdown("**Models**")

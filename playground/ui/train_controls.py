@@ -80,7 +80,7 @@ def live_controls() -> LiveSettings:
         seed = bound(c1.number_input, "data seed", 0, MAX_SEED, 0, key="ds_seed")
         c2.button("New", on_click=new_data_seed, key="ds_new_seed", icon=":material/casino:",
                   help="draw the data again with the next seed")
-        points = own_points("ds_upload")
+        points = own_points("ds_upload", seed=seed, test_fraction=test_fraction, label_noise=label_noise)
     with sb.expander("Network", expanded=False):
         layers = bound(st.slider, "hidden layers", 0, 6, 2, key="net_layers")
         units = bound(st.select_slider, "units per layer", UNITS, 16, key="net_units")

@@ -16,7 +16,7 @@ st.title("ε sweep")
 st.caption("Every (ε, seed) model trains together in one batched engine run. Settings are in the sidebar; "
            "results are cached, so coming back is instant.")
 config, compare = sweep_settings()
-result = run_sweep(config)
+result = run_sweep(config, runs=2 if compare else 1)  # the comparison's sweep counts too
 models = result.models
 st.caption(f"{len(models)} models ({len(config.eps)} ε × {config.seeds} seeds), {config.steps} steps, "
            f"{result.seconds:.2f} s to train and measure.")

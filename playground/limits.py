@@ -43,11 +43,13 @@ def engine_bytes(models: int, points: int, widths: list[int], num_classes: int) 
 
 
 def check_run(models: int, steps: int, points: int, widths: list[int], num_classes: int,
-              limits: Limits) -> None:
-    """ValueError when a run would exceed the work or memory cap."""
-    work = models * steps * points
+              limits: Limits, runs: int = 1) -> None:
+    """ValueError when a run would exceed the work or memory cap. `runs`: how many runs of this
+    size one request makes one after another (their work adds up; their memory does not)."""
+    work = models * steps * points * runs
     if work > limits.max_work:
-        fail("work", f"{models} models × {steps} steps × {points} points = {work:,}",
+        times = f" × {runs} runs" if runs > 1 else ""
+        fail("work", f"{models} models × {steps} steps × {points} points{times} = {work:,}",
              f"must be at most {limits.max_work:,} on this server; use fewer models, steps or points")
     memory = engine_bytes(models, points, widths, num_classes)
     if memory > limits.max_memory_bytes:

@@ -101,3 +101,26 @@ def test_a_malformed_limit_is_a_message_on_every_page_not_a_traceback(monkeypatc
     finally:
         monkeypatch.delenv("PLAYGROUND_MAX_WORK")
         configure_process.clear()
+
+
+def test_runs_of_one_request_add_up_against_the_work_cap():
+    cap = limits.Limits(max_work=1000, max_memory_bytes=10**9, gpu_slots=1)
+    limits.check_run(2, 10, 50, [4], 2, cap)  # 1,000: fits
+    with pytest.raises(ValueError, match=r"× 2 runs = 2,000"):
+        limits.check_run(2, 10, 50, [4], 2, cap, runs=2)
+
+
+def test_the_label_noise_comparison_counts_against_the_cap(monkeypatch):
+    """33 models × 500 steps × 1,000 points fit 20 M; with the comparison's second sweep they do not."""
+    monkeypatch.setenv("PLAYGROUND_MAX_WORK", str(20_000_000))
+    configure_process.clear()
+    try:
+        at = open_page("pages/sweep.py")
+        at.slider(key="sw_label_noise").set_value(0.2)
+        at.sidebar.button[0].click()
+        at.run()
+        assert not at.exception
+        assert any("× 2 runs" in as_read(e.value) for e in at.error)
+    finally:
+        monkeypatch.delenv("PLAYGROUND_MAX_WORK")
+        configure_process.clear()

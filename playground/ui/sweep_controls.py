@@ -66,13 +66,15 @@ def _cached(key: str) -> sweep.SweepResult:
         return sweep.run(config, on_progress=on_progress)
 
 
-def run_sweep(config: sweep.SweepConfig) -> sweep.SweepResult:
-    """The sweep for this configuration, trained once and then served from the cache."""
+def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
+    """The sweep for this configuration, trained once and then served from the cache. `runs`: how
+    many sweeps of this size the request makes (the label-noise comparison makes two), all of
+    which must fit the work cap together."""
     checked = or_stop(config.validated, "set up the sweep")
     points = len(config.dataset["points"]) if "points" in config.dataset else config.dataset["n"]
     classes = config.dataset.get("num_classes") or 10
     or_stop(lambda: check_run(len(checked.eps) * checked.seeds, checked.steps, points, checked.train.widths,
-                              classes, limits()), "run the sweep")
+                              classes, limits(), runs), "run the sweep")
     try:
         return or_stop(lambda: _cached(checked.key()), "run the sweep")
     except torch.OutOfMemoryError:

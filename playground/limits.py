@@ -1,12 +1,14 @@
 """Caps that keep one session from taking a shared server: work, memory, and GPU turns.
 
-Work is models × steps × points; memory is the engine's estimated tensor footprint. A hosted
-deployment sets them from the environment (PLAYGROUND_MAX_WORK, PLAYGROUND_MAX_MEMORY_MB,
+Work is models × steps × points; memory is the engine's estimated tensor footprint, for one run
+and for all runs in flight together. A hosted deployment sets them from the environment
+(PLAYGROUND_MAX_WORK, PLAYGROUND_MAX_MEMORY_MB, PLAYGROUND_PROCESS_MEMORY_MB,
 PLAYGROUND_GPU_SLOTS); the defaults suit a laptop."""
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ class Limits:
     max_work: int = 2_000_000_000  # models × steps × points for one run
     max_memory_bytes: int = 2 * 1024**3
     gpu_slots: int = 2  # engines training on the GPU at the same time, process-wide
+    process_memory_bytes: int = 6 * 1024**3  # all sweeps in flight together
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Limits:
@@ -30,7 +33,10 @@ class Limits:
         memory = check_int("PLAYGROUND_MAX_MEMORY_MB",
                            env.get("PLAYGROUND_MAX_MEMORY_MB", base.max_memory_bytes // 1024**2), 1, 10**7)
         slots = check_int("PLAYGROUND_GPU_SLOTS", env.get("PLAYGROUND_GPU_SLOTS", base.gpu_slots), 1, 1024)
-        return cls(work, memory * 1024**2, slots)
+        process = check_int("PLAYGROUND_PROCESS_MEMORY_MB",
+                            env.get("PLAYGROUND_PROCESS_MEMORY_MB", base.process_memory_bytes // 1024**2),
+                            1, 10**7)
+        return cls(work, memory * 1024**2, slots, process * 1024**2)
 
 
 def engine_bytes(models: int, points: int, widths: list[int], num_classes: int) -> int:
@@ -87,6 +93,53 @@ def set_gpu_slots(slots: int) -> None:
     global _gate
     if slots != _gate.slots:
         _gate = DeviceGate(slots)
+
+
+class MemoryBudget:
+    """The process's tensor memory, shared by the runs in flight: a run reserves its estimate for
+    as long as it trains. One that would pass the budget waits its turn, up to `wait_s`, and is
+    then refused with a message; one larger than the whole budget is refused at once."""
+
+    def __init__(self, total_bytes: int):
+        self.total = check_int("total_bytes", total_bytes, 1, 10**15)
+        self.used = 0
+        self._turn = threading.Condition()
+
+    @contextmanager
+    def reserve(self, nbytes: int, wait_s: float = 30.0):
+        mb = f"{nbytes / 1024**2:,.0f} MB"
+        if nbytes > self.total:
+            fail("memory", mb, f"must fit the server's budget of {self.total / 1024**2:,.0f} MB for all "
+                 "runs together; use fewer models, units or points")
+        deadline = time.monotonic() + wait_s
+        with self._turn:
+            while self.used + nbytes > self.total:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    fail("memory", mb, "must wait for other runs on this server, which hold "
+                         f"{self.used / 1024**2:,.0f} of {self.total / 1024**2:,.0f} MB; try again shortly")
+                self._turn.wait(left)
+            self.used += nbytes
+        try:
+            yield
+        finally:
+            with self._turn:
+                self.used -= nbytes
+                self._turn.notify_all()
+
+
+_budget = MemoryBudget(Limits.process_memory_bytes)
+
+
+def memory_budget() -> MemoryBudget:
+    return _budget
+
+
+def set_process_memory(total_bytes: int) -> None:
+    """Resize the process-wide budget (a server does this once, at start)."""
+    global _budget
+    if total_bytes != _budget.total:
+        _budget = MemoryBudget(total_bytes)
 
 
 if __name__ == "__main__":  # `python -m playground.limits`: check the environment before serving

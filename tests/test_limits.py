@@ -124,3 +124,51 @@ def test_the_label_noise_comparison_counts_against_the_cap(monkeypatch):
     finally:
         monkeypatch.delenv("PLAYGROUND_MAX_WORK")
         configure_process.clear()
+
+
+def test_the_process_memory_budget_is_shared_by_runs_in_flight():
+    budget = limits.MemoryBudget(100)
+    with pytest.raises(ValueError, match="budget of 0 MB for all runs"):  # larger than the whole budget
+        with budget.reserve(101):
+            pass
+    held, started = threading.Event(), threading.Event()
+
+    def first():
+        with budget.reserve(60):
+            started.set()
+            held.wait(5)
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    started.wait(5)
+    with pytest.raises(ValueError, match="must wait for other runs"):  # 60 + 60 > 100: refused after waiting
+        with budget.reserve(60, wait_s=0.2):
+            pass
+    threading.Timer(0.2, held.set).start()  # the first run finishes: the second gets its turn
+    t = time.monotonic()
+    with budget.reserve(60, wait_s=5):
+        assert budget.used == 60 and time.monotonic() - t >= 0.1
+    worker.join()
+    assert budget.used == 0
+
+
+def test_the_budget_comes_from_the_environment():
+    budget = limits.Limits.from_env({"PLAYGROUND_PROCESS_MEMORY_MB": "512"}).process_memory_bytes
+    assert budget == 512 * 1024**2
+    with pytest.raises(ValueError, match="PLAYGROUND_PROCESS_MEMORY_MB"):
+        limits.Limits.from_env({"PLAYGROUND_PROCESS_MEMORY_MB": "0"})
+
+
+def test_a_sweep_past_the_process_budget_gets_a_message(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_PROCESS_MEMORY_MB", "1")
+    configure_process.clear()
+    try:
+        at = open_page("pages/sweep.py")
+        at.slider(key="sw_seeds").set_value(7)  # a sweep no other test has cached: it must train
+        at.sidebar.button[0].click()
+        at.run()
+        assert not at.exception
+        assert any("budget of 1 MB for all runs" in as_read(e.value) for e in at.error)
+    finally:
+        monkeypatch.delenv("PLAYGROUND_PROCESS_MEMORY_MB")
+        configure_process.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground.limits import Limits, set_gpu_slots
+from playground.limits import Limits, set_gpu_slots, set_process_memory
 
 
 @st.cache_resource
@@ -15,6 +15,7 @@ def configure_process() -> Limits:
     torch.set_num_threads(1)
     limits = Limits.from_env()
     set_gpu_slots(limits.gpu_slots)
+    set_process_memory(limits.process_memory_bytes)
     return limits
 
 

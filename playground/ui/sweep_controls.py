@@ -9,7 +9,7 @@ import torch
 from playground import sweep
 from playground.datasets import takes_k
 from playground.engine import ACTIVATIONS, TrainConfig
-from playground.limits import check_run
+from playground.limits import check_run, engine_bytes, memory_budget
 from playground.ui.controls import classes_slider, dataset_name
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
@@ -59,11 +59,19 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _size(config: sweep.SweepConfig) -> tuple[int, int, int]:
+    """Models, points and (at most) classes of a sweep, for the caps."""
+    points = len(config.dataset["points"]) if "points" in config.dataset else config.dataset["n"]
+    return len(config.eps) * config.seeds, points, config.dataset.get("num_classes") or 10
+
+
 def _cached(key: str) -> sweep.SweepResult:
+    """Trains while holding its share of the process's memory budget (it waits its turn)."""
     config = sweep.SweepConfig.from_key(key)
-    models = len(config.eps) * config.seeds
-    with training_progress(f"{models} models") as on_progress:
-        return sweep.run(config, on_progress=on_progress)
+    models, points, classes = _size(config)
+    with memory_budget().reserve(engine_bytes(models, points, config.train.widths, classes)):
+        with training_progress(f"{models} models") as on_progress:
+            return sweep.run(config, on_progress=on_progress)
 
 
 def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
@@ -71,10 +79,9 @@ def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
     many sweeps of this size the request makes (the label-noise comparison makes two), all of
     which must fit the work cap together."""
     checked = or_stop(config.validated, "set up the sweep")
-    points = len(config.dataset["points"]) if "points" in config.dataset else config.dataset["n"]
-    classes = config.dataset.get("num_classes") or 10
-    or_stop(lambda: check_run(len(checked.eps) * checked.seeds, checked.steps, points, checked.train.widths,
-                              classes, limits(), runs), "run the sweep")
+    models, points, classes = _size(checked)
+    or_stop(lambda: check_run(models, checked.steps, points, checked.train.widths, classes, limits(), runs),
+            "run the sweep")
     try:
         return or_stop(lambda: _cached(checked.key()), "run the sweep")
     except torch.OutOfMemoryError:

@@ -87,6 +87,13 @@ class LiveRun:
         while len(self._ticks) > 2 and now - self._ticks[0][0] > RATE_WINDOW_S:
             self._ticks.popleft()
 
+    def release(self) -> None:
+        """Drop the engine and every cached view: the memory goes now, whoever still refers to
+        this run (a closed session's fragment, a reference cycle)."""
+        self.engine = None
+        self._cache.clear()
+        self._fixed.clear()
+
     def pause(self) -> None:
         """Forget the rate window, so a pause is not counted as slow training."""
         self._ticks.clear()

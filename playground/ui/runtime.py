@@ -1,6 +1,8 @@
 """Process-wide settings for serving the app."""
 from __future__ import annotations
 
+import gc
+
 import streamlit as st
 import torch
 
@@ -24,7 +26,9 @@ def limits() -> Limits:
 
 
 class SessionDevice:
-    """What a session holds on the device; released (and the GPU cache emptied) when it ends."""
+    """What a session holds; released when it ends: the run's engine and views are dropped even if
+    something still refers to the run, cyclic garbage is collected there (the app turns the
+    collection after every script run off, for speed), and the GPU cache is emptied."""
 
     def __init__(self):
         self.held: list[object] = []
@@ -33,7 +37,10 @@ class SessionDevice:
         self.held = [thing]  # a session trains one live run at a time
 
     def release(self) -> None:
+        for thing in self.held:
+            thing.release()
         self.held.clear()
+        gc.collect()  # once per ended session, off the live loop's path
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 

@@ -59,7 +59,7 @@ def test_changing_the_dataset_restarts_and_says_why(at):
     assert step_shown(at) == 10
     at.selectbox(key="ds_name").set_value("spirals").run()
     assert step_shown(at) == 0
-    assert any("restarted" in i.value and "name" in i.value for i in at.info)
+    assert any("restarted" in i.value and "dataset" in i.value for i in at.info)
     assert run_of(at).data.num_classes == 3 and run_of(at).data.name == "spirals"  # spirals default K
     at.slider(key="ds_k").set_value(5).run()
     assert run_of(at).data.num_classes == 5

@@ -28,5 +28,6 @@ def test_dockerfile_runs_the_app_as_a_non_root_user_with_a_health_check():
     cmd = max(i for i, line in enumerate(lines) if line.startswith("CMD "))  # the last CMD runs
     assert lines[user] != "USER root" and user < cmd
     assert "/_stcore/health" in text and "HEALTHCHECK" in text
-    assert lines[cmd] == 'CMD ["streamlit", "run", "app.py"]'
+    # the limits are checked first: a malformed one refuses to start instead of failing every page
+    assert lines[cmd] == 'CMD ["sh", "-c", "python -m playground.limits && exec streamlit run app.py"]'
     assert "deploy/config.toml ./.streamlit/config.toml" in text

@@ -58,12 +58,29 @@ def test_device_gate_lets_only_its_slots_train_on_the_gpu_at_once():
 
 
 @pytest.fixture
-def tight_server(monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_MAX_WORK", str(2 * 280 * 25))  # the live page's 2 models × 280 points
+def server_env(monkeypatch):
+    """Set PLAYGROUND_* variables as a server's environment would, e.g. server_env(MAX_WORK=10)."""
+    def configure(**values):
+        for name, value in values.items():
+            monkeypatch.setenv(f"PLAYGROUND_{name}", str(value))
+        configure_process.clear()
+    yield configure
+    monkeypatch.undo()
     configure_process.clear()
-    yield
-    monkeypatch.delenv("PLAYGROUND_MAX_WORK")
-    configure_process.clear()
+
+
+@pytest.fixture
+def tight_server(server_env):
+    server_env(MAX_WORK=2 * 280 * 25)  # the live page's 2 models × 280 points
+
+
+def submitted_sweep(**sliders):
+    """The sweep page with these sidebar sliders changed and the form submitted."""
+    at = open_page("pages/sweep.py")
+    for key, value in sliders.items():
+        at.slider(key=key).set_value(value)
+    at.sidebar.button[0].click()
+    return at.run()
 
 
 def test_live_page_pauses_at_the_work_cap(tight_server):
@@ -91,16 +108,11 @@ def test_a_malformed_limit_refuses_to_start_and_names_the_variable():
     assert "Refusing to start" in done.stderr and "PLAYGROUND_MAX_WORK" in done.stderr
 
 
-def test_a_malformed_limit_is_a_message_on_every_page_not_a_traceback(monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_MAX_WORK", "lots")
-    configure_process.clear()
-    try:
-        at = open_page("pages/train.py")
-        assert not at.exception
-        assert any("misconfigured" in e.value and "PLAYGROUND_MAX_WORK" in as_read(e.value) for e in at.error)
-    finally:
-        monkeypatch.delenv("PLAYGROUND_MAX_WORK")
-        configure_process.clear()
+def test_a_malformed_limit_is_a_message_on_every_page_not_a_traceback(server_env):
+    server_env(MAX_WORK="lots")
+    at = open_page("pages/train.py")
+    assert not at.exception
+    assert any("misconfigured" in e.value and "PLAYGROUND_MAX_WORK" in as_read(e.value) for e in at.error)
 
 
 def test_runs_of_one_request_add_up_against_the_work_cap():
@@ -110,20 +122,12 @@ def test_runs_of_one_request_add_up_against_the_work_cap():
         limits.check_run(2, 10, 50, [4], 2, cap, runs=2)
 
 
-def test_the_label_noise_comparison_counts_against_the_cap(monkeypatch):
+def test_the_label_noise_comparison_counts_against_the_cap(server_env):
     """33 models × 500 steps × 1,000 points fit 20 M; with the comparison's second sweep they do not."""
-    monkeypatch.setenv("PLAYGROUND_MAX_WORK", str(20_000_000))
-    configure_process.clear()
-    try:
-        at = open_page("pages/sweep.py")
-        at.slider(key="sw_label_noise").set_value(0.2)
-        at.sidebar.button[0].click()
-        at.run()
-        assert not at.exception
-        assert any("× 2 runs" in as_read(e.value) for e in at.error)
-    finally:
-        monkeypatch.delenv("PLAYGROUND_MAX_WORK")
-        configure_process.clear()
+    server_env(MAX_WORK=20_000_000)
+    at = submitted_sweep(sw_label_noise=0.2)
+    assert not at.exception
+    assert any("× 2 runs" in as_read(e.value) for e in at.error)
 
 
 def test_the_process_memory_budget_is_shared_by_runs_in_flight():
@@ -159,16 +163,8 @@ def test_the_budget_comes_from_the_environment():
         limits.Limits.from_env({"PLAYGROUND_PROCESS_MEMORY_MB": "0"})
 
 
-def test_a_sweep_past_the_process_budget_gets_a_message(monkeypatch):
-    monkeypatch.setenv("PLAYGROUND_PROCESS_MEMORY_MB", "1")
-    configure_process.clear()
-    try:
-        at = open_page("pages/sweep.py")
-        at.slider(key="sw_seeds").set_value(7)  # a sweep no other test has cached: it must train
-        at.sidebar.button[0].click()
-        at.run()
-        assert not at.exception
-        assert any("budget of 1 MB for all runs" in as_read(e.value) for e in at.error)
-    finally:
-        monkeypatch.delenv("PLAYGROUND_PROCESS_MEMORY_MB")
-        configure_process.clear()
+def test_a_sweep_past_the_process_budget_gets_a_message(server_env):
+    server_env(PROCESS_MEMORY_MB=1)
+    at = submitted_sweep(sw_seeds=7)  # a sweep no other test has cached: it must train
+    assert not at.exception
+    assert any("budget of 1 MB for all runs" in as_read(e.value) for e in at.error)

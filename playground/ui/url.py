@@ -61,13 +61,15 @@ def _in_fragment_rerun() -> bool:
 def notice(text: str) -> None:
     """A warning about the link: at the top of the page, or in place when a fragment reruns alone
     (the box at the top belongs to the last full run and is out of the fragment's reach). At most
-    MAX_NOTICES a run: a link of 300 bad parameters gets a few warnings and a count."""
-    count = st.session_state[_COUNT] = st.session_state.get(_COUNT, 0) + 1
-    if count > MAX_NOTICES:
-        return
+    MAX_NOTICES a full run: a link of 300 bad parameters gets a few warnings and a count (the
+    count is reset by each full run only, so a fragment's notices are not counted)."""
     box = st.session_state.get(_BOX)
-    where = st if box is None or _in_fragment_rerun() else box
-    where.warning(text, icon=":material/link_off:")
+    if box is None or _in_fragment_rerun():
+        st.warning(text, icon=":material/link_off:")
+        return
+    count = st.session_state[_COUNT] = st.session_state.get(_COUNT, 0) + 1
+    if count <= MAX_NOTICES:
+        box.warning(text, icon=":material/link_off:")
 
 
 def _same(value, raw: list[str], fmt) -> bool:

@@ -5,8 +5,8 @@ ensure_router()  # first, before the heavy imports
 import streamlit as st
 
 from playground.ui.inspector import follow_click
-from playground.ui.live_state import FRAME_S, SIDE_S, current_run, playing, transport
-from playground.ui.live_view import headline_frame, live_frame, side_frame, train_step
+from playground.ui.live_state import current_run, playing, transport
+from playground.ui.live_view import show_live, train_step
 from playground.ui.train_controls import live_controls
 
 st.title("Train live: one-hot against smoothed")
@@ -21,27 +21,4 @@ follow_click(run)  # the pictures below mark the inspected point
 if not playing():
     train_step(settings)  # after Step: train before anything is drawn, so every view shows the new step
 
-# three fragments: every element of a fragment is sent and redrawn each time it runs, so only the
-# pictures move every frame; the numbers and the slower views follow a few times a second
-@st.fragment(run_every=SIDE_S if playing() else None)
-def headline_view():
-    headline_frame()
-
-
-headline_view()
-
-
-@st.fragment(run_every=FRAME_S if playing() else None)
-def live_view():
-    live_frame(settings)
-
-
-live_view()
-
-
-@st.fragment(run_every=SIDE_S if playing() else None)
-def side_views():
-    side_frame(settings)
-
-
-side_views()
+show_live(settings)

@@ -3,7 +3,7 @@
 Work is models × steps × points; memory is the engine's estimated tensor footprint, for one run
 and for all runs in flight together. A hosted deployment sets them from the environment
 (PLAYGROUND_MAX_WORK, PLAYGROUND_MAX_MEMORY_MB, PLAYGROUND_PROCESS_MEMORY_MB,
-PLAYGROUND_GPU_SLOTS); the defaults suit a laptop."""
+PLAYGROUND_GPU_SLOTS, PLAYGROUND_MAX_SECONDS); the defaults suit a laptop."""
 from __future__ import annotations
 
 import os
@@ -23,7 +23,8 @@ class Limits:
     max_work: int = 2_000_000_000  # models × steps × points for one run
     max_memory_bytes: int = 2 * 1024**3
     gpu_slots: int = 2  # engines training on the GPU at the same time, process-wide
-    process_memory_bytes: int = 6 * 1024**3  # all sweeps in flight together
+    process_memory_bytes: int = 6 * 1024**3  # all runs in flight together: sweeps and live runs
+    max_seconds: int = 0  # estimated seconds of one sweep on this server; 0: no time cap
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Limits:
@@ -36,7 +37,9 @@ class Limits:
         process = check_int("PLAYGROUND_PROCESS_MEMORY_MB",
                             env.get("PLAYGROUND_PROCESS_MEMORY_MB", base.process_memory_bytes // 1024**2),
                             1, 10**7)
-        return cls(work, memory * 1024**2, slots, process * 1024**2)
+        seconds = check_int("PLAYGROUND_MAX_SECONDS", env.get("PLAYGROUND_MAX_SECONDS", base.max_seconds),
+                            0, 10**7)
+        return cls(work, memory * 1024**2, slots, process * 1024**2, seconds)
 
 
 def engine_bytes(models: int, points: int, widths: list[int], num_classes: int) -> int:
@@ -105,8 +108,9 @@ class MemoryBudget:
         self.used = 0
         self._turn = threading.Condition()
 
-    @contextmanager
-    def reserve(self, nbytes: int, wait_s: float = 30.0):
+    def hold(self, nbytes: int, wait_s: float = 30.0) -> Reservation:
+        """Reserve `nbytes` until the returned reservation is released (a live run holds its
+        share for as long as its session keeps it)."""
         mb = f"{nbytes / 1024**2:,.0f} MB"
         if nbytes > self.total:
             fail("memory", mb, f"must fit the server's budget of {self.total / 1024**2:,.0f} MB for all "
@@ -120,12 +124,35 @@ class MemoryBudget:
                          f"{self.used / 1024**2:,.0f} of {self.total / 1024**2:,.0f} MB; try again shortly")
                 self._turn.wait(left)
             self.used += nbytes
+        return Reservation(self, nbytes)
+
+    def _give_back(self, nbytes: int) -> None:
+        with self._turn:
+            self.used -= nbytes
+            self._turn.notify_all()
+
+    @contextmanager
+    def reserve(self, nbytes: int, wait_s: float = 30.0):
+        """Reserve `nbytes` for the duration of a block (a sweep, while it trains)."""
+        reservation = self.hold(nbytes, wait_s)
         try:
             yield
         finally:
-            with self._turn:
-                self.used -= nbytes
-                self._turn.notify_all()
+            reservation.release()
+
+
+class Reservation:
+    """One run's share of the process budget; releasing it twice gives back once."""
+
+    def __init__(self, budget: MemoryBudget, nbytes: int):
+        self._budget, self.nbytes = budget, nbytes
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            nbytes, self.nbytes = self.nbytes, 0
+        if nbytes:
+            self._budget._give_back(nbytes)
 
 
 _budget = MemoryBudget(Limits.process_memory_bytes)

@@ -26,8 +26,10 @@ def model_names(eps: float) -> list[str]:
 class LiveRun:
     """Model 0 trains with eps = 0, model 1 with the chosen eps; everything else is shared."""
 
-    def __init__(self, data: Dataset, config: TrainConfig, eps: float, resolution: int = 60):
+    def __init__(self, data: Dataset, config: TrainConfig, eps: float, resolution: int = 60,
+                 on_release=None):
         self.data = data
+        self._on_release = on_release  # e.g. give the run's memory back to the server's budget
         self.engine = Engine(data, [0.0, check_eps(eps)], config)
         self.resolution = check_int("resolution", resolution, 8, 200)
         self.grid = grid_points(self.resolution)
@@ -93,6 +95,13 @@ class LiveRun:
         self.engine = None
         self._cache.clear()
         self._fixed.clear()
+        if self._on_release is not None:
+            self._on_release()
+            self._on_release = None
+
+    @property
+    def released(self) -> bool:
+        return self.engine is None
 
     def pause(self) -> None:
         """Forget the rate window, so a pause is not counted as slow training."""

@@ -78,7 +78,7 @@ def submitted_sweep(**sliders):
     """The sweep page with these sidebar sliders changed and the form submitted."""
     at = open_page("pages/sweep.py")
     for key, value in sliders.items():
-        at.slider(key=key).set_value(value)
+        (at.select_slider if key == "sw_steps" else at.slider)(key=key).set_value(value)
     at.sidebar.button[0].click()
     return at.run()
 
@@ -168,3 +168,28 @@ def test_a_sweep_past_the_process_budget_gets_a_message(server_env):
     at = submitted_sweep(sw_seeds=7)  # a sweep no other test has cached: it must train
     assert not at.exception
     assert any("budget of 1 MB for all runs" in as_read(e.value) for e in at.error)
+
+
+def test_the_live_page_holds_its_memory_from_the_process_budget(server_env):
+    server_env(PROCESS_MEMORY_MB=4)  # the default live run fits; 3,000 points of 6 × 256 units do not
+    at = open_page("pages/train.py")
+    assert not at.error
+    at.slider(key="ds_n").set_value(3000)
+    at.slider(key="net_layers").set_value(6)
+    at.select_slider(key="net_units").set_value(256)
+    at.run()
+    assert not at.exception
+    assert any("budget of 4 MB for all runs" in as_read(e.value) for e in at.error)
+
+
+def test_a_sweep_past_the_time_cap_says_how_long_and_offers_a_smaller_one_that_runs(server_env):
+    server_env(MAX_SECONDS=2)
+    at = submitted_sweep(sw_seeds=10, sw_count=21, sw_steps=5000)
+    assert not at.exception
+    assert any("time='about" in as_read(e.value) and "at most 2 s" in as_read(e.value) for e in at.error)
+    offer = at.button(key="sw_smaller")
+    assert "Run a smaller sweep" in offer.label
+    at = offer.click().run(timeout=120)
+    assert not at.exception and not at.error
+    assert (at.slider(key="sw_seeds").value, at.select_slider(key="sw_steps").value) != (10, 5000)
+    assert at.session_state["sw_count"] == 21  # the rest of the experiment stays as it was

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from playground.datasets import dataset_from_spec
-from playground.limits import check_run
+from playground.limits import check_run, engine_bytes, memory_budget
 from playground.live import LiveRun
 from playground.ui.errors import or_stop
 from playground.ui.runtime import limits, session_device
@@ -17,20 +17,30 @@ FRAME_S = 0.05  # the live fragment asks for a redraw this often; a slow redraw 
 SIDE_S = 0.5  # the history, reliability and inspector follow a few times a second
 
 
+LIVE_WAIT_S = 5.0  # a live run holds its memory for the whole session: wait briefly, then say so
+
+
 def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     data = or_stop(lambda: dataset_from_spec(settings.data), "make the dataset")
-    or_stop(lambda: check_run(2, 1, len(data.y_train), settings.config.widths, data.num_classes, limits()),
-            "start training")
+    widths, classes = settings.config.widths, data.num_classes
+    or_stop(lambda: check_run(2, 1, len(data.y_train), widths, classes, limits()), "start training")
+    nbytes = engine_bytes(2, len(data.y_train), widths, classes)
+    share = or_stop(lambda: memory_budget().hold(nbytes, wait_s=LIVE_WAIT_S), "start training")
     try:
-        return LiveRun(data, settings.config, settings.eps), None
-    except ValueError as err:  # the GPU was chosen where there is none
-        if settings.config.device != "cuda":
-            raise
-        why = f"{err}."
-    except torch.OutOfMemoryError:
-        why = "The GPU ran out of memory."
-    cpu = replace(settings.config, device="cpu")
-    return LiveRun(data, cpu, settings.eps), f"{why} Training on the CPU instead."
+        try:
+            return LiveRun(data, settings.config, settings.eps, on_release=share.release), None
+        except ValueError as err:  # the GPU was chosen where there is none
+            if settings.config.device != "cuda":
+                raise
+            why = f"{err}."
+        except torch.OutOfMemoryError:
+            why = "The GPU ran out of memory."
+        cpu = replace(settings.config, device="cpu")
+        fallback = LiveRun(data, cpu, settings.eps, on_release=share.release)
+        return fallback, f"{why} Training on the CPU instead."
+    except BaseException:
+        share.release()
+        raise
 
 
 def advance(run: LiveRun, steps: int, settings: LiveSettings) -> LiveRun:
@@ -39,6 +49,7 @@ def advance(run: LiveRun, steps: int, settings: LiveSettings) -> LiveRun:
         run.advance(steps)
         return run
     except torch.OutOfMemoryError:
+        run.release()
         fresh, _ = _build(replace(settings, config=replace(settings.config, device="cpu")))
         st.session_state.live = fresh
         st.session_state.live_notice = "The GPU ran out of memory mid-run; training restarted on the CPU."
@@ -50,13 +61,17 @@ def current_run(settings: LiveSettings) -> LiveRun:
     state = st.session_state
     key = settings.reset_key()
     old = state.get("live_key")
-    if "live" not in state or old != key or state.get("live_reset"):
+    released = "live" in state and state.live.released  # by the janitor, after a long absence
+    if "live" not in state or old != key or state.get("live_reset") or released:
         run, notice = or_stop(lambda: _build(settings), "start training")
         state.live, state.live_key, state.live_notice = run, key, notice
         if old is not None and old != key:
             changed = settings.reset_reasons(old)
             st.toast(f"Training restarted: {', '.join(changed)} changed.")
             state.live_message = f"Training restarted at step 0 because {', '.join(changed)} changed."
+        elif released:
+            state.live_message = ("Training restarted at step 0: this page was away longer than the server "
+                                  "keeps a run.")
         elif state.get("live_reset"):
             state.live_message = "Training reset to step 0, from the same initial weights."
         state.live_reset = False

@@ -12,7 +12,15 @@ from playground.live import LiveRun
 from playground.render import data_url
 from playground.ui.charts import draw
 from playground.ui.inspector import show_inspector
-from playground.ui.live_state import advance, playing, step_budget, stop_at_budget, take_step_request
+from playground.ui.live_state import (
+    FRAME_S,
+    SIDE_S,
+    advance,
+    playing,
+    step_budget,
+    stop_at_budget,
+    take_step_request,
+)
 from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
@@ -43,9 +51,18 @@ def headline(run: LiveRun, model: int) -> None:
                    width="content", delta_arrow="off")
 
 
+def live_run() -> LiveRun:
+    """The session's run, as a fragment finds it; one released while the page was away is
+    rebuilt by a run of the whole page."""
+    run = st.session_state.live
+    if run.released:
+        st.rerun(scope="app")
+    return run
+
+
 def train_step(settings: LiveSettings) -> None:
     """One chunk of training when playing, or once after Step, within the run's budget."""
-    run = st.session_state.live
+    run = live_run()
     if len(run.diverged) == len(run.names):  # nothing left to train: stop, do not burn the CPU
         take_step_request()
         if playing():
@@ -60,7 +77,7 @@ def train_step(settings: LiveSettings) -> None:
 def headline_frame() -> None:
     """Both models' names and headline numbers, a few times a second while playing: st.metric is
     the dearest element for the browser to redraw, and numbers need not move every frame."""
-    run = st.session_state.live
+    run = live_run()
     for model, col in enumerate(st.columns(2)):
         with col:
             st.markdown(f"**{run.names[model]}** · on the test points")
@@ -72,7 +89,7 @@ def live_frame(settings: LiveSettings) -> None:
     both models' pictures. Nothing slower belongs here."""
     if playing():
         train_step(settings)
-    run = st.session_state.live  # a frame may follow a restart on the CPU
+    run = live_run()  # a frame may follow a restart on the CPU
     st.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
                 f"{run.engine.device.type.upper()}")
     if run.diverged:
@@ -92,7 +109,7 @@ def live_frame(settings: LiveSettings) -> None:
 def side_frame(settings: LiveSettings) -> None:
     """The slower views, redrawn a few times a second while playing: the colour key, the history
     with mid-run changes, live reliability diagrams and the point inspector."""
-    run = st.session_state.live
+    run = live_run()
     # inline and byte-identical every time: the browser keeps the picture instead of fetching it again
     st.image(data_url(render.colour_key_png(run.data.num_classes, 2 * PICTURE_PX), "image/png"))
     st.caption("Hue: the predicted class; strength: its probability, from 1/K (white) to 1. Dots: training "
@@ -106,3 +123,15 @@ def side_frame(settings: LiveSettings) -> None:
         draw(charts.live_reliability_spec(tuple(run.names), run.data.num_classes),
              {"reliability": run.reliability()}, key="reliability")
     show_inspector(run, settings.show_test)
+
+
+def show_live(settings: LiveSettings) -> None:
+    """The page's three fragments. Every element of a fragment is sent and redrawn each time it
+    runs, so only the pictures move every frame; the numbers and the slower views follow a few
+    times a second. They wrap these module functions, not functions defined in the page: a
+    page's function would hold the page's namespace (and the run in it) in a reference cycle
+    that outlives the session."""
+    every = (lambda seconds: seconds) if playing() else (lambda seconds: None)
+    st.fragment(headline_frame, run_every=every(SIDE_S))()
+    st.fragment(live_frame, run_every=every(FRAME_S))(settings)
+    st.fragment(side_frame, run_every=every(SIDE_S))(settings)

@@ -7,14 +7,16 @@ import streamlit as st
 import torch
 
 from playground import sweep
+from playground.cost import check_time, smaller_run
 from playground.datasets import takes_k
-from playground.engine import ACTIVATIONS, TrainConfig
+from playground.engine import ACTIVATIONS, TrainConfig, resolve_device
 from playground.limits import check_run, engine_bytes, memory_budget
 from playground.ui.controls import classes_slider, dataset_name
-from playground.ui.errors import or_stop
+from playground.ui.errors import or_stop, stop_page
 from playground.ui.own_data import own_points
+from playground.ui.plain import escaped
 from playground.ui.progress import training_progress
-from playground.ui.runtime import limits
+from playground.ui.runtime import cost_model, limits
 from playground.ui.url import bound
 
 STEPS = [100, 200, 500, 1000, 2000, 5000]
@@ -74,6 +76,32 @@ def _cached(key: str) -> sweep.SweepResult:
             return sweep.run(config, on_progress=on_progress)
 
 
+def _use(seeds: int, steps: int) -> None:
+    st.session_state.sw_seeds, st.session_state.sw_steps = seeds, steps
+
+
+def _check_time(config: sweep.SweepConfig, runs: int) -> None:
+    """Past the server's time cap, say how long the sweep would take and offer the largest
+    smaller one that fits (fewer seeds first, then fewer steps)."""
+    models, points, classes = _size(config)
+    model = cost_model(resolve_device(config.train.device).type)
+    try:
+        check_time(model, limits().max_seconds, models, config.steps, points, config.train.widths, classes,
+                   runs)
+    except ValueError as err:
+        st.error(f"Could not run the sweep: {escaped(err)}")
+        fits = smaller_run(model, limits().max_seconds, len(config.eps), config.seeds, config.steps, points,
+                           config.train.widths, classes, runs, tuple(STEPS))
+        if fits is None:
+            st.info("Even one seed at the fewest steps takes too long here: use fewer ε values, points or "
+                    "units.")
+        else:
+            seeds, steps = fits
+            st.button(f"Run a smaller sweep: {seeds} seeds × {steps:,} steps", type="primary",
+                      on_click=_use, args=fits, key="sw_smaller")
+        stop_page()
+
+
 def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
     """The sweep for this configuration, trained once and then served from the cache. `runs`: how
     many sweeps of this size the request makes (the label-noise comparison makes two), all of
@@ -82,6 +110,8 @@ def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
     models, points, classes = _size(checked)
     or_stop(lambda: check_run(models, checked.steps, points, checked.train.widths, classes, limits(), runs),
             "run the sweep")
+    if limits().max_seconds:
+        _check_time(checked, runs)
     try:
         return or_stop(lambda: _cached(checked.key()), "run the sweep")
     except torch.OutOfMemoryError:

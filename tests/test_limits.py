@@ -187,7 +187,7 @@ def test_a_sweep_past_the_time_cap_says_how_long_and_offers_a_smaller_one_that_r
     at = submitted_sweep(sw_seeds=10, sw_count=21, sw_steps=5000)
     assert not at.exception
     assert any("time='about" in as_read(e.value) and "at most 2 s" in as_read(e.value) for e in at.error)
-    offer = at.button(key="sw_smaller")
+    offer = at.button(key="smaller_run")
     assert "Run a smaller sweep" in offer.label
     at = offer.click().run(timeout=120)
     assert not at.exception and not at.error

@@ -7,16 +7,13 @@ import streamlit as st
 import torch
 
 from playground import sweep
-from playground.cost import check_time, smaller_run
+from playground.cost import smaller_run
 from playground.datasets import takes_k
-from playground.engine import ACTIVATIONS, TrainConfig, resolve_device
-from playground.limits import check_run, engine_bytes, memory_budget
+from playground.engine import ACTIVATIONS, TrainConfig
 from playground.ui.controls import classes_slider, dataset_name
-from playground.ui.errors import or_stop, stop_page
+from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
-from playground.ui.plain import escaped
-from playground.ui.progress import training_progress
-from playground.ui.runtime import cost_model, limits
+from playground.ui.training_run import Offer, check_caps, reserved
 from playground.ui.url import bound
 
 STEPS = [100, 200, 500, 1000, 2000, 5000]
@@ -68,38 +65,26 @@ def _size(config: sweep.SweepConfig) -> tuple[int, int, int]:
 
 
 def _cached(key: str) -> sweep.SweepResult:
-    """Trains while holding its share of the process's memory budget (it waits its turn)."""
     config = sweep.SweepConfig.from_key(key)
     models, points, classes = _size(config)
-    with memory_budget().reserve(engine_bytes(models, points, config.train.widths, classes)):
-        with training_progress(f"{models} models") as on_progress:
-            return sweep.run(config, on_progress=on_progress)
+    return reserved(f"{models} models", models, points, config.train.widths, classes,
+                    lambda on_progress: sweep.run(config, on_progress=on_progress))
 
 
 def _use(seeds: int, steps: int) -> None:
     st.session_state.sw_seeds, st.session_state.sw_steps = seeds, steps
 
 
-def _check_time(config: sweep.SweepConfig, runs: int) -> None:
-    """Past the server's time cap, say how long the sweep would take and offer the largest
-    smaller one that fits (fewer seeds first, then fewer steps)."""
-    models, points, classes = _size(config)
-    model = cost_model(resolve_device(config.train.device).type)
-    try:
-        check_time(model, limits().max_seconds, models, config.steps, points, config.train.widths, classes,
-                   runs)
-    except ValueError as err:
-        st.error(f"Could not run the sweep: {escaped(err)}")
-        fits = smaller_run(model, limits().max_seconds, len(config.eps), config.seeds, config.steps, points,
+def _smaller(config: sweep.SweepConfig, runs: int) -> Offer:
+    """The largest smaller sweep that fits the time cap: fewer seeds first, then fewer steps."""
+    def offer(model, max_seconds):
+        models, points, classes = _size(config)
+        fits = smaller_run(model, max_seconds, len(config.eps), config.seeds, config.steps, points,
                            config.train.widths, classes, runs, tuple(STEPS))
         if fits is None:
-            st.info("Even one seed at the fewest steps takes too long here: use fewer ε values, points or "
-                    "units.")
-        else:
-            seeds, steps = fits
-            st.button(f"Run a smaller sweep: {seeds} seeds × {steps:,} steps", type="primary",
-                      on_click=_use, args=fits, key="sw_smaller")
-        stop_page()
+            return None
+        return f"Run a smaller sweep: {fits[0]} seeds × {fits[1]:,} steps", _use, fits
+    return offer
 
 
 def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
@@ -108,10 +93,9 @@ def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
     which must fit the work cap together."""
     checked = or_stop(config.validated, "set up the sweep")
     models, points, classes = _size(checked)
-    or_stop(lambda: check_run(models, checked.steps, points, checked.train.widths, classes, limits(), runs),
-            "run the sweep")
-    if limits().max_seconds:
-        _check_time(checked, runs)
+    train = checked.train
+    check_caps("the sweep", models, checked.steps, points, train.widths, classes, train.device, runs,
+               _smaller(checked, runs))
     try:
         return or_stop(lambda: _cached(checked.key()), "run the sweep")
     except torch.OutOfMemoryError:

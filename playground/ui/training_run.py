@@ -1,0 +1,52 @@
+"""Training a page asks for (a sweep, a comparison) within the server's caps: work and memory
+checked first, the time cap with a smaller run on offer, then the run holding its share of the
+process memory while a progress bar shows the steps and the time left."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import streamlit as st
+
+from playground.cost import CostModel, check_time
+from playground.engine import resolve_device
+from playground.limits import check_run, engine_bytes, memory_budget
+from playground.ui.errors import or_stop, stop_page
+from playground.ui.plain import escaped
+from playground.ui.progress import training_progress
+from playground.ui.runtime import cost_model, limits
+
+T = TypeVar("T")
+# Given the cost model and the cap: a smaller run's (button label, on_click, args), or None.
+Offer = Callable[[CostModel, float], tuple[str, Callable, tuple] | None]
+
+
+def check_caps(what: str, models: int, steps: int, points: int, widths: list[int], classes: int,
+               device: str, runs: int = 1, offer: Offer | None = None) -> None:
+    """Stop the page with a message when the run would pass the work, memory or time cap; past
+    the time cap, offer a smaller run as one button."""
+    or_stop(lambda: check_run(models, steps, points, widths, classes, limits(), runs), f"run {what}")
+    if not limits().max_seconds:
+        return
+    model = cost_model(resolve_device(device).type)
+    try:
+        check_time(model, limits().max_seconds, models, steps, points, widths, classes, runs)
+    except ValueError as err:
+        st.error(f"Could not run {what}: {escaped(err)}")
+        smaller = offer(model, limits().max_seconds) if offer else None
+        if smaller is None:
+            st.info("Even the smallest run of these settings takes too long here: use fewer models, points "
+                    "or units.")
+        else:
+            label, on_click, args = smaller
+            st.button(label, type="primary", on_click=on_click, args=args, key="smaller_run")
+        stop_page()
+
+
+def reserved(what: str, models: int, points: int, widths: list[int], classes: int,
+             train: Callable[[Callable[[int, int, float], None]], T]) -> T:
+    """Run `train(on_progress)` holding its share of the process's memory budget (waiting its
+    turn), with a progress bar."""
+    with memory_budget().reserve(engine_bytes(models, points, widths, classes)):
+        with training_progress(what) as on_progress:
+            return train(on_progress)

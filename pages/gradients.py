@@ -4,13 +4,14 @@ ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, saturation, tables
+from playground import charts, palette, saturation, tables
+from playground.compare import objective_label
 from playground.datasets import dataset_from_spec
 from playground.engine import TrainConfig
 from playground.limits import check_run
 from playground.live import model_names
 from playground.smoothing import eps_label
-from playground.ui.controls import convention_radio, dataset_name
+from playground.ui.controls import convention_radio, dataset_name, objective_menu
 from playground.ui.errors import or_stop, stop_page
 from playground.ui.own_data import own_points
 from playground.ui.progress import training_progress
@@ -46,6 +47,22 @@ else:
     st.table(marks.drop(columns="eps_value").rename(columns={
         "q_true": "q_t: gradient zero", "optimal_gap": "logit gap there", "limit": "‖g‖ as p → 1"}),
         hide_index=True)
+
+st.header("Beside the alternatives")
+chosen = objective_menu(st, "objectives", "grad_objectives")
+if not chosen:
+    st.info("Choose at least one objective to draw.")
+else:
+    labels = [objective_label(kind, value) for kind, value in chosen]
+    colours = palette.recipe_colours([(kind, value, False) for kind, value in chosen])
+    st.altair_chart(charts.objective_gradient_chart(
+        tables.objective_gradient_curves(k, chosen, labels, convention), labels, colours), width="stretch")
+    st.markdown(saturation.near_saturation(chosen, labels, k, convention))
+    st.caption("Cross-entropy's gradient fades only as p → 1. Smoothing's turns round at p = q_t and pulls "
+               "back. The confidence penalty's turns round where its entropy bonus balances the fit. Focal "
+               "loss fades faster than cross-entropy, by (1 − p)^γ, so a confident point stops pushing "
+               "sooner, but it never pulls back. Negative smoothing never turns round: its target lies past "
+               "p = 1.")
 
 st.header("Measured")
 c1, c2, c3, c4 = st.columns(4)

@@ -5,20 +5,20 @@ ensure_router()  # first, before the heavy imports
 import streamlit as st
 
 from playground.ui.inspector import follow_click
-from playground.ui.live_state import current_run, playing, transport
+from playground.ui.live_state import current_run, holding, playing, transport
 from playground.ui.live_view import show_live, train_step
 from playground.ui.train_controls import live_controls
 
-st.title("Train live: one-hot against smoothed")
-st.caption("Two networks with the same data and the same initial weights; only ε differs.")
 settings = live_controls()
+st.title(f"Train live: one-hot against {settings.objective_title}")
+st.caption("Two networks with the same data and the same initial weights; only the objective differs.")
 run = current_run(settings)
 for note in (st.session_state.pop("live_message", None), st.session_state.get("live_notice")):
     if note:
         st.info(note)
-transport(run)
-follow_click(run)  # the pictures below mark the inspected point
-if not playing():
-    train_step(settings)  # after Step: train before anything is drawn, so every view shows the new step
-
-show_live(settings)
+with holding(run):  # a session ending now releases the run after this run of the page, not during it
+    transport(run)
+    follow_click(run)  # the pictures below mark the inspected point
+    if not playing():
+        train_step(settings)  # after Step: train before anything is drawn, so every view shows the new step
+    show_live(settings)

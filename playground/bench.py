@@ -4,6 +4,8 @@ Baseline, as a tutorial writes it: for each eps, an nn.Sequential, torch.optim.A
 nn.CrossEntropyLoss(label_smoothing=eps), one eps after another. Engine: all models at once.
 Default run: 11 eps values in [0, 0.5], N=1000, 3 classes, 2 hidden layers of 64 tanh units,
 200 full-batch Adam steps at lr 1e-2. Prints model-steps/s for each and their ratio (medians).
+--objective times another objective the same way: the plain loop then calls
+objectives.reference_loss, and the values span OBJECTIVE_VALUES.
 """
 from __future__ import annotations
 
@@ -19,10 +21,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from playground import objectives
 from playground.datasets import Dataset, make_dataset
 from playground.engine import Engine, TrainConfig, resolve_device
 from playground.sweep import SweepConfig
 from playground.sweep import run as run_sweep
+
+OBJECTIVE_VALUES = {"smoothing": (0.0, 0.5), "confidence_penalty": (0.0, 2.0), "focal": (0.0, 4.0)}
 
 
 def _sync(device: torch.device) -> None:
@@ -43,9 +48,15 @@ def naive_model(data: Dataset, config: TrainConfig) -> nn.Sequential:
     return Engine(data, [0.0], replace(config, device="cpu")).to_module(0)
 
 
-def naive_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, device: torch.device
-              ) -> float:
-    """Seconds for the plain loop: one model after another."""
+def _plain_loss(kind: str, value: float):
+    if kind == "smoothing":
+        return nn.CrossEntropyLoss(label_smoothing=value)
+    return lambda z, y: objectives.reference_loss(kind, z, y, value)
+
+
+def naive_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, device: torch.device,
+              kind: str = "smoothing") -> float:
+    """Seconds for the plain loop: one model after another (eps: the objective's values)."""
     x = torch.as_tensor(data.x_train, device=device)
     y = torch.as_tensor(data.y_train, device=device)
     start_model = naive_model(data, config)
@@ -54,7 +65,7 @@ def naive_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, 
     for e in eps:
         model = copy.deepcopy(start_model).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-        loss_fn = nn.CrossEntropyLoss(label_smoothing=e)
+        loss_fn = _plain_loss(kind, e)
         for _ in range(steps):
             opt.zero_grad()
             loss_fn(model(x), y).backward()
@@ -63,35 +74,37 @@ def naive_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, 
     return time.perf_counter() - start
 
 
-def engine_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, device: torch.device
-               ) -> float:
+def engine_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int, device: torch.device,
+               kind: str = "smoothing") -> float:
     """Seconds for the engine to train every model the same number of steps (set-up included)."""
     _sync(device)
     start = time.perf_counter()
-    Engine(data, eps, config).train(steps, evaluate=False)
+    Engine(data, objectives=[(kind, e) for e in eps], config=config).train(steps, evaluate=False)
     _sync(device)
     return time.perf_counter() - start
 
 
-def run(models: int = 11, steps: int = 200, repeats: int = 5, device: str = "auto") -> dict:
+def run(models: int = 11, steps: int = 200, repeats: int = 5, device: str = "auto",
+        objective: str = "smoothing") -> dict:
+    kind = objectives.get(objective).name
     dev = resolve_device(device)
     config = TrainConfig(hidden_layers=2, units=64, activation="tanh", optimizer="adam", lr=1e-2,
                          device=dev.type)
     data = benchmark_data()
-    eps = [float(e) for e in np.linspace(0, 0.5, models)]
-    engine_run(data, eps, config, 5, dev)  # warm-up: allocator, kernels, graph capture
-    naive_run(data, eps[:1], config, 5, dev)
+    values = [float(v) for v in np.linspace(*OBJECTIVE_VALUES[kind], models)]
+    engine_run(data, values, config, 5, dev, kind)  # warm-up: allocator, kernels, graph capture
+    naive_run(data, values[:1], config, 5, dev, kind)
     naive_s, engine_s = [], []
     for _ in range(repeats):  # interleaved, so both see the same machine state
-        naive_s.append(naive_run(data, eps, config, steps, dev))
-        engine_s.append(engine_run(data, eps, config, steps, dev))
+        naive_s.append(naive_run(data, values, config, steps, dev, kind))
+        engine_s.append(engine_run(data, values, config, steps, dev, kind))
     work = models * steps
     naive = work / statistics.median(naive_s)
     fast = work / statistics.median(engine_s)
     cpu_name = platform.processor() or platform.machine()
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name
     return {
-        "device": dev.type, "device_name": name, "threads": torch.get_num_threads(),
+        "device": dev.type, "device_name": name, "threads": torch.get_num_threads(), "objective": kind,
         "models": models, "steps": steps, "points": len(data.y_train), "repeats": repeats,
         "naive_model_steps_per_s": naive, "engine_model_steps_per_s": fast, "ratio": fast / naive,
     }
@@ -121,6 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--objective", default="smoothing", choices=objectives.KINDS,
+                        help="the objective every model trains on (values spread over OBJECTIVE_VALUES)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--sweep", action="store_true",
                         help="time the reference sweep (11 eps x 3 seeds x 500 steps, moons) instead")
@@ -135,14 +150,14 @@ def main(argv: list[str] | None = None) -> None:
               f"median {result['median_s']:.2f} s ({', '.join(f'{s:.2f}' for s in result['seconds'])})")
         return
     try:
-        result = run(args.models, args.steps, args.repeats, args.device)
+        result = run(args.models, args.steps, args.repeats, args.device, args.objective)
     except ValueError as err:
         parser.error(str(err))
     if args.json:
         print(json.dumps(result))
         return
     print(f"device {result['device']} ({result['device_name']}), {result['threads']} threads, "
-          f"E={result['models']}, {result['steps']} steps, N={result['points']}, "
+          f"{result['objective']}, E={result['models']}, {result['steps']} steps, N={result['points']}, "
           f"median of {result['repeats']}")
     print(f"naive loop   {result['naive_model_steps_per_s']:10.0f} model-steps/s")
     print(f"engine       {result['engine_model_steps_per_s']:10.0f} model-steps/s")

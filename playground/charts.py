@@ -360,3 +360,60 @@ def confidence_histogram(frame: pd.DataFrame, names: list[str], num_classes: int
         color=_panel_colours(names, eps),
     ).properties(width=170, height=130).facet(facet=alt.Facet("model:N", title=None, sort=names),
                                               columns=WRAP)
+
+
+def _recipe_colour(recipes: Sequence[str], colours: Sequence[str], field: str = "recipe",
+                   legend: alt.Legend | None = None) -> alt.Color:
+    return alt.Color(f"{field}:N", sort=list(recipes), title=None, legend=legend,
+                     scale=alt.Scale(domain=list(recipes), range=list(colours)))
+
+
+def recipe_metrics_chart(summary: pd.DataFrame, recipes: Sequence[str], colours: Sequence[str],
+                         columns: int = 3) -> alt.FacetChart:
+    """One panel per metric: each recipe's mean over seeds (dot) and min–max (line)."""
+    # every label shown: Vega drops labels it thinks overlap, which hides recipes at this row height
+    y = alt.Y("recipe:N", sort=list(recipes), title=None, axis=alt.Axis(labelLimit=170, labelOverlap=False))
+    x = alt.X("min:Q", title=None, scale=alt.Scale(zero=False),
+              axis=alt.Axis(format=VALUE_FORMAT, tickCount=4))
+    spread = alt.Chart().mark_rule(strokeWidth=2).encode(x=x, x2="max:Q", y=y,
+                                                         color=_recipe_colour(recipes, colours))
+    mean = alt.Chart().mark_circle(size=70, opacity=1).encode(
+        x="mean:Q", y=y, color=_recipe_colour(recipes, colours),
+        tooltip=["recipe:N", "label:N", alt.Tooltip("mean:Q", format=".4f"),
+                 alt.Tooltip("min:Q", format=".4f"), alt.Tooltip("max:Q", format=".4f")])
+    order = list(dict.fromkeys(summary["label"]))
+    return alt.layer(spread, mean, data=summary).properties(width=130, height=22 * len(recipes)).facet(
+        facet=alt.Facet("label:N", title=None, sort=order), columns=columns).resolve_scale(x="independent")
+
+
+def risk_coverage_chart(curves: pd.DataFrame, recipes: Sequence[str], colours: Sequence[str]
+                        ) -> alt.FacetChart:
+    """Risk (error rate among the accepted) against coverage, one panel per confidence score,
+    one line per recipe (mean over seeds). Lower is better; the area under a line is its AURC."""
+    scores = list(dict.fromkeys(curves["score"]))
+    return alt.Chart(curves).mark_line(strokeWidth=2).encode(
+        x=alt.X("coverage:Q", title="coverage (share of points accepted)", scale=alt.Scale(domain=[0, 1]),
+                axis=_prob_axis()),
+        y=alt.Y("risk:Q", title="risk (error among accepted)", axis=alt.Axis(format=VALUE_FORMAT)),
+        color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=3, labelLimit=220)),
+        tooltip=["recipe:N", alt.Tooltip("coverage:Q", format=".2f"), alt.Tooltip("risk:Q", format=".3f")],
+    ).properties(width=200, height=170).facet(facet=alt.Facet("score:N", title=None, sort=scores),
+                                              columns=WRAP)
+
+
+def recipe_reliability_chart(frame: pd.DataFrame, names: Sequence[str], colours: Sequence[str],
+                             num_classes: int) -> alt.FacetChart:
+    """Reliability diagrams, one panel per entry of `names` (column model), coloured by entry."""
+    colour = alt.Color("model:N", scale=alt.Scale(domain=list(names), range=list(colours)), legend=None)
+    return _reliability(frame, names, colour, num_classes, width=150, height=150)
+
+
+def objective_gradient_chart(curves: pd.DataFrame, recipes: Sequence[str], colours: Sequence[str]
+                             ) -> alt.Chart:
+    """||dL/dz|| against p, one line per objective, in the recipes' colours."""
+    return alt.Chart(curves).mark_line(strokeWidth=2).encode(
+        x=alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis()),
+        y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"),
+        color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=3, labelLimit=220)),
+        tooltip=["recipe:N", alt.Tooltip("p:Q", format=".3f"), alt.Tooltip("grad_norm:Q", format=".4f")],
+    ).properties(height=280)

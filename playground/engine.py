@@ -1,44 +1,61 @@
-"""The batched trainer: E small MLPs (one per eps and seed) held as stacked weight tensors.
+"""The batched trainer: E small MLPs (one per objective slot and seed) held as stacked weights.
 
-Every step is one set of batched tensor ops over all models: a hand-written forward and
-backward pass, then one Adam or SGD update over a single flat parameter buffer. The update
-follows torch.optim exactly (L2 weight decay added to the gradient, as torch.optim.Adam and
-SGD do), so model i matches an nn.Module trained by torch.optim on
-nn.CrossEntropyLoss(label_smoothing=eps_i). A step never syncs with the host, which lets
-CUDA replay it as a captured graph.
+Every step is one set of batched tensor ops over all models: the forward pass (mlp), each model's
+own objective in closed form (objective_step), the hand-written backward pass, then one Adam or
+SGD update over a single flat parameter buffer (parameters, optimisers). The update follows
+torch.optim exactly (L2 weight decay added to the gradient), so model i matches an nn.Module
+trained by torch.optim on objectives.reference_loss of its objective. A step never syncs with
+the host, which lets CUDA replay it as a captured graph (graph_runner).
+
+Models: Engine(data, objectives=[(kind, value), ...], n_seeds=S) trains len(objectives) * S
+models, model index = slot * S + seed index; kinds may be mixed. Engine(data, eps=[...]) is
+shorthand for label-smoothing slots. Models with the same seed start from identical weights,
+whatever their objective.
 
 Mini-batches: each epoch draws torch.randperm(N, generator=torch.Generator().manual_seed(seed))
 from one generator kept across epochs, and takes consecutive slices of batch_size (the last
 one may be smaller). All models see the same batches.
+
+Dropout (TrainConfig.dropout = p): inverted dropout after every hidden activation, a fresh mask
+per model and step drawn from the engine's own generator (seeded from config.seed, on the
+engine's device), off in evaluation and prediction. On CUDA that generator is registered with
+every captured graph, so each replay draws new masks.
+
+Evaluations are typed (recorder.Evaluation) and kept by a recorder.History; `evaluate()`,
+`train()` and `history` still give the string-keyed dicts older callers read.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from types import SimpleNamespace
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from playground import metrics
+from playground import mlp, recorder
 from playground.datasets import Dataset
+from playground.graph_runner import WARMUP_STEPS as GRAPH_WARMUP_STEPS  # noqa: F401 (kept for importers)
+from playground.graph_runner import CudaGraphRunner
 from playground.limits import gpu_gate
-from playground.smoothing import check_convention, check_eps_grid, smooth_targets
+from playground.mlp import ACTIVATIONS, Activations, NetworkBuffers
+from playground.objective_step import DIVERGED_LOSS_FACTOR, ObjectiveBuffers, ObjectiveStep
+from playground.objectives import OBJECTIVES, SMOOTHING, check_objectives
+from playground.optimisers import ADAM_BETAS, ADAM_EPS, OPTIMISERS, make_optimiser  # noqa: F401
+from playground.parameters import ParameterStore
+from playground.recorder import HISTORY_CAP, Evaluation  # noqa: F401 (HISTORY_CAP: kept for importers)
+from playground.smoothing import check_convention
 from playground.validation import check_choice, check_int, check_number, fail
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "linear")
-OPTIMIZERS = ("adam", "sgd")
+__all__ = ["ACTIVATIONS", "DEVICES", "DIVERGED_LOSS_FACTOR", "Engine", "MAX_MODELS", "OPTIMIZERS",
+           "Prediction", "TrainConfig", "cuda_available", "resolve_device"]
+
+OPTIMIZERS = OPTIMISERS
 DEVICES = ("auto", "cpu", "cuda")
 MAX_MODELS = 4096
-ADAM_BETAS = (0.9, 0.999)
-ADAM_EPS = 1e-8
-GRAPH_WARMUP_STEPS = 3
-HISTORY_CAP = 4000  # evaluations kept; past it the history is thinned to half
-# A model has diverged once its batch loss is NaN, inf or above this many times log K (chance
-# level is log K; no run that learns gets near 50 log K, while SGD at lr 10 swings to hundreds).
-DIVERGED_LOSS_FACTOR = 50.0
+MAX_DROPOUT = 0.9
+DROPOUT_SEED_OFFSET = 7919  # keeps the dropout stream apart from the batch-order stream of the same seed
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class TrainConfig:
     seed: int = 0
     convention: str = "uniform"
     device: str = "auto"
+    dropout: float = 0.0  # probability of dropping each hidden unit in training
 
     def validated(self) -> TrainConfig:
         check_int("hidden_layers", self.hidden_layers, 0, 6)
@@ -68,13 +86,13 @@ class TrainConfig:
         check_int("seed", self.seed, 0, 2**31 - 1)
         check_convention(self.convention)
         check_choice("device", self.device, DEVICES)
+        check_number("dropout", self.dropout, 0.0, MAX_DROPOUT)
         return replace(self, hidden_layers=int(self.hidden_layers), units=int(self.units),
-                       batch_size=int(self.batch_size), seed=int(self.seed))
+                       batch_size=int(self.batch_size), seed=int(self.seed), dropout=float(self.dropout))
 
     @property
     def widths(self) -> list[int]:
         return [self.units] * self.hidden_layers
-
 
 
 def cuda_available() -> bool:
@@ -91,41 +109,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def _activate(name: str, z: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """h = act(z), written into `out` when given (the training step reuses its buffers)."""
-    if name == "linear":
-        return z
-    out = torch.empty_like(z) if out is None else out
-    if name == "relu":
-        return torch.clamp_min(z, 0, out=out)
-    if name == "tanh":
-        if z.is_cuda:
-            return torch.tanh(z, out=out)
-        # tanh(z) = 2 sigmoid(2z) - 1: torch's CPU sigmoid kernel is several times faster than its tanh
-        return torch.mul(z, 2, out=out).sigmoid_().mul_(2).sub_(1)
-    if name == "sigmoid":
-        return torch.sigmoid(z, out=out)
-    return torch.ops.aten.gelu.out(z, out=out)
-
-
-def _activation_grad(name: str, z: torch.Tensor, h: torch.Tensor, dh: torch.Tensor,
-                     out: torch.Tensor) -> torch.Tensor:
-    """dL/dz from dL/dh for h = act(z), with the fused kernels autograd itself uses."""
-    aten = torch.ops.aten
-    if name == "relu":
-        return aten.threshold_backward.grad_input(dh, h, 0, grad_input=out)
-    if name == "tanh":
-        return aten.tanh_backward.grad_input(dh, h, grad_input=out)
-    if name == "sigmoid":
-        return aten.sigmoid_backward.grad_input(dh, h, grad_input=out)
-    if name == "gelu":
-        return aten.gelu_backward.grad_input(dh, z, grad_input=out)
-    return dh
-
-
-_MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
-
-
 @dataclass(frozen=True)
 class Prediction:
     """Outputs of every model at M points: logits and probs [E, M, K], and the penultimate
@@ -135,250 +118,229 @@ class Prediction:
     penultimate: torch.Tensor
 
 
+@dataclass
+class BatchBuffers:
+    """Everything one training step of a given batch size writes into. x, onehot and soft hold
+    the batch's rows (mini-batches only; the full batch reads the training set itself)."""
+    x: torch.Tensor | None
+    onehot: torch.Tensor | None
+    soft: torch.Tensor | None
+    network: NetworkBuffers
+    objective: ObjectiveBuffers
+
+
+def _check_eps_list(eps, name: str = "eps") -> list[float]:
+    values = [eps] if isinstance(eps, (int, float)) else list(eps)
+    if not values:
+        fail(name, eps, "must hold at least one value")
+    return [OBJECTIVES[SMOOTHING].check(e, f"{name}[{i}]") for i, e in enumerate(values)]
+
+
+def _slots(eps, objectives) -> list[tuple[str, float]]:
+    if (eps is None) == (objectives is None):
+        fail("objectives", objectives, "give exactly one of eps=[...] or objectives=[(kind, value), ...]")
+    if objectives is None:
+        return [(SMOOTHING, e) for e in _check_eps_list(eps)]
+    return check_objectives(objectives)
+
+
 class Engine:
-    """Trains len(eps) * n_seeds MLPs at once. Model index = eps_index * n_seeds + seed_index.
+    """Trains len(objectives) * n_seeds MLPs at once. Model index = slot * n_seeds + seed index."""
 
-    Models with the same seed start from identical weights, whatever their eps.
-    """
-
-    def __init__(self, data: Dataset, eps: Sequence[float] | float, config: TrainConfig = TrainConfig(),
-                 n_seeds: int = 1, use_cuda_graphs: bool = True):
+    def __init__(self, data: Dataset, eps: Sequence[float] | float | None = None,
+                 config: TrainConfig = TrainConfig(), n_seeds: int = 1, use_cuda_graphs: bool = True, *,
+                 objectives: Sequence[tuple[str, float]] | None = None):
         self.config = config.validated()
-        eps_grid = check_eps_grid(eps)
+        slots = _slots(eps, objectives)
         self.n_seeds = check_int("n_seeds", n_seeds, 1, 100)
-        self.model_eps = [e for e in eps_grid for _ in range(self.n_seeds)]
-        self.model_seed = [self.config.seed + j for _ in eps_grid for j in range(self.n_seeds)]
-        self.n_models = len(self.model_eps)
+        self.model_objectives = [slot for slot in slots for _ in range(self.n_seeds)]
+        self.model_seed = [self.config.seed + j for _ in slots for j in range(self.n_seeds)]
+        self.n_models = len(self.model_objectives)
         if self.n_models > MAX_MODELS:
-            fail("models", self.n_models, f"len(eps) * n_seeds must be at most {MAX_MODELS}")
-        self.device = resolve_device(self.config.device)
-        self.num_classes = data.num_classes
+            fail("models", self.n_models, f"len(objectives) * n_seeds must be at most {MAX_MODELS}")
+        self.device = dev = resolve_device(self.config.device)
+        self.num_classes = k = data.num_classes
         self.step = 0
-        self.history: list[dict] = []
-        dev = self.device
         self.x_train = torch.as_tensor(data.x_train, device=dev)
         self.y_train = torch.as_tensor(data.y_train, device=dev)
         self.x_test = torch.as_tensor(data.x_test, device=dev)
         self.y_test = torch.as_tensor(data.y_test, device=dev)
+        self.onehot_train = F.one_hot(self.y_train.long(), k).to(self.x_train.dtype)
         self.n_train = len(data.y_train)
         bs = self.config.batch_size
         self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
-        self._targets = torch.empty(self.n_models, self.n_train, self.num_classes, device=dev)
-        self.set_eps(self.model_eps)
-        self._build_parameters()
-        self._lr = torch.tensor(self.config.lr, device=dev)
-        self._wd = torch.tensor(self.config.weight_decay, device=dev)
-        self._t = torch.zeros((), device=dev)
-        self._dead = torch.zeros(self.n_models, dtype=torch.bool, device=dev)
-        self._blowup = DIVERGED_LOSS_FACTOR * math.log(self.num_classes)
-        self._workspaces: dict[int, SimpleNamespace] = {}
-        self._order = torch.Generator().manual_seed(self.config.seed)
+
+        self.parameter_store = ParameterStore(self.n_models, [2, *self.config.widths, k], dev)
+        self.parameter_store.initialise(self.model_seed)
+        self.optimiser = make_optimiser(self.config.optimizer, self.parameter_store.size, dev, self.config.lr,
+                                        self.config.weight_decay, self.config.momentum)
+        self.objective = ObjectiveStep([kind for kind, _ in self.model_objectives],
+                                       [value for _, value in self.model_objectives], k,
+                                       self.config.convention, dev)
+        self.recorder = recorder.History()
+        self._frozen = torch.zeros(self.parameter_store.size, dtype=torch.bool, device=dev)
+        self._buffers: dict[int, BatchBuffers] = {}
+        self._last_buffers: BatchBuffers | None = None
+        self._batch_order = torch.Generator().manual_seed(self.config.seed)
         self._batches: list[torch.Tensor] = []
-        self.use_cuda_graphs = use_cuda_graphs and dev.type == "cuda"
-        self._graphs: dict[int, torch.cuda.CUDAGraph] = {}
-        self._graph_idx: dict[int, torch.Tensor] = {}
-        self._warm: dict[int, int] = {}
-        self.graph_error: str | None = None
+        self.dropout_generator = torch.Generator(device=dev)
+        self.dropout_generator.manual_seed(self.config.seed + DROPOUT_SEED_OFFSET)
+        self.graph_runner: CudaGraphRunner | None = None
+        if use_cuda_graphs and dev.type == "cuda":
+            generators = [self.dropout_generator] if self.config.dropout > 0 else []
+            self.graph_runner = CudaGraphRunner(dev, self._train_step, generators)
 
-    # ---- parameters -------------------------------------------------------------------
-    def _build_parameters(self) -> None:
-        """One flat buffer holds every parameter of every model; W_l and b_l are views into it."""
-        widths = [2, *self.config.widths, self.num_classes]
-        self.shapes = list(zip(widths[:-1], widths[1:]))
-        e = self.n_models
-        sizes = [e * (i * o + o) for i, o in self.shapes]
-        total = sum(sizes)
-        dev = self.device
-        self._flat = torch.empty(total, device=dev)
-        self._grad = torch.zeros(total, device=dev)
-        self._m = torch.zeros(total, device=dev)
-        self._v = torch.zeros(total, device=dev)
-        self._g = torch.zeros(total, device=dev)
-        self._step = torch.zeros(total, device=dev)
-        self._dead_flat = torch.zeros(total, dtype=torch.bool, device=dev)
-        owner = torch.empty(total, dtype=torch.long)
-        self.weights, self.biases, self._gw, self._gb = [], [], [], []
-        pos = 0
-        for fan_in, fan_out in self.shapes:
-            w_end, b_end = pos + e * fan_in * fan_out, pos + e * (fan_in + 1) * fan_out
-            for buf, ws, bs in ((self._flat, self.weights, self.biases), (self._grad, self._gw, self._gb)):
-                ws.append(buf[pos:w_end].view(e, fan_in, fan_out))
-                bs.append(buf[w_end:b_end].view(e, 1, fan_out))
-            models = torch.arange(e)
-            owner[pos:w_end] = models.repeat_interleave(fan_in * fan_out)
-            owner[w_end:b_end] = models.repeat_interleave(fan_out)
-            pos = b_end
-        self._owner = owner.to(dev)
-        self._initialise()
+    # ---- what the models are ----------------------------------------------------------------
+    @property
+    def model_eps(self) -> list[float | None]:
+        """Each model's smoothing eps; None for a model with another objective."""
+        return [value if kind == SMOOTHING else None for kind, value in self.model_objectives]
 
-    def _initialise(self) -> None:
-        """nn.Linear's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn per seed."""
-        seeds = sorted(set(self.model_seed))
-        for seed in seeds:
-            gen = torch.Generator().manual_seed(seed)
-            rows = [i for i, s in enumerate(self.model_seed) if s == seed]
-            for w, b, (fan_in, fan_out) in zip(self.weights, self.biases, self.shapes):
-                bound = 1 / math.sqrt(fan_in)
-                w_init = (torch.rand(fan_in, fan_out, generator=gen) * 2 - 1) * bound
-                b_init = (torch.rand(1, fan_out, generator=gen) * 2 - 1) * bound
-                w[rows] = w_init.to(self.device)
-                b[rows] = b_init.to(self.device)
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        return self.parameter_store.weights
+
+    @property
+    def biases(self) -> list[torch.Tensor]:
+        return self.parameter_store.biases
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        return self.parameter_store.shapes
+
+    @property
+    def use_cuda_graphs(self) -> bool:
+        return self.graph_runner is not None and self.graph_runner.enabled
+
+    @property
+    def graph_error(self) -> str | None:
+        return self.graph_runner.error if self.graph_runner else None
+
+    @property
+    def _graphs(self) -> dict:  # the captured graphs by batch size (tests/test_cuda.py reads it)
+        return self.graph_runner.graphs if self.graph_runner else {}
 
     # ---- settings that apply mid-run -------------------------------------------------
+    def set_objective_values(self, values: Sequence[float], name: str = "values") -> None:
+        """Replace every model's objective value (one per model) without touching its weights."""
+        values = list(values) if not isinstance(values, (int, float)) else [values]
+        if len(values) != self.n_models:
+            fail(name, values, f"must give one value per model ({self.n_models})")
+        checked = [OBJECTIVES[kind].check(v, f"{name}[{i}]")
+                   for i, ((kind, _), v) in enumerate(zip(self.model_objectives, values))]
+        self.objective.set_values(checked)
+        self.model_objectives = [(kind, v) for (kind, _), v in zip(self.model_objectives, checked)]
+
     def set_eps(self, eps: Sequence[float]) -> None:
-        """Replace every model's eps (one value per model) without touching its weights."""
-        values = check_eps_grid(eps)
-        if len(values) != getattr(self, "n_models", len(values)):
-            fail("eps", eps, f"must give one value per model ({self.n_models})")
-        q = smooth_targets(self.y_train.cpu(), self.num_classes, values, self.config.convention)
-        self._targets.copy_(q)
-        self.model_eps = values
+        """Replace every model's eps (one value per model); every model must use label smoothing."""
+        values = _check_eps_list(eps)
+        if any(kind != SMOOTHING for kind, _ in self.model_objectives):
+            fail("eps", eps, "set_eps needs every model to use label smoothing; use set_objective_values")
+        self.set_objective_values(values, "eps")
 
     def set_hyperparameters(self, lr: float | None = None, weight_decay: float | None = None) -> None:
         config = replace(self.config, lr=self.config.lr if lr is None else lr,
                          weight_decay=self.config.weight_decay if weight_decay is None else weight_decay)
         self.config = config.validated()  # the same checks as at construction
-        self._lr.fill_(float(self.config.lr))
-        self._wd.fill_(float(self.config.weight_decay))
+        self.optimiser.set_hyperparameters(float(self.config.lr), float(self.config.weight_decay))
 
-    # ---- the model --------------------------------------------------------------------
-    def _workspace(self, batch: int) -> SimpleNamespace:
+    def set_soft_targets(self, q, temperature: float = 1.0, alpha: float = 0.5) -> None:
+        """Distil from now on: q [E, N_train, K] (or [N_train, K] for every model) holds a teacher's
+        probabilities at `temperature` T for each training point, and each model's loss becomes
+        alpha T^2 CE(softmax(z/T), q) + (1 - alpha) (its own objective). None stops distilling."""
+        if self.objective.set_soft_targets(q, self.n_train, temperature, alpha):
+            self._buffers.clear()  # the step's buffers and ops changed
+            if self.graph_runner:
+                self.graph_runner.reset()
+
+    @property
+    def soft_targets(self) -> torch.Tensor | None:
+        distil = self.objective.distillation
+        return distil.targets if distil else None
+
+    # ---- one training step ----------------------------------------------------------------
+    def _buffers_for(self, batch: int) -> BatchBuffers:
         """Preallocated buffers for one batch size, so a training step allocates nothing large."""
-        ws = self._workspaces.get(batch)
-        if ws is None:
+        bufs = self._buffers.get(batch)
+        if bufs is None:
             e, k, dev = self.n_models, self.num_classes, self.device
-            outs = [fan_out for _, fan_out in self.shapes]
-            new = lambda *shape: torch.empty(*shape, device=dev)  # noqa: E731
-            ws = SimpleNamespace(
-                x=new(batch, 2), q=new(e, batch, k), logp=new(e, batch, k), prod=new(e, batch, k),
-                z=[new(e, batch, o) for o in outs], h=[new(e, batch, o) for o in outs[:-1]],
-                dh=[new(e, batch, o) for o in outs[:-1]], dz=[new(e, batch, o) for o in outs])
-            self._workspaces[batch] = ws
-        return ws
+            network = NetworkBuffers.empty(e, batch, [*self.config.widths, k], self.config.dropout > 0, dev)
+            rows = batch < self.n_train
+            distil = rows and self.objective.distillation is not None
+            bufs = BatchBuffers(torch.empty(batch, 2, device=dev) if rows else None,
+                                torch.empty(batch, k, device=dev) if rows else None,
+                                torch.empty(e, batch, k, device=dev) if distil else None,
+                                network, self.objective.buffers(batch, network.dz[-1]))
+            self._buffers[batch] = bufs
+        return bufs
 
-    def _forward(self, x: torch.Tensor, ws: SimpleNamespace | None = None
-                 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """Pre-activations zs and activations hs (hs[0] is the input, hs[-1] the logits)."""
-        act = self.config.activation
-        last = len(self.weights) - 1
-        h = x.expand(self.n_models, *x.shape)
-        zs, hs = [], [h]
-        for layer, (w, b) in enumerate(zip(self.weights, self.biases)):
-            z = torch.baddbmm(b, h, w, out=ws.z[layer]) if ws else torch.baddbmm(b, h, w)
-            h = z if layer == last else _activate(act, z, ws.h[layer] if ws else None)
-            zs.append(z)
-            hs.append(h)
-        return zs, hs
-
-    def _update(self, x: torch.Tensor, q: torch.Tensor, ws: SimpleNamespace) -> None:
-        """One optimiser step for every model on batch x [B, 2] with targets q [E, B, K]."""
-        act = self.config.activation
-        zs, hs = self._forward(x, ws)
-        logp = torch.ops.aten._log_softmax.out(hs[-1], -1, False, out=ws.logp)
-        loss = torch.mul(q, logp, out=ws.prod).sum(-1).mean(-1).neg_()
-        self._dead.logical_or_(~(loss <= self._blowup))  # NaN fails every comparison
-        dz = torch.exp(logp, out=ws.dz[-1]).sub_(q).div_(x.shape[0])
-        for layer in range(len(self.weights) - 1, -1, -1):
-            if layer == 0:
-                torch.matmul(x.t(), dz, out=self._gw[0])
-            else:
-                torch.bmm(hs[layer].transpose(1, 2), dz, out=self._gw[layer])
-            torch.sum(dz, dim=1, keepdim=True, out=self._gb[layer])
-            if layer:
-                dh = torch.bmm(dz, self.weights[layer].transpose(1, 2), out=ws.dh[layer - 1])
-                dz = _activation_grad(act, zs[layer - 1], hs[layer], dh, ws.dz[layer - 1])
-        self._apply_gradients()
-
-    def _apply_gradients(self) -> None:
-        # L2 weight decay added to the gradient, as torch.optim does
-        g = torch.addcmul(self._grad, self._flat, self._wd, out=self._g)
-        step = self._step
-        self._t += 1
-        if self.config.optimizer == "adam":
-            b1, b2 = ADAM_BETAS
-            self._m.mul_(b1).add_(g, alpha=1 - b1)
-            self._v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            bias1 = 1 - torch.pow(b1, self._t)
-            bias2_sqrt = (1 - torch.pow(b2, self._t)).sqrt_()
-            torch.sqrt(self._v, out=step).div_(bias2_sqrt).add_(ADAM_EPS)
-            torch.div(self._m, step, out=step).mul_(self._lr / bias1)
+    def _train_step(self, idx: torch.Tensor | None) -> None:
+        """One optimiser step for every model on the rows idx of the training set (None: all)."""
+        soft = self.soft_targets
+        if idx is None:
+            bufs = self._buffers_for(self.n_train)
+            x, onehot = self.x_train, self.onehot_train
         else:
-            # torch.optim.SGD: the first step sets the momentum buffer to the gradient
-            keep = self.config.momentum * (self._t != 1)
-            self._m.mul_(keep).add_(g)
-            torch.mul(self._m, self._lr, out=step)
-        dead = torch.index_select(self._dead, 0, self._owner, out=self._dead_flat)
-        self._flat.sub_(step.masked_fill_(dead, 0))
+            bufs = self._buffers_for(len(idx))
+            idx = idx.to(self.device, non_blocking=True)
+            x = torch.index_select(self.x_train, 0, idx, out=bufs.x)
+            onehot = torch.index_select(self.onehot_train, 0, idx, out=bufs.onehot)
+            if soft is not None:
+                soft = torch.index_select(soft, 1, idx, out=bufs.soft)
+        config, store = self.config, self.parameter_store
+        acts = mlp.forward(store, x, config.activation, bufs.network, config.dropout, self.dropout_generator)
+        dz = self.objective(acts.logits, onehot, soft, bufs.objective)
+        mlp.backward(store, x, acts, dz, config.activation, bufs.network, config.dropout)
+        frozen = torch.index_select(self.objective.diverged, 0, store.model_of_entry, out=self._frozen)
+        self.optimiser.step(store.values, store.grads, frozen)
 
-    # ---- batches and CUDA graphs --------------------------------------------------------
     def _next_batch(self) -> torch.Tensor | None:
         if self.batch_size == self.n_train:
             return None
         if not self._batches:
-            perm = torch.randperm(self.n_train, generator=self._order)
+            perm = torch.randperm(self.n_train, generator=self._batch_order)
             self._batches = list(perm.split(self.batch_size))[::-1]
         return self._batches.pop()
 
-    def _batch_step(self, idx: torch.Tensor | None) -> None:
-        if idx is None:
-            self._update(self.x_train, self._targets, self._workspace(self.n_train))
-            return
-        ws = self._workspace(len(idx))
-        idx = idx.to(self.device, non_blocking=True)
-        torch.index_select(self.x_train, 0, idx, out=ws.x)
-        torch.index_select(self._targets, 1, idx, out=ws.q)
-        self._update(ws.x, ws.q, ws)
-
-    def _graph_step(self, idx: torch.Tensor | None) -> None:
-        size = self.n_train if idx is None else len(idx)
-        if idx is not None:
-            buf = self._graph_idx.setdefault(size, torch.empty(size, dtype=torch.long, device=self.device))
-            buf.copy_(idx, non_blocking=True)
-        static = None if idx is None else self._graph_idx[size]
-        graph = self._graphs.get(size)
-        if graph is not None:
-            graph.replay()
-            return
-        if self._warm.get(size, 0) < GRAPH_WARMUP_STEPS:
-            side = torch.cuda.Stream(self.device)
-            side.wait_stream(torch.cuda.current_stream(self.device))
-            with torch.cuda.stream(side):
-                self._batch_step(static)
-            torch.cuda.current_stream(self.device).wait_stream(side)
-            self._warm[size] = self._warm.get(size, 0) + 1
-            return
-        try:
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                self._batch_step(static)
-        except RuntimeError as err:  # keep training eagerly, and say why
-            self.graph_error = f"CUDA graph capture failed, training without graphs: {err}"
-            self.use_cuda_graphs = False
-            self._batch_step(static)
-            return
-        self._graphs[size] = graph
-        graph.replay()
+    @property
+    def last_dropout_scales(self) -> list[torch.Tensor]:
+        """The dropout scale of every hidden layer in the latest step, [E, B, units] each: 0 for a
+        dropped unit, 1/(1 - p) for a kept one (empty without dropout or before the first step)."""
+        if self._last_buffers is None:
+            return []
+        return [s.clone() for s in self._last_buffers.network.dropout_scale]
 
     # ---- public API ---------------------------------------------------------------------
     def train(self, n_steps: int, evaluate: bool = True) -> dict | None:
-        """Advance every live model n_steps; returns (and records) an evaluation if asked."""
+        """Advance every live model n_steps; returns (and records) an evaluation, as a dict, if asked."""
         n_steps = check_int("n_steps", n_steps, 0, 1_000_000)
         with gpu_gate().hold(self.device.type):  # sessions take turns on a shared GPU
             for _ in range(n_steps):
                 idx = self._next_batch()
+                size = self.n_train if idx is None else len(idx)
                 if self.use_cuda_graphs:
-                    self._graph_step(idx)
+                    self.graph_runner.run(idx, size)
                 else:
-                    self._batch_step(idx)
+                    self._train_step(idx)
+                self._last_buffers = self._buffers.get(size)
         self.step += n_steps
         return self.evaluate() if evaluate else None
 
     @property
     def diverged(self) -> list[int]:
-        """Indices of models whose loss went NaN, inf or past DIVERGED_LOSS_FACTOR * log K.
+        """Indices of models whose loss went NaN or infinite, or past the divergence limit
+        (objective_step). They are frozen from that step on; the others go on training."""
+        return torch.nonzero(self.objective.diverged).flatten().tolist()
 
-        They are frozen from that step on; the others go on training."""
-        return torch.nonzero(self._dead).flatten().tolist()
+    @torch.no_grad()
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Every model's logits [E, M, K] at points x [M, 2] on the engine's device (no dropout)."""
+        return mlp.forward(self.parameter_store, x, self.config.activation).logits
+
+    @torch.no_grad()
+    def training_loss(self, train_logits: torch.Tensor) -> torch.Tensor:
+        """Each model's training objective [E] over the whole training set, given its logits."""
+        return self.objective.mean_loss(train_logits, self.onehot_train, self.soft_targets)
 
     @torch.no_grad()
     def predict(self, points) -> Prediction:
@@ -386,49 +348,30 @@ class Engine:
         x = torch.as_tensor(np.asarray(points, dtype=np.float32), device=self.device)
         if x.dim() != 2 or x.shape[1] != 2:
             fail("points", f"array of shape {tuple(x.shape)}", "must have shape [M, 2]")
-        _, hs = self._forward(x)
-        logits = hs[-1]
-        return Prediction(logits.cpu(), torch.softmax(logits, -1).cpu(), hs[-2].cpu())
+        acts: Activations = mlp.forward(self.parameter_store, x, self.config.activation)
+        logits = acts.logits
+        return Prediction(logits.cpu(), torch.softmax(logits, -1).cpu(), acts.inputs[-1].cpu())
 
-    @torch.no_grad()
-    def evaluate(self) -> dict:
-        """Train/test NLL, accuracy and ECE, and the training objective, for every model;
-        appended to the history."""
-        _, hs = self._forward(self.x_train)
-        train_logits = hs[-1]
-        _, hs = self._forward(self.x_test)
-        test_logits = hs[-1]
-        logp = torch.log_softmax(train_logits, -1)
-        row = {
-            "train_loss": -(self._targets * logp).sum(-1).mean(-1),
-            "train_nll": metrics.nll(train_logits, self.y_train),
-            "train_acc": metrics.accuracy(train_logits, self.y_train),
-            "test_nll": metrics.nll(test_logits, self.y_test),
-            "test_acc": metrics.accuracy(test_logits, self.y_test),
-            "train_ece": metrics.ece(logp.exp(), self.y_train),
-            "test_ece": metrics.ece(torch.softmax(test_logits, -1), self.y_test),
-        }
-        values = {k: v.cpu().tolist() for k, v in row.items()}
-        dead = self._dead.cpu().tolist()
-        record = {"step": self.step, "models": [
-            {"model": i, "eps": self.model_eps[i], "seed": self.model_seed[i], "diverged": dead[i],
-             **{k: values[k][i] for k in values}} for i in range(self.n_models)]}
-        self.history.append(record)
-        if len(self.history) > HISTORY_CAP:  # a long live run: keep every other record, evenly spread
-            self.history = [*self.history[:-1:2], self.history[-1]]
+    def evaluation(self) -> Evaluation:
+        """Train/test NLL, accuracy and ECE, and the training objective, of every model, as a typed
+        record; appended to the history."""
+        record = recorder.measure(self)
+        self.recorder.append(record)
         return record
+
+    def evaluate(self) -> dict:
+        """evaluation() in the string-keyed form: {"step", "models": [{"model", "eps", ...}]}."""
+        return self.evaluation().as_dict()
+
+    @property
+    def history(self) -> list[dict]:
+        """Every recorded evaluation, oldest first, as dicts (recorder.History.records: typed)."""
+        return self.recorder.dicts
+
+    @property
+    def records(self) -> list[Evaluation]:
+        return self.recorder.records
 
     def to_module(self, i: int) -> nn.Sequential:
         """Model i as a plain nn.Sequential with identical weights (on the CPU)."""
-        i = check_int("i", i, 0, self.n_models - 1)
-        layers: list[nn.Module] = []
-        last = len(self.shapes) - 1
-        for layer, ((fan_in, fan_out), w, b) in enumerate(zip(self.shapes, self.weights, self.biases)):
-            lin = nn.Linear(fan_in, fan_out)
-            with torch.no_grad():
-                lin.weight.copy_(w[i].t().cpu())
-                lin.bias.copy_(b[i, 0].cpu())
-            layers.append(lin)
-            if layer != last and self.config.activation in _MODULES:
-                layers.append(_MODULES[self.config.activation]())
-        return nn.Sequential(*layers)
+        return self.parameter_store.to_module(i, self.config.activation, self.config.dropout)

@@ -2,35 +2,48 @@
 trained side by side in one engine, in chunks a UI can draw between."""
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import torch
 
-from playground import metrics, render, tables
+from playground import metrics, objectives, render, tables
 from playground.calibration import reliability_frame
 from playground.datasets import BOX, Dataset, grid_points, points_csv
 from playground.engine import Engine, TrainConfig
-from playground.smoothing import check_eps, eps_label, smooth_targets
+from playground.smoothing import eps_label
 from playground.validation import check_int
 
 RATE_WINDOW_S = 2.0
 
 
-def model_names(eps: float) -> list[str]:
-    return [f"one-hot ({eps_label(0.0)})", f"smoothed ({eps_label(eps)})"]
+def objective_name(kind: str, value: float) -> str:
+    """The second model's name: smoothed (ε=0.2), negative smoothing (ε=-0.2), focal loss (γ=2)..."""
+    if kind == "smoothing":
+        return f"{'negative smoothing' if value < 0 else 'smoothed'} ({eps_label(value)})"
+    objective = objectives.get(kind)
+    return f"{objective.title} ({objective.symbol}={value:g})"
+
+
+def model_names(eps: float = 0.2, kind: str = "smoothing") -> list[str]:
+    return [f"one-hot ({eps_label(0.0)})", objective_name(kind, eps)]
 
 
 class LiveRun:
-    """Model 0 trains with eps = 0, model 1 with the chosen eps; everything else is shared."""
+    """Model 0 trains with one-hot cross-entropy, model 1 with the chosen objective (label
+    smoothing with ε by default); everything else is shared."""
 
-    def __init__(self, data: Dataset, config: TrainConfig, eps: float, resolution: int = 60,
-                 on_release=None):
+    def __init__(self, data: Dataset, config: TrainConfig, eps: float | None = None, resolution: int = 60,
+                 on_release=None, kind: str = "smoothing"):
         self.data = data
         self._on_release = on_release  # e.g. give the run's memory back to the server's budget
-        self.engine = Engine(data, [0.0, check_eps(eps)], config)
+        self._in_use = threading.RLock()
+        value = objectives.get(kind).check(0.2 if eps is None else eps, objectives.get(kind).parameter)
+        self.engine = Engine(data, config=config, objectives=[("smoothing", 0.0), (kind, value)])
         self.resolution = check_int("resolution", resolution, 8, 200)
         self.grid = grid_points(self.resolution)
         self.x = np.concatenate([data.x_train, data.x_test])
@@ -53,18 +66,25 @@ class LiveRun:
         return self.engine.step
 
     @property
+    def kind(self) -> str:
+        """The second model's objective."""
+        return self.engine.model_objectives[1][0]
+
+    @property
     def eps(self) -> float:
-        return self.engine.model_eps[1]
+        """The second model's value: ε for smoothing, β for the confidence penalty, γ for focal."""
+        return self.engine.model_objectives[1][1]
 
     @property
     def names(self) -> list[str]:
-        return model_names(self.eps)
+        return model_names(self.eps, self.kind)
 
-    def set_eps(self, eps: float) -> None:
-        """Applies from the next step on; the weights so far are kept."""
-        if check_eps(eps) != self.eps:
-            self._changed("ε", self.eps, eps)
-            self.engine.set_eps([0.0, eps])
+    def set_eps(self, value: float) -> None:
+        """The second model's value, from the next step on; the weights so far are kept."""
+        objective = objectives.get(self.kind)
+        if objective.check(value, objective.parameter) != self.eps:
+            self._changed(objective.symbol, self.eps, value)
+            self.engine.set_objective_values([0.0, value])
             self._cache.clear()
 
     def set_hyperparameters(self, lr: float, weight_decay: float) -> None:
@@ -89,9 +109,20 @@ class LiveRun:
         while len(self._ticks) > 2 and now - self._ticks[0][0] > RATE_WINDOW_S:
             self._ticks.popleft()
 
+    @contextmanager
+    def in_use(self):
+        """Hold the run while drawing or training it: a release from another thread (the session
+        ending, the janitor) waits for the holder to finish instead of pulling the engine away."""
+        with self._in_use:
+            yield self
+
     def release(self) -> None:
         """Drop the engine and every cached view: the memory goes now, whoever still refers to
-        this run (a closed session's fragment, a reference cycle)."""
+        this run (a closed session's fragment, a reference cycle). Waits while the run is in use."""
+        with self._in_use:
+            self._drop()
+
+    def _drop(self) -> None:
         self.engine = None
         self._cache.clear()
         self._fixed.clear()
@@ -167,10 +198,12 @@ class LiveRun:
         label = int(self.labels[index])
         convention = self.engine.config.convention
         out = self.point_outputs()
-        eps = [0.0, self.eps]
         y = torch.tensor([label])
-        grad = metrics.logit_grad_norm(out.logits[:, index:index + 1, :], y, eps, convention)[:, 0]
-        targets = smooth_targets(y, self.data.num_classes, eps, convention)[:, 0]
+        pairs = self.engine.model_objectives
+        point = out.logits[:, index:index + 1]
+        grad = torch.stack([metrics.logit_grad_norm(point[m], y, value, convention, kind)[0]
+                            for m, (kind, value) in enumerate(pairs)])
+        targets = torch.stack([self._targets(label, kind, value) for kind, value in pairs])
         return {
             "index": index, "label": label, "split": str(self.split[index]),
             "x": self.x[index].tolist(), "grad_norm": grad.tolist(),
@@ -178,6 +211,15 @@ class LiveRun:
             "predicted": out.probs[:, index].argmax(-1).tolist(),
             "frame": tables.target_vs_prediction(self.names, targets, out.probs[:, index]),
         }
+
+    def _targets(self, label: int, kind: str, value: float) -> torch.Tensor:
+        """What the loss pulls the probabilities towards: smoothed targets for smoothing (negative ε
+        included), the one-hot label for the others (they reweight the loss, not the target)."""
+        k = self.data.num_classes
+        if kind != "smoothing":
+            return torch.nn.functional.one_hot(torch.tensor(label), k).double()
+        q_true, q_other = objectives.smoothed_target_values(k, value, self.engine.config.convention)
+        return torch.full((k,), q_other, dtype=torch.float64).index_fill_(0, torch.tensor([label]), q_true)
 
     def headline(self) -> list[dict[str, float]]:
         """Per model, on the test points: accuracy, NLL, ECE, over-confidence (mean confidence

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from playground.smoothing import smooth_targets
+from playground import objectives
 from playground.validation import check_int, check_number
 
 N_BINS = 15
@@ -84,14 +84,14 @@ def logit_gap(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return true - others.max(-1).values
 
 
-def logit_grad_norm(logits: torch.Tensor, labels: torch.Tensor, eps, convention: str = "uniform"
-                    ) -> torch.Tensor:
-    """Per sample ||softmax(z) - q||, the norm of the smoothed loss gradient w.r.t. the logits.
+def logit_grad_norm(logits: torch.Tensor, labels: torch.Tensor, value, convention: str = "uniform",
+                    kind="smoothing") -> torch.Tensor:
+    """Per sample ||dL/dz||, the norm of the objective's gradient w.r.t. the logits, from its
+    closed form (objectives): softmax(z) - q for label smoothing with eps = value, the default.
 
-    eps is a scalar for [N, K] logits, or one value per model for [E, N, K] logits.
+    value and kind are one each for [N, K] logits, or one each (or one per model) for [E, N, K].
     """
-    q = smooth_targets(labels.cpu(), logits.shape[-1], eps, convention, dtype=logits.dtype)
-    return (torch.softmax(logits, -1) - q.to(logits.device)).norm(dim=-1)
+    return objectives.logit_grad(kind, logits, labels, value, convention).norm(dim=-1)
 
 
 def entropy(probs: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,8 @@
 - Models: one neutral pair, one-hot against smoothed.
 - ε: one sequential scale (viridis over √ε, which spreads the common 0–0.3 apart), the same ε
   always the same colour.
+- Recipes (objectives and regularisers side by side): cross-entropy keeps the one-hot grey,
+  smoothing with ε > 0 keeps its ε colour, every other recipe one of a few dark tones.
 """
 from __future__ import annotations
 
@@ -42,3 +44,23 @@ def eps_colour(eps: float) -> str:
     a, b = rgb(_VIRIDIS[i]), rgb(_VIRIDIS[i + 1])
     mix = [round(x + (y - x) * (t - i)) for x, y in zip(a, b)]
     return "#" + "".join(f"{c:02x}" for c in mix)
+
+
+# dark tones for recipes that are no ε on the scale: confidence penalty, focal, negative smoothing,
+# weight decay, dropout, combinations (in order of first use)
+OTHER_RECIPE_COLOURS = ["#b2182b", "#7b3294", "#d95f02", "#1b7837", "#2166ac", "#262626"]
+
+
+def recipe_colours(recipes: list[tuple[str, float, bool]]) -> list[str]:
+    """One colour per recipe, given as (kind, value, regularised): the baseline grey, smoothing's
+    ε colour, then the other tones in turn."""
+    others = iter(OTHER_RECIPE_COLOURS * 2)
+    colours = []
+    for kind, value, regularised in recipes:
+        if not regularised and (value == 0 and kind in ("smoothing", "focal", "confidence_penalty")):
+            colours.append(ONE_HOT_COLOUR)
+        elif not regularised and kind == "smoothing" and value > 0:
+            colours.append(eps_colour(value))
+        else:
+            colours.append(next(others))
+    return colours

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import torch
 
-from playground import metrics
+from playground import metrics, objectives
 from playground.datasets import Dataset
 from playground.engine import Engine, TrainConfig
 from playground.smoothing import check_eps, optimal_logit_gap
@@ -83,3 +83,20 @@ def summary(result: dict, names: list[str]) -> str:
         f"gap is {median.loc[last, 1]:.2f} {trend(1)}; its optimum is log(q_t/q_o) = {optimum:.2f}. "
         f"Its median gradient norm is {grad.loc[1]:.2e}."
     )
+
+
+def near_saturation(pairs: list[tuple[str, float]], labels: list[str], num_classes: int,
+                    convention: str = "uniform", p: float = 0.99) -> str:
+    """A sentence from the closed forms: each objective's ||dL/dz|| at a confident p, and which
+    still push confidence up there (negative true-logit gradient) and which pull it back."""
+    norms, pushing, pulling = [], [], []
+    for (kind, value), label in zip(pairs, labels):
+        objective = objectives.get(kind)
+        norms.append(f"{label} {float(objective.grad_norm_at(p, num_classes, value, convention)):.4f}")
+        signed = float(objective.true_logit_grad(p, num_classes, value, convention))
+        (pushing if signed < 0 else pulling).append(label)
+    said = [f"still pushing confidence up: {', '.join(pushing)}"] if pushing else []
+    if pulling:
+        said.append(f"pulling it back down: {', '.join(pulling)}")
+    return (f"Near saturation, at p = {p:g} with K = {num_classes}, ‖∂L/∂z‖ is: {'; '.join(norms)}. "
+            f"There, {'; '.join(said)}.")

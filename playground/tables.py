@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from playground import smoothing
+from playground import objectives, smoothing
 
 
 def targets(num_classes: int, eps: float, convention: str = "uniform", true_class: int = 0) -> pd.DataFrame:
@@ -88,3 +88,14 @@ def gradient_curves(num_classes: int, eps_values: list[float], convention: str =
                       "optimal_gap": smoothing.optimal_logit_gap(num_classes, e, convention),
                       "limit": smoothing.saturated_grad_norm(num_classes, e, convention)})
     return pd.concat(curves, ignore_index=True), pd.DataFrame(marks)
+
+
+def objective_gradient_curves(num_classes: int, pairs: list[tuple[str, float]], labels: list[str],
+                              convention: str = "uniform", points: int = 400) -> pd.DataFrame:
+    """||dL/dz|| against the true-class probability p (the others sharing 1 - p equally) for each
+    objective (kind, value), from its closed form; one curve per label."""
+    p = torch.linspace(0.0, 1.0, points, dtype=torch.float64)[1:-1]  # log p is infinite at 0 and 1
+    return pd.concat([pd.DataFrame({
+        "recipe": label, "p": p.numpy(),
+        "grad_norm": objectives.get(kind).grad_norm_at(p, num_classes, value, convention).numpy()})
+        for (kind, value), label in zip(pairs, labels)], ignore_index=True)

@@ -27,15 +27,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log_name: str = "server.log"):
-    """`streamlit run app.py` on a free loopback port; yields its base URL once healthy."""
+def streamlit_process(log_name: str = "server.log", *flags: str, env: dict | None = None):
+    """`streamlit run app.py` on a free loopback port, with extra command-line `flags` and
+    environment; yields (base URL, the process) once healthy, and stops it after."""
     ARTIFACTS.mkdir(exist_ok=True)
     port = free_port()
     with open(ARTIFACTS / log_name, "w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+             "--server.address", "127.0.0.1", "--server.headless", "true", *flags],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.time() + 60
@@ -43,13 +44,20 @@ def streamlit_server(log_name: str = "server.log"):
                 if proc.poll() is not None or time.time() > deadline:
                     pytest.fail(f"streamlit did not start; see {ARTIFACTS / log_name}")
                 time.sleep(0.3)
-            yield url
+            yield url, proc
         finally:
             proc.terminate()
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def streamlit_server(log_name: str = "server.log"):
+    """`streamlit run app.py` on a free loopback port; yields its base URL once healthy."""
+    with streamlit_process(log_name) as (url, _):
+        yield url
 
 
 def _healthy(url: str) -> bool:

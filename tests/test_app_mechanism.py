@@ -54,8 +54,8 @@ def test_gradients_page_analytic_and_measured():
     summary = at.markdown[-1].value
     assert "one-hot (ε=0) model" in summary and "log(q_t/q_o) = 2.20" in summary
     drawn = at.get("vega_lite_chart")
-    assert len(drawn) == 3  # the chosen analytic view, the snapshots in one chart, the gaps
-    assert json.loads(drawn[1].proto.spec)["facet"]["column"]["sort"] == [10, 300, 3000]
+    assert len(drawn) == 4  # the chosen analytic view, the alternatives, the snapshots in one chart, the gaps
+    assert json.loads(drawn[2].proto.spec)["facet"]["column"]["sort"] == [10, 300, 3000]
     at.segmented_control(key="grad_view").set_value("signed").run()
     assert "true_grad" in at.get("vega_lite_chart")[0].proto.spec  # the signed gradient's field
 

@@ -164,3 +164,27 @@ def test_new_seed_wraps_at_the_largest_seed():
     at.number_input(key="ds_seed").set_value(2**31 - 1).run()
     at.button(key="ds_new_seed").click().run()
     assert at.number_input(key="ds_seed").value == 0 and not at.exception
+
+
+@pytest.mark.parametrize("code,kind,name,value", [
+    ("cp", "confidence_penalty", "confidence penalty (β=0.5)", 0.5),
+    ("fl", "focal", "focal loss (γ=2)", 2.0),
+    ("nls", "smoothing", "negative smoothing (ε=-0.2)", -0.2),
+])
+def test_the_second_models_objective_is_a_choice_and_names_follow_it(at, code, kind, name, value):
+    from playground import objectives
+    at.selectbox(key="obj").set_value(code).run()
+    assert not at.exception, [e.value for e in at.exception]
+    run = run_of(at)
+    assert run.engine.model_objectives == [("smoothing", 0.0), (kind, value)]
+    assert any(name in m.value for m in at.markdown)
+    # another loss restarts; negative smoothing is smoothing with another ε, which applies mid-run
+    assert any("objective changed" in as_read(m.value) for m in at.info) == (kind != "smoothing")
+    at.button(key="step_once_btn").click().run()
+    info = run.inspect(5)  # the inspector's gradient is the chosen objective's, in closed form
+    logits = run.point_outputs().logits[1, 5:6]
+    expected = objectives.logit_grad(kind, logits, torch.tensor([info["label"]]), value).norm()
+    assert info["grad_norm"][1] == pytest.approx(float(expected), rel=1e-5)
+    slider = {"cp": "cp_beta", "fl": "fl_gamma", "nls": "nls_eps"}[code]
+    at.slider(key=slider).set_value(value / 2).run()  # applies mid-run, like ε
+    assert run_of(at) is run and run.eps == value / 2 and run.step == 10

@@ -171,6 +171,13 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
         animate_scrubber(page, tour)
         if page.get_by_role("button", name="Play").count():
             transport(page, tour)
+        if slug == "alternatives":  # the other comparison: trains anew, then draws every chart again
+            page.get_by_role("button", name="Regularisers").click()
+            settle(page, timeout=120_000)
+            page.wait_for_timeout(1500)
+            tour.check("switching to the regulariser comparison")
+            assert "dropout 0.2 against cross-entropy" in page.inner_text("[data-testid='stMain']")
+            screenshot(page, f"tour-{slug}-regularisers-{size}")
         if slug == "train":
             buttons = [page.get_by_role("button", name=n).bounding_box() for n in ("Play", "Step", "Reset")]
             assert all(b["width"] >= 60 for b in buttons), f"transport buttons squeezed: {buttons}"

@@ -6,8 +6,10 @@ import pytest
 import torch
 from torch import nn
 
+from playground import objectives
 from playground.datasets import make_dataset
 from playground.engine import Engine, TrainConfig, resolve_device
+from playground.recorder import Evaluation, ModelEvaluation
 from playground.smoothing import min_loss
 
 EPS = [0.0, 0.1, 0.3]
@@ -189,10 +191,298 @@ def test_bad_eps_and_seeds_rejected(moons):
 
 
 def test_history_is_thinned_past_its_cap(moons, monkeypatch):
-    from playground import engine as engine_module
-    monkeypatch.setattr(engine_module, "HISTORY_CAP", 10)
+    from playground import recorder
+    monkeypatch.setattr(recorder, "HISTORY_CAP", 10)
     engine = Engine(moons, [0.1], TrainConfig(device="cpu"))
     for _ in range(25):
         engine.train(1)
     steps = [rec["step"] for rec in engine.history]
     assert len(steps) <= 11 and steps[0] == 1 and steps[-1] == 25 and steps == sorted(steps)
+    assert [rec.step for rec in engine.records] == steps  # the typed records, thinned alike
+
+
+# ---- objectives, distillation and dropout ---------------------------------------------------
+ACTIVATION_MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+
+
+def train_on_reference_loss(module: nn.Module, data, config: TrainConfig, kind: str, value: float,
+                            steps: int, masks=None, soft=None, temperature: float = 1.0,
+                            alpha: float = 0.5) -> nn.Module:
+    """torch.optim on objectives.reference_loss (or its distillation form), with the given dropout
+    masks (masks[step][layer]: [B, units] scales) in place of nn.Dropout's own."""
+    x, y = torch.as_tensor(data.x_train), torch.as_tensor(data.y_train)
+    if config.optimizer == "adam":
+        opt = torch.optim.Adam(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        opt = torch.optim.SGD(module.parameters(), lr=config.lr, momentum=config.momentum,
+                              weight_decay=config.weight_decay)
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    act = ACTIVATION_MODULES.get(config.activation, nn.Identity)()
+
+    def forward(xb, step):
+        h = xb
+        for layer, lin in enumerate(linears):
+            h = lin(h)
+            if layer < len(linears) - 1:
+                h = act(h)
+                if masks is not None:
+                    h = h * masks[step][layer]
+        return h
+
+    order, batches = torch.Generator().manual_seed(config.seed), []
+    for step in range(steps):
+        if config.batch_size == 0:
+            idx = torch.arange(len(y))
+        else:
+            if not batches:
+                batches = list(torch.randperm(len(y), generator=order).split(config.batch_size))[::-1]
+            idx = batches.pop()
+        opt.zero_grad()
+        logits = forward(x[idx], step)
+        if soft is None:
+            loss = objectives.reference_loss(kind, logits, y[idx], value, config.convention)
+        else:
+            loss = objectives.reference_distillation_loss(kind, logits, y[idx], value, soft[idx], temperature,
+                                                          alpha, config.convention)
+        loss.backward()
+        opt.step()
+    return module
+
+
+def check_against_reference(engine, data, config, steps, **kwargs):
+    starts = [engine.to_module(i) for i in range(engine.n_models)]
+    engine.train(steps)
+    for i, start in enumerate(starts):
+        kind, value = engine.model_objectives[i]
+        soft = None if engine.soft_targets is None else engine.soft_targets[i].cpu()
+        ref = train_on_reference_loss(start, data, config, kind, value, steps, soft=soft, **kwargs)
+        assert max_param_diff(ref, engine.to_module(i)) < 1e-5, f"model {i} ({kind} {value})"
+
+
+OBJECTIVE_CONFIGS = [
+    TrainConfig(optimizer="adam", activation="tanh", lr=0.02, units=8, weight_decay=0.01),
+    TrainConfig(optimizer="adam", activation="gelu", lr=0.02, units=8, batch_size=32, weight_decay=0.01),
+    TrainConfig(optimizer="sgd", activation="relu", lr=0.1, units=8, momentum=0.9, weight_decay=0.001),
+    TrainConfig(optimizer="sgd", activation="tanh", lr=0.2, units=6, batch_size=50, momentum=0.5,
+                weight_decay=0.01, convention="others"),
+]
+KIND_SLOTS = {
+    "smoothing": [("smoothing", -0.3), ("smoothing", 0.0), ("smoothing", 0.2)],
+    "confidence_penalty": [("confidence_penalty", b) for b in (0.0, 0.5, 2.0)],
+    "focal": [("focal", 0.0), ("focal", 0.5), ("focal", 2.0)],
+    "mixed": [("focal", 2.0), ("smoothing", 0.1), ("smoothing", -0.2), ("confidence_penalty", 0.3),
+              ("focal", 0.5)],
+}
+
+
+@pytest.mark.parametrize("config", OBJECTIVE_CONFIGS,
+                         ids=lambda c: f"{c.optimizer}-{c.activation}-bs{c.batch_size}")
+@pytest.mark.parametrize("slots", list(KIND_SLOTS), ids=str)
+def test_every_objective_equals_torch_optim_on_reference_loss(moons, config, slots):
+    config = replace(config, device="cpu")
+    engine = Engine(moons, objectives=KIND_SLOTS[slots], config=config, n_seeds=2)
+    assert engine.model_objectives == [pair for pair in KIND_SLOTS[slots] for _ in range(2)]
+    check_against_reference(engine, moons, config, 25)
+
+
+def teacher_probs(data, temperature: float, n_models: int) -> torch.Tensor:
+    """Soft targets from a small trained teacher: softmax(z_teacher / T) per model seed."""
+    teacher = Engine(data, [0.0] * n_models, TrainConfig(units=8, lr=0.05, device="cpu"))
+    teacher.train(30, evaluate=False)
+    return torch.softmax(teacher.predict(data.x_train).logits / temperature, -1)
+
+
+@pytest.mark.parametrize("optimizer,batch_size", [("adam", 0), ("sgd", 40)])
+def test_distillation_equals_torch_optim_on_reference(moons, optimizer, batch_size):
+    config = TrainConfig(optimizer=optimizer, activation="tanh", lr=0.05, units=8, batch_size=batch_size,
+                         weight_decay=0.001, device="cpu")
+    engine = Engine(moons, objectives=[("smoothing", 0.0), ("smoothing", 0.2), ("focal", 1.0)], config=config)
+    temperature, alpha = 4.0, 0.7
+    engine.set_soft_targets(teacher_probs(moons, temperature, 3), temperature=temperature, alpha=alpha)
+    check_against_reference(engine, moons, config, 20, temperature=temperature, alpha=alpha)
+    assert engine.diverged == []  # T^2 = 16 scales the loss, not the divergence test
+
+
+def test_distillation_settings_mid_run_and_off(moons):
+    """SGD without momentum carries no state across steps, so each phase can be checked alone."""
+    config = TrainConfig(optimizer="sgd", momentum=0.0, units=8, lr=0.2, device="cpu")
+    engine = Engine(moons, [0.0, 0.1], config)
+    q = teacher_probs(moons, 2.0, 1)[0]  # one teacher for every model
+    for temperature, alpha in [(2.0, 1.0), (2.0, 0.5), (None, None)]:
+        if temperature is None:
+            engine.set_soft_targets(None)
+            assert engine.soft_targets is None
+        else:  # the second phase changes alpha in place
+            engine.set_soft_targets(q, temperature=temperature, alpha=alpha)
+            assert engine.soft_targets.shape == (2, engine.n_train, 2)
+        starts = [engine.to_module(i) for i in range(2)]
+        record = engine.train(5)
+        for i in range(2):
+            soft = None if temperature is None else q
+            ref = train_on_reference_loss(starts[i], moons, config, "smoothing", engine.model_eps[i], 5,
+                                          soft=soft, temperature=temperature, alpha=alpha)
+            assert max_param_diff(ref, engine.to_module(i)) < 1e-5, (temperature, alpha, i)
+        assert not any(m["diverged"] for m in record["models"])
+
+
+def test_training_loss_includes_distillation(moons):
+    engine = Engine(moons, objectives=[("confidence_penalty", 0.5)], config=TrainConfig(device="cpu"))
+    engine.train(5, evaluate=False)
+    q = teacher_probs(moons, 3.0, 1)
+    engine.set_soft_targets(q, temperature=3.0, alpha=0.25)
+    with torch.no_grad():
+        logits = engine.to_module(0)(torch.as_tensor(moons.x_train))
+    y = torch.as_tensor(moons.y_train)
+    expected = objectives.reference_distillation_loss("confidence_penalty", logits, y, 0.5, q[0], 3.0, 0.25)
+    assert engine.evaluation().models[0].train_loss == pytest.approx(expected.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(optimizer="adam", activation="tanh", lr=0.02, units=8, dropout=0.3, weight_decay=0.01),
+    TrainConfig(optimizer="sgd", activation="relu", lr=0.1, units=8, hidden_layers=3, dropout=0.5,
+                batch_size=32, weight_decay=0.001),
+], ids=["adam-tanh", "sgd-relu-bs32"])
+def test_dropout_equals_a_fixed_mask_reference(moons, config):
+    config = replace(config, device="cpu")
+    engine = Engine(moons, objectives=[("smoothing", 0.1), ("focal", 2.0)], config=config, n_seeds=2)
+    starts = [engine.to_module(i) for i in range(engine.n_models)]
+    assert any(isinstance(m, nn.Dropout) for m in starts[0])
+    masks = []
+    for _ in range(15):
+        engine.train(1, evaluate=False)
+        masks.append(engine.last_dropout_scales)
+    keep = 1 / (1 - config.dropout)
+    first = masks[0][0]
+    assert first.unique().tolist() == [0.0, pytest.approx(keep)]
+    assert float((first == 0).float().mean()) == pytest.approx(config.dropout, abs=0.05)
+    assert not torch.equal(masks[0][0], masks[1][0])  # fresh every step
+    assert not torch.equal(first[0], first[1])  # and per model
+    for i, start in enumerate(starts):
+        kind, value = engine.model_objectives[i]
+        ref = train_on_reference_loss(start, moons, config, kind, value, 15,
+                                      masks=[[m[i] for m in step] for step in masks])
+        assert max_param_diff(ref, engine.to_module(i)) < 1e-5, f"model {i}"
+    # evaluation and prediction use no dropout
+    out = engine.predict(moons.x_test)
+    assert torch.equal(out.logits, engine.predict(moons.x_test).logits)
+    module = engine.to_module(1).eval()
+    assert torch.allclose(module(torch.as_tensor(moons.x_test)), out.logits[1], atol=1e-5)
+
+
+def test_dropout_is_reproducible_from_the_seed(moons):
+    config = TrainConfig(units=8, dropout=0.2, device="cpu", seed=3)
+    a, b = Engine(moons, [0.1], config), Engine(moons, [0.1], config)
+    a.train(10)
+    b.train(10)
+    assert max_param_diff(a.to_module(0), b.to_module(0)) == 0.0
+
+
+def test_negative_smoothing_falls_below_zero_without_diverging(moons):
+    engine = Engine(moons, objectives=[("smoothing", -0.5), ("smoothing", 0.0)],
+                    config=TrainConfig(lr=0.05, device="cpu"))
+    record = engine.train(400)
+    loss = [m["train_loss"] for m in record["models"]]
+    assert loss[0] < 0 < loss[1]  # unbounded below: the gap keeps growing
+    assert engine.diverged == [] and record["models"][0]["eps"] == -0.5
+    with torch.no_grad():
+        engine.weights[-1][0].fill_(-math.inf)  # inf logits: the loss is NaN or -inf
+    engine.train(1)
+    assert engine.diverged == [0]
+
+
+def test_set_objective_values_mid_run(moons):
+    config = TrainConfig(optimizer="sgd", momentum=0.0, lr=0.2, units=8, device="cpu")
+    engine = Engine(moons, objectives=[("focal", 0.0), ("confidence_penalty", 0.0)], config=config)
+    engine.train(5)
+    engine.set_objective_values([2.0, 1.5])
+    assert engine.model_objectives == [("focal", 2.0), ("confidence_penalty", 1.5)]
+    assert engine.model_eps == [None, None]
+    with pytest.raises(ValueError, match=r"^values\[1\]=11"):
+        engine.set_objective_values([1.0, 11])
+    with pytest.raises(ValueError, match="^eps=.*every model to use label smoothing"):
+        engine.set_eps([0.1, 0.1])
+    check_against_reference(engine, moons, config, 5)  # the new values apply from the next step
+
+
+def test_typed_records_and_dicts_agree(moons):
+    engine = Engine(moons, objectives=[("smoothing", 0.1), ("focal", 1.0)], config=TrainConfig(device="cpu"))
+    as_dict = engine.train(3)
+    typed = engine.records[-1]
+    assert isinstance(typed, Evaluation) and isinstance(typed.models[0], ModelEvaluation)
+    assert as_dict == typed.as_dict() == engine.history[-1]
+    focal = typed.models[1]
+    assert focal.objective == "focal" and focal.value == 1.0 and focal.eps is None
+    assert as_dict["models"][0]["eps"] == 0.1 and as_dict["models"][1]["eps"] is None
+    assert engine.evaluation().step == 3 and len(engine.history) == 2
+
+
+def test_bad_objectives_and_distillation_rejected(moons):
+    with pytest.raises(ValueError, match=r"^objectives\[1\]\.gamma=-1"):
+        Engine(moons, objectives=[("smoothing", 0.1), ("focal", -1)])
+    with pytest.raises(ValueError, match=r"^objectives="):
+        Engine(moons)
+    with pytest.raises(ValueError, match=r"^objectives=.*exactly one of"):
+        Engine(moons, [0.1], objectives=[("focal", 1.0)])
+    with pytest.raises(ValueError, match=r"^eps\[0\]=-1.5"):
+        Engine(moons, [-1.5])
+    with pytest.raises(ValueError, match=r"^dropout="):
+        Engine(moons, [0.1], TrainConfig(dropout=0.95))
+    engine = Engine(moons, [0.1, 0.2], TrainConfig(device="cpu"))
+    n = engine.n_train
+    with pytest.raises(ValueError, match=r"^soft targets=.*must have shape \[2, "):
+        engine.set_soft_targets(torch.full((3, n, 2), 0.5))
+    with pytest.raises(ValueError, match=r"^soft targets=.*sum to 1"):
+        engine.set_soft_targets(torch.full((n, 2), 0.6))
+    with pytest.raises(ValueError, match=r"^soft targets=.*probability"):
+        engine.set_soft_targets(torch.tensor([[1.5, -0.5]] * n))
+    with pytest.raises(ValueError, match=r"^temperature=0"):
+        engine.set_soft_targets(torch.full((n, 2), 0.5), temperature=0)
+    with pytest.raises(ValueError, match=r"^alpha=2"):
+        engine.set_soft_targets(torch.full((n, 2), 0.5), alpha=2)
+    assert engine.soft_targets is None
+
+
+# ---- CUDA: the same under captured graphs (skipped without a GPU) ---------------------------
+cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+
+
+@cuda_only
+@pytest.mark.cuda
+@pytest.mark.parametrize("batch_size", [0, 48])
+def test_cuda_graphs_with_mixed_objectives_and_distillation(moons, batch_size):
+    base = dict(units=16, activation="tanh", lr=0.02, batch_size=batch_size, weight_decay=0.001)
+    slots = KIND_SLOTS["mixed"]
+    gpu = Engine(moons, objectives=slots, config=TrainConfig(**base, device="cuda"), n_seeds=2)
+    cpu = Engine(moons, objectives=slots, config=TrainConfig(**base, device="cpu"), n_seeds=2)
+    for engine in (gpu, cpu):
+        engine.train(10, evaluate=False)
+    q = teacher_probs(moons, 2.0, gpu.n_models)
+    for engine in (gpu, cpu):
+        engine.set_soft_targets(q, temperature=2.0, alpha=0.5)
+        engine.train(20)
+        engine.set_objective_values([v * 0.5 for _, v in engine.model_objectives])
+        engine.train(10)
+    assert gpu.use_cuda_graphs and gpu._graphs and gpu.graph_error is None
+    for i in range(gpu.n_models):
+        for a, b in zip(gpu.to_module(i).parameters(), cpu.to_module(i).parameters()):
+            assert torch.allclose(a, b, atol=2e-4), f"model {i}"
+
+
+@cuda_only
+@pytest.mark.cuda
+def test_cuda_graph_dropout_draws_fresh_masks_and_matches_reference(moons):
+    config = TrainConfig(units=8, activation="tanh", lr=0.02, dropout=0.3, device="cuda")
+    engine = Engine(moons, objectives=[("smoothing", 0.1), ("focal", 2.0)], config=config)
+    starts = [engine.to_module(i) for i in range(engine.n_models)]
+    masks = []
+    for _ in range(12):  # warm-up steps, the capture, then replays
+        engine.train(1, evaluate=False)
+        masks.append([m.cpu() for m in engine.last_dropout_scales])
+    assert engine._graphs and engine.graph_error is None
+    assert all(not torch.equal(a[0], b[0]) for a, b in zip(masks, masks[1:]))  # replays draw anew
+    cpu_config = replace(config, device="cpu")
+    for i, start in enumerate(starts):
+        kind, value = engine.model_objectives[i]
+        ref = train_on_reference_loss(start, moons, cpu_config, kind, value, 12,
+                                      masks=[[m[i] for m in step] for step in masks])
+        assert max_param_diff(ref, engine.to_module(i)) < 2e-4, f"model {i}"

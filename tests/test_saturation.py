@@ -44,3 +44,16 @@ def test_bad_snapshots_rejected():
         saturation.record(data, TrainConfig(device="cpu"), 0.1, [-5])
     with pytest.raises(ValueError, match="^snapshots="):
         saturation.record(data, TrainConfig(device="cpu"), 0.1, [])
+
+
+def test_near_saturation_says_which_objectives_still_push_from_their_closed_forms():
+    from playground import objectives
+    pairs = [("smoothing", 0.0), ("smoothing", 0.1), ("focal", 2.0), ("confidence_penalty", 0.5)]
+    labels = ["cross-entropy", "smoothing ε=0.1", "focal loss γ=2", "confidence penalty β=0.5"]
+    said = saturation.near_saturation(pairs, labels, 3)
+    ce = float(objectives.get("smoothing").grad_norm_at(0.99, 3, 0.0))
+    assert f"cross-entropy {ce:.4f}" in said
+    # at p = 0.99 one-hot and focal still push up; smoothing (q_t = 0.933) pulls back
+    pushing = said.split("still pushing confidence up: ")[1].split(";")[0]
+    assert "cross-entropy" in pushing and "focal loss γ=2" in pushing and "smoothing ε=0.1" not in pushing
+    assert "smoothing ε=0.1" in said.split("pulling it back down: ")[1]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from playground.compare import objective_label
 from playground.datasets import DATASETS, MAX_CLASSES, takes_k
 from playground.smoothing import CONVENTIONS, convert_eps, target_values, uniform_eps
 from playground.ui.url import bound
@@ -35,6 +36,25 @@ def classes_slider(name: str, key: str, default: int = 3, **kwargs) -> int:
         return st.slider("classes K", 2, MAX_CLASSES, fixed, key=f"{key}_fixed", disabled=True,
                          help=f"{name} has {fixed} classes")
     return bound(st.slider, "classes K", 2, MAX_CLASSES, default, key=key, **kwargs)
+
+
+# objectives to compare, by their codes in links -> (kind, value)
+OBJECTIVE_CHOICES = {
+    "ce": ("smoothing", 0.0),
+    **{f"ls{v:g}": ("smoothing", v) for v in (0.05, 0.1, 0.2, 0.3)},
+    **{f"nls{v:g}": ("smoothing", -v) for v in (0.1, 0.2, 0.4)},
+    **{f"cp{v:g}": ("confidence_penalty", v) for v in (0.1, 0.5, 1.0, 2.0)},
+    **{f"fl{v:g}": ("focal", v) for v in (0.5, 1.0, 2.0, 3.0, 5.0)},
+}
+DEFAULT_OBJECTIVES = ["ce", "ls0.1", "cp0.5", "fl2", "nls0.2"]
+
+
+def objective_menu(container, label: str, key: str, most: int = 6) -> list[tuple[str, float]]:
+    """Objectives to put side by side, as (kind, value) pairs, spelled in links by short codes
+    (alt_objectives=ce&alt_objectives=ls0.1)."""
+    codes = bound(container.multiselect, label, list(OBJECTIVE_CHOICES), default=DEFAULT_OBJECTIVES, key=key,
+                  format_func=lambda code: objective_label(*OBJECTIVE_CHOICES[code]), max_selections=most)
+    return [OBJECTIVE_CHOICES[code] for code in codes]
 
 
 def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:

@@ -1,6 +1,7 @@
 """The live run kept in session state: built, reset or updated mid-run from the settings."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import streamlit as st
@@ -28,7 +29,8 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     share = or_stop(lambda: memory_budget().hold(nbytes, wait_s=LIVE_WAIT_S), "start training")
     try:
         try:
-            return LiveRun(data, settings.config, settings.eps, on_release=share.release), None
+            run = LiveRun(data, settings.config, settings.eps, on_release=share.release, kind=settings.kind)
+            return run, None
         except ValueError as err:  # the GPU was chosen where there is none
             if settings.config.device != "cuda":
                 raise
@@ -36,7 +38,7 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
         except torch.OutOfMemoryError:
             why = "The GPU ran out of memory."
         cpu = replace(settings.config, device="cpu")
-        fallback = LiveRun(data, cpu, settings.eps, on_release=share.release)
+        fallback = LiveRun(data, cpu, settings.eps, on_release=share.release, kind=settings.kind)
         return fallback, f"{why} Training on the CPU instead."
     except BaseException:
         share.release()
@@ -80,6 +82,16 @@ def current_run(settings: LiveSettings) -> LiveRun:
     run.set_eps(settings.eps)
     run.set_hyperparameters(settings.config.lr, settings.config.weight_decay)
     return run
+
+
+@contextmanager
+def holding(run: LiveRun):
+    """Hold the run for a page run or a frame (see LiveRun.in_use); one released while the page
+    was away, or just now, is rebuilt by a run of the whole page."""
+    with run.in_use():
+        if run.released:
+            st.rerun(scope="app")
+        yield run
 
 
 def step_budget(run: LiveRun) -> int:

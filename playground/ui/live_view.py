@@ -4,6 +4,9 @@ element of a fragment is sent and redrawn each time it runs, so what need not mo
 lives apart."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import streamlit as st
 
 from playground import charts, render
@@ -16,6 +19,7 @@ from playground.ui.live_state import (
     FRAME_S,
     SIDE_S,
     advance,
+    holding,
     playing,
     step_budget,
     stop_at_budget,
@@ -51,13 +55,19 @@ def headline(run: LiveRun, model: int) -> None:
                    width="content", delta_arrow="off")
 
 
+def holding_run(view: Callable) -> Callable:
+    """Draw `view` while holding the session's run: a session that ends mid-frame then releases
+    the run after the frame, not in the middle of it."""
+    @functools.wraps(view)
+    def held(*args):
+        with holding(st.session_state.live):
+            return view(*args)
+    return held
+
+
 def live_run() -> LiveRun:
-    """The session's run, as a fragment finds it; one released while the page was away is
-    rebuilt by a run of the whole page."""
-    run = st.session_state.live
-    if run.released:
-        st.rerun(scope="app")
-    return run
+    """The session's run, as a frame finds it (a frame may follow a restart on the CPU)."""
+    return st.session_state.live
 
 
 def train_step(settings: LiveSettings) -> None:
@@ -74,6 +84,7 @@ def train_step(settings: LiveSettings) -> None:
         advance(run, min(settings.steps_per_update, step_budget(run) - run.step), settings)
 
 
+@holding_run
 def headline_frame() -> None:
     """Both models' names and headline numbers, a few times a second while playing: st.metric is
     the dearest element for the browser to redraw, and numbers need not move every frame."""
@@ -84,6 +95,7 @@ def headline_frame() -> None:
             headline(run, model)
 
 
+@holding_run
 def live_frame(settings: LiveSettings) -> None:
     """The hot view, redrawn every frame: a chunk of training while playing, the step counter and
     both models' pictures. Nothing slower belongs here."""
@@ -106,6 +118,7 @@ def live_frame(settings: LiveSettings) -> None:
                                      fade=settings.fade)))
 
 
+@holding_run
 def side_frame(settings: LiveSettings) -> None:
     """The slower views, redrawn a few times a second while playing: the colour key, the history
     with mid-run changes, live reliability diagrams and the point inspector."""

@@ -6,4 +6,5 @@ PAGES = [
     ("pages/gradients.py", "Gradients", ":material/trending_down:"),
     ("pages/sweep.py", "ε sweep", ":material/stacked_line_chart:"),
     ("pages/calibration.py", "Calibration", ":material/tune:"),
+    ("pages/alternatives.py", "Alternatives", ":material/compare_arrows:"),
 ]

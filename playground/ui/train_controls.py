@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 
 import streamlit as st
 
+from playground import objectives
 from playground.datasets import takes_k
 from playground.engine import ACTIVATIONS, OPTIMIZERS, TrainConfig, cuda_available
 from playground.ui.controls import classes_slider, convention_radio, dataset_name
@@ -19,19 +20,26 @@ LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 
 WEIGHT_DECAYS = [0.0, 0.0001, 0.001, 0.01, 0.1]
 UNITS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 BATCH_SIZES = [0, 8, 16, 32, 64, 128, 256]
-MID_RUN = "ε, learning rate, weight decay, speed and the display apply at once, mid-run (the history " \
-          "marks each change); every other setting restarts training."
+MID_RUN = "ε (or β, γ), learning rate, weight decay, speed and the display apply at once, mid-run (the " \
+          "history marks each change); every other setting restarts training."
 
 
 @dataclass(frozen=True)
 class LiveSettings:
     data: dict  # datasets.dataset_from_spec's argument
     config: TrainConfig  # lr and weight_decay in here apply mid-run
-    eps: float
+    eps: float  # the second model's value (ε, β or γ); applies mid-run
     steps_per_update: int
     discretize: bool
     show_test: bool
     fade: bool
+    kind: str = "smoothing"  # the second model's objective
+
+    @property
+    def objective_title(self) -> str:
+        if self.kind == "smoothing":
+            return "negative smoothing" if self.eps < 0 else "smoothed"
+        return objectives.get(self.kind).title
 
     def reset_reasons(self, old: dict) -> list[str]:
         """What changed since the settings whose reset_key was `old`, in the sidebar's words."""
@@ -42,7 +50,7 @@ class LiveSettings:
         """The settings whose change restarts training."""
         config = {f.name: getattr(self.config, f.name) for f in fields(self.config)
                   if f.name not in ("lr", "weight_decay")}
-        return {**{f"data.{k}": v for k, v in self.data.items()}, **config}
+        return {**{f"data.{k}": v for k, v in self.data.items()}, **config, "objective": self.kind}
 
 
 # reset_key's names as the sidebar labels them
@@ -51,7 +59,25 @@ SETTING_NAMES = {
     "data.label_noise": "label noise", "data.test_fraction": "test share", "data.seed": "data seed",
     "data.points": "your own points", "hidden_layers": "hidden layers", "units": "units per layer",
     "activation": "activation", "optimizer": "optimizer", "momentum": "momentum", "batch_size": "batch size",
-    "seed": "initial weights", "convention": "convention", "device": "device",
+    "seed": "initial weights", "convention": "convention", "device": "device", "objective": "objective",
+    "dropout": "dropout",
+}
+# the second model's objective: code in links -> (kind, value's label, lo, hi, default, step, key)
+OBJECTIVE_CHOICES = {
+    "ls": ("smoothing", "ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, "sm_eps"),
+    "cp": ("confidence_penalty", "β, the confidence penalty's weight", 0.0, 5.0, 0.5, 0.05, "cp_beta"),
+    "fl": ("focal", "γ, the focal loss's focus", 0.0, 5.0, 2.0, 0.1, "fl_gamma"),
+    "nls": ("smoothing", "ε of negative smoothing", -1.0, 0.0, -0.2, 0.01, "nls_eps"),
+}
+OBJECTIVE_LABELS = {"ls": "label smoothing", "cp": "confidence penalty", "fl": "focal loss",
+                    "nls": "negative smoothing"}
+OBJECTIVE_HELP = {
+    "ls": "targets 1 − ε + ε/K for the true class and ε/K for the others",
+    "cp": "cross-entropy − β·H(p): rewards spread-out predictions (Pereyra et al. 2017)",
+    "fl": "−(1 − p_y)^γ · log p_y: down-weights points already classified well (Lin et al. 2017); "
+          "γ = 0 is cross-entropy",
+    "nls": "a negative ε: the true target exceeds 1 and the others go below 0, so the loss has no lower "
+           "bound (Wei et al. 2022); a run whose loss runs away is stopped as diverged",
 }
 DEVICE_LABELS = {"auto": "auto", "cpu": "CPU", "cuda": "GPU"}
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}
@@ -93,10 +119,13 @@ def live_controls() -> LiveSettings:
         batch = bound(st.select_slider, "batch size", BATCH_SIZES, 0, key="opt_batch",
                                  format_func=lambda b: "full" if b == 0 else str(b))
         weight_decay = bound(st.select_slider, "weight decay (L2)", WEIGHT_DECAYS, 0.0, key="opt_wd")
-    with sb.expander("Smoothing", expanded=True):
-        eps = bound(st.slider, "ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, key="sm_eps",
-                        help="the other model always trains with ε = 0")
-        convention = convention_radio(st, "sm_conv")
+    with sb.expander("Objective", expanded=True):
+        code = bound(st.selectbox, "the second model trains with", list(OBJECTIVE_CHOICES), key="obj",
+                     format_func=OBJECTIVE_LABELS.get, help="the first model always trains with one-hot "
+                     "cross-entropy")
+        kind, label, lo, hi, default, step, key = OBJECTIVE_CHOICES[code]
+        eps = bound(st.slider, label, lo, hi, default, step, key=key, help=OBJECTIVE_HELP[code])
+        convention = convention_radio(st, "sm_conv") if kind == "smoothing" else "uniform"
     with sb.expander("Device and speed", expanded=False):
         device = bound(st.radio, "device", list(DEVICE_LABELS), horizontal=True, key="dev",
                        format_func=DEVICE_LABELS.get, aliases={"GPU (none here)": "GPU"},
@@ -118,4 +147,4 @@ def live_controls() -> LiveSettings:
     config = TrainConfig(hidden_layers=layers, units=units, activation=activation, optimizer=optimizer,
                          lr=lr, weight_decay=weight_decay, batch_size=batch, convention=convention,
                          device=device)
-    return LiveSettings(data, config, eps, speed, discretize, show_test, fade)
+    return LiveSettings(data, config, eps, speed, discretize, show_test, fade, kind)

@@ -1,0 +1,308 @@
+"""Label smoothing beside its alternatives: several objectives (and regularisers) trained on the
+same data from the same seeds, then measured on held-out points as trained and after post-hoc
+fixes: temperature scaling (fitted on the validation half) and logit normalisation as the
+confidence score for selective classification (Xia et al., ICLR 2025)."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from playground import metrics, objectives, render, selective
+from playground.calibration import fit_temperature, reliability_frame
+from playground.datasets import BOX, Dataset, dataset_from_spec, grid_points
+from playground.engine import Engine, TrainConfig
+from playground.sweep import MAX_SEEDS, MAX_STEPS, split_held_out
+from playground.validation import check_int, check_number, fail
+
+MAX_OBJECTIVES = 6
+RESOLUTION = 48
+IMAGE_PX = 320
+CURVE_POINTS = 100  # risk-coverage curves are thinned to this many coverages
+# The default regime: a small, noisy 4-class problem trained long, where one-hot over-fits and the
+# methods differ (measured over 5 seeds; tests/test_compare.py holds it to that).
+DEFAULT_DATA = {"name": "blobs", "n": 300, "noise": 0.35, "num_classes": 4, "label_noise": 0.0}
+DEFAULT_TRAIN = TrainConfig(hidden_layers=2, units=32, lr=0.01)
+DEFAULT_OBJECTIVES = (("smoothing", 0.0), ("smoothing", 0.1), ("confidence_penalty", 0.5), ("focal", 2.0),
+                      ("smoothing", -0.2))
+DEFAULT_STEPS = 3000
+DEFAULT_SEEDS = 5
+# column -> (label, lower is better?)
+METRICS = {
+    "test_acc": ("accuracy", False), "test_nll": ("NLL", True), "test_ece": ("ECE", True),
+    "aurc": ("AURC", True), "auroc": ("AUROC right/wrong", False),
+    "mean_confidence": ("mean confidence", None),
+    "ts_nll": ("NLL after T", True), "ts_ece": ("ECE after T", True), "ln_aurc": ("AURC, logit norm", True),
+}
+
+
+def objective_label(kind: str, value: float) -> str:
+    """A name a reader knows: cross-entropy, smoothing ε=0.1, negative smoothing ε=-0.2, ..."""
+    obj = objectives.get(kind)
+    if value == 0 and kind in ("smoothing", "focal", "confidence_penalty"):
+        return "cross-entropy"
+    if kind == "smoothing":
+        return f"{'negative smoothing' if value < 0 else 'smoothing'} ε={value:g}"
+    return f"{obj.title} {obj.symbol}={value:g}"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One way to train: an objective plus the regularisers every model of its engine shares."""
+    kind: str = "smoothing"
+    value: float = 0.0
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+
+    @property
+    def label(self) -> str:
+        parts = [] if (self.value == 0 and (self.weight_decay or self.dropout)) else \
+            [objective_label(self.kind, self.value)]
+        if self.weight_decay:
+            parts.append(f"weight decay {self.weight_decay:g}")
+        if self.dropout:
+            parts.append(f"dropout {self.dropout:g}")
+        return " + ".join(parts)
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Everything that determines a comparison's result; its JSON is the cache key."""
+    dataset: dict = field(default_factory=lambda: dict(DEFAULT_DATA))
+    train: TrainConfig = DEFAULT_TRAIN
+    recipes: tuple[Recipe, ...] = tuple(Recipe(k, v) for k, v in DEFAULT_OBJECTIVES)
+    seeds: int = DEFAULT_SEEDS
+    steps: int = DEFAULT_STEPS
+
+    def validated(self) -> CompareConfig:
+        if not 1 <= len(self.recipes) <= MAX_OBJECTIVES:
+            fail("objectives", len(self.recipes), f"choose 1 to {MAX_OBJECTIVES}")
+        recipes = tuple(Recipe(r.kind, objectives.get(r.kind).check(r.value),
+                               check_number("weight_decay", r.weight_decay, 0.0, 1.0),
+                               check_number("dropout", r.dropout, 0.0, 0.9)) for r in self.recipes)
+        if len(set(recipes)) < len(recipes):
+            fail("objectives", [r.label for r in recipes], "each objective at most once")
+        check_int("seeds", self.seeds, 1, MAX_SEEDS)
+        check_int("steps", self.steps, 1, MAX_STEPS)
+        return CompareConfig(dict(self.dataset), self.train.validated(), recipes, int(self.seeds),
+                             int(self.steps))
+
+    @classmethod
+    def from_key(cls, key: str) -> CompareConfig:
+        raw = json.loads(key)
+        return cls(raw["dataset"], TrainConfig(**raw["train"]), tuple(Recipe(**r) for r in raw["recipes"]),
+                   raw["seeds"], raw["steps"])
+
+    def key(self) -> str:
+        return json.dumps({"dataset": self.dataset, "train": asdict(self.train),
+                           "recipes": [asdict(r) for r in self.recipes], "seeds": self.seeds,
+                           "steps": self.steps}, sort_keys=True)
+
+    @property
+    def models(self) -> int:
+        return len(self.recipes) * self.seeds
+
+
+@dataclass
+class CompareResult:
+    config: CompareConfig
+    data: Dataset
+    models: pd.DataFrame  # one row per model: recipe, seed, temperature and every METRICS column
+    reliability: pd.DataFrame  # bins per recipe and variant (as trained / temperature scaled), seeds pooled
+    risk_coverage: pd.DataFrame  # per recipe and score: coverage, mean risk over seeds
+    images: dict[str, bytes]  # recipe label -> JPEG of its first seed's boundary
+    seconds: float
+
+
+def engine_groups(recipes: tuple[Recipe, ...]) -> dict[tuple[float, float], list[int]]:
+    """Recipes that share weight decay and dropout train in one engine (one slot each)."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for i, r in enumerate(recipes):
+        groups.setdefault((r.weight_decay, r.dropout), []).append(i)
+    return groups
+
+
+def run(config: CompareConfig, on_progress: Callable[[int, int, float], None] | None = None,
+        chunk: int = 100) -> CompareResult:
+    """Train every recipe × seed, one engine per distinct (weight decay, dropout), all models of an
+    engine at once; report (done, total, seconds left) in steps over all engines."""
+    config = config.validated()
+    start = time.perf_counter()
+    data = dataset_from_spec(config.dataset)
+    groups = engine_groups(config.recipes)
+    total, done = config.steps * len(groups), 0
+    per_recipe: dict[int, tuple[Engine, int]] = {}
+    for (wd, p), members in groups.items():
+        train = replace(config.train, weight_decay=wd, dropout=p)
+        engine = Engine(data, config=train, n_seeds=config.seeds,
+                        objectives=[(config.recipes[i].kind, config.recipes[i].value) for i in members])
+        trained = 0
+        while trained < config.steps:
+            n = min(chunk, config.steps - trained)
+            engine.train(n, evaluate=False)
+            trained += n
+            done += n
+            if on_progress:
+                elapsed = time.perf_counter() - start
+                on_progress(done, total, elapsed / done * (total - done))
+        for slot, i in enumerate(members):
+            per_recipe[i] = (engine, slot)
+    return measure(config, data, per_recipe, time.perf_counter() - start)
+
+
+def _logits(engine: Engine, slot: int, seeds: int, x: np.ndarray, cache: dict) -> torch.Tensor:
+    """[seeds, M, K] logits of one slot's models; one prediction per engine and point set."""
+    key = (id(engine), id(x))
+    if key not in cache:
+        cache[key] = engine.predict(x).logits
+    return cache[key][slot * seeds:(slot + 1) * seeds]
+
+
+TEMPERATURE_SCALED = "temperature scaled"
+
+
+def reliability_name(recipe: str, variant: str) -> str:
+    return f"{recipe}, T fitted" if variant == TEMPERATURE_SCALED else recipe
+
+
+def measure(config: CompareConfig, data: Dataset, per_recipe: dict[int, tuple[Engine, int]],
+            seconds: float) -> CompareResult:
+    seeds = config.seeds
+    val_idx, test_idx = split_held_out(data, config.train.seed)
+    y_held = torch.as_tensor(data.y_test)
+    y_val, y_test = y_held[val_idx], y_held[test_idx]
+    grid = grid_points(RESOLUTION)
+    cache: dict = {}
+    rows, reliability, curves, images = [], [], [], {}
+    for i, recipe in enumerate(config.recipes):
+        engine, slot = per_recipe[i]
+        held = _logits(engine, slot, seeds, data.x_test, cache)
+        val, test = held[:, val_idx], held[:, test_idx]
+        temps = [fit_temperature(val[s], y_val) for s in range(seeds)]
+        scaled = test / torch.tensor(temps, dtype=test.dtype)[:, None, None]
+        probs, scaled_probs = torch.softmax(test, -1), torch.softmax(scaled, -1)
+        correct = test.argmax(-1) == y_test
+        scores = {"max probability": selective.score(test, "msp"),
+                  "max probability after T": selective.score(scaled, "msp"),
+                  "logit norm": selective.score(test, "logit_norm")}
+        diverged = set(engine.diverged)
+        frame = pd.DataFrame({
+            "recipe": recipe.label, "kind": recipe.kind, "value": recipe.value,
+            "weight_decay": recipe.weight_decay, "dropout": recipe.dropout, "seed": range(seeds),
+            "temperature": temps,
+            "test_acc": metrics.accuracy(test, y_test).numpy(),
+            "test_nll": metrics.nll(test, y_test).numpy(),
+            "test_ece": metrics.ece(probs, y_test).numpy(),
+            "aurc": selective.aurc(scores["max probability"], correct).numpy(),
+            "auroc": selective.auroc(scores["max probability"], correct).numpy(),
+            "mean_confidence": metrics.mean_confidence(probs).numpy(),
+            "ts_nll": metrics.nll(scaled, y_test).numpy(),
+            "ts_ece": metrics.ece(scaled_probs, y_test).numpy(),
+            "ln_aurc": selective.aurc(scores["logit norm"], correct).numpy(),
+            "diverged": [slot * seeds + s in diverged for s in range(seeds)],
+        })
+        rows.append(frame)
+        pooled = y_test.repeat(seeds)
+        for variant, p in (("as trained", probs), (TEMPERATURE_SCALED, scaled_probs)):
+            name = reliability_name(recipe.label, variant)
+            reliability.append(reliability_frame(p.reshape(-1, p.shape[-1]), pooled, name).assign(
+                recipe=recipe.label, variant=variant))
+        for name, score in scores.items():
+            coverage, risk = selective.risk_coverage(score, correct)
+            keep = np.unique(np.linspace(0, len(coverage) - 1, CURVE_POINTS).round().astype(int))
+            curves.append(pd.DataFrame({"recipe": recipe.label, "score": name,
+                                        "coverage": coverage[keep].numpy(),
+                                        "risk": risk.mean(0)[keep].numpy()}))
+        probs_grid = _logits(engine, slot, seeds, grid, cache)[:1].softmax(-1)[0]
+        images[recipe.label] = render.scene_jpeg(
+            render.boundary_rgb(probs_grid, RESOLUTION, upsample=4), BOX, data.x_train, data.y_train,
+            np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None,
+            size=IMAGE_PX)
+    return CompareResult(config, data, pd.concat(rows, ignore_index=True),
+                         pd.concat(reliability, ignore_index=True), pd.concat(curves, ignore_index=True),
+                         images, seconds)
+
+
+def summary(models: pd.DataFrame) -> pd.DataFrame:
+    """Per recipe and metric: mean, min and max over seeds (diverged models left out), in the
+    recipes' order."""
+    live = models[~models["diverged"]]
+    long = live[["recipe", "seed", *METRICS]].melt(id_vars=["recipe", "seed"], var_name="metric",
+                                                    value_name="value")
+    out = long.groupby(["recipe", "metric"], sort=False)["value"].agg(["mean", "min", "max"]).reset_index()
+    out["label"] = out["metric"].map(lambda m: METRICS[m][0])
+    return out
+
+
+def _wins(models: pd.DataFrame, recipe: str, base: str, column: str) -> int:
+    """On how many seeds `recipe` beats `base` on `column` (in the metric's better direction)."""
+    a = models[models["recipe"] == recipe].set_index("seed")[column]
+    b = models[models["recipe"] == base].set_index("seed")[column]
+    lower = METRICS[column][1]
+    return int(((a < b) if lower else (a > b)).reindex(b.index).fillna(False).sum())
+
+
+def interpretation(models: pd.DataFrame, num_classes: int) -> list[str]:
+    """Sentences computed from the numbers: each recipe against the first one, seed by seed."""
+    live = models[~models["diverged"]]
+    if live.empty:
+        return ["Every model diverged: lower the learning rate."]
+    order = list(dict.fromkeys(models["recipe"]))
+    base = order[0]
+    seeds = models["seed"].nunique()
+    means = live.groupby("recipe", sort=False)[list(METRICS)].mean()
+    lines = []
+    dead = models[models["diverged"]].groupby("recipe", sort=False).size()
+    for recipe, count in dead.items():
+        lines.append(f"{recipe}: {count} of {seeds} seeds diverged and are left out.")
+    for recipe in order[1:]:
+        if recipe not in means.index or base not in means.index:
+            continue
+        said = []
+        for column in ("test_nll", "test_ece", "aurc", "test_acc"):
+            label = METRICS[column][0]
+            wins = _wins(live, recipe, base, column)
+            a, b = means.loc[recipe, column], means.loc[base, column]
+            if wins == seeds:
+                verdict = "better on every seed"
+            elif wins == 0:
+                verdict = "worse on every seed"
+            else:
+                verdict = f"better on {wins} of {seeds} seeds"
+            said.append(f"{label} {a:.3f} against {b:.3f} ({verdict})")
+        lines.append(f"**{recipe}** against {base}: " + "; ".join(said) + ".")
+    best_ece = means["test_ece"].idxmin()
+    lines.append(f"Lowest test ECE as trained: {best_ece} ({means.loc[best_ece, 'test_ece']:.3f}). "
+                 f"Temperature scaling brings {base} from {means.loc[base, 'test_ece']:.3f} to "
+                 f"{means.loc[base, 'ts_ece']:.3f}, without changing a single prediction.")
+    smoothed = [r for r in order if r.startswith("smoothing ε")]
+    if smoothed and base == "cross-entropy":
+        r = smoothed[0]
+        worse = _wins(live, base, r, "aurc")  # seeds on which cross-entropy ranks better
+        shown = ("as Xia et al. report" if worse > seeds / 2
+                 else "so this data does not show what Xia et al. report")
+        lines.append(
+            f"Selective classification: {r} has AURC {means.loc[r, 'aurc']:.3f} against "
+            f"{means.loc[base, 'aurc']:.3f} for cross-entropy, which is lower on {worse} of {seeds} seeds, "
+            f"{shown}. Ranking {r}'s predictions by the normalised logits gives "
+            f"{means.loc[r, 'ln_aurc']:.3f}.")
+        if num_classes == 2:
+            lines.append("With two classes, dividing the logits by their norm throws away their size, the "
+                         "one thing that ranks a binary model's confidence, so the logit-norm score means "
+                         "little here; Xia et al.'s recovery needs more classes (blobs or spirals, K ≥ 3).")
+    return lines
+
+
+REGULARISER_DEFAULTS = {"eps": 0.1, "weight_decay": 1e-3, "dropout": 0.2}
+
+
+def regulariser_recipes(eps: float = 0.1, weight_decay: float = 1e-3, dropout: float = 0.2
+                        ) -> tuple[Recipe, ...]:
+    """Does label smoothing replace weight decay or dropout? None, each alone, all three."""
+    return (Recipe(), Recipe("smoothing", eps), Recipe(weight_decay=weight_decay), Recipe(dropout=dropout),
+            Recipe("smoothing", eps, weight_decay, dropout))

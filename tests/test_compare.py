@@ -1,0 +1,93 @@
+"""Objectives side by side: the comparison's numbers, its sentences, and the default regime's
+claims over 5 seeds."""
+import pytest
+import torch
+
+from playground import compare, metrics, selective
+from playground.compare import CompareConfig, Recipe
+from playground.engine import TrainConfig
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the server runs; extra OpenMP threads only fight a busy machine
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def default_run(one_thread):
+    return compare.run(CompareConfig())
+
+
+def means(result, column):
+    return result.models.groupby("recipe", sort=False)[column].mean()
+
+
+def test_the_default_regime_shows_what_the_page_says_over_five_seeds(default_run):
+    """Blobs, K = 4, 300 noisy points, 3,000 steps: one-hot over-fits; smoothing lowers the NLL on
+    every seed and raises the AURC (Xia et al.), and normalised logits win much of it back."""
+    models = default_run.models
+    assert models["seed"].nunique() == 5 and not models["diverged"].any()
+    ce = models[models["recipe"] == "cross-entropy"].set_index("seed")
+    ls = models[models["recipe"] == "smoothing ε=0.1"].set_index("seed")
+    assert (ls["test_nll"] < ce["test_nll"]).all()
+    assert (ls["aurc"] > ce["aurc"]).sum() >= 4
+    assert ls["ln_aurc"].mean() < ls["aurc"].mean()
+    assert (ce["temperature"] > 1).all()  # over-confident one-hot models: T > 1 cools them
+
+
+def test_each_models_metrics_match_the_metric_functions_on_its_own_logits():
+    data = {"name": "blobs", "n": 200, "noise": 0.3, "num_classes": 3, "label_noise": 0.0}
+    config = CompareConfig(data, TrainConfig(hidden_layers=1, units=8, device="cpu"),
+                           (Recipe(), Recipe("focal", 2.0)), seeds=2, steps=50)
+    result = compare.run(config)
+    from playground.datasets import dataset_from_spec
+    from playground.engine import Engine
+    from playground.sweep import split_held_out
+    d = dataset_from_spec(data)
+    engine = Engine(d, config=config.train, n_seeds=2, objectives=[("smoothing", 0.0), ("focal", 2.0)])
+    engine.train(50, evaluate=False)
+    _, test_idx = split_held_out(d, 0)
+    logits = engine.predict(d.x_test).logits[:, test_idx]
+    y = torch.as_tensor(d.y_test)[test_idx]
+    row = result.models.iloc[3]  # focal, seed 1 = model 3
+    assert row["recipe"] == "focal loss γ=2" and row["seed"] == 1
+    assert row["test_nll"] == pytest.approx(float(metrics.nll(logits[3], y)), rel=1e-5)
+    assert row["test_ece"] == pytest.approx(float(metrics.ece(torch.softmax(logits[3], -1), y)), rel=1e-5)
+    correct = logits[3].argmax(-1) == y
+    assert row["aurc"] == pytest.approx(float(selective.aurc(selective.score(logits[3]), correct)), rel=1e-5)
+
+
+def test_the_sentences_follow_the_numbers_seed_by_seed():
+    import pandas as pd
+    rows = []
+    for seed in range(3):
+        rows.append({"recipe": "cross-entropy", "seed": seed, "diverged": False,
+                     **{m: 0.5 for m in compare.METRICS}})
+        rows.append({"recipe": "smoothing ε=0.1", "seed": seed, "diverged": False,
+                     **{m: 0.5 for m in compare.METRICS}, "test_nll": 0.3, "aurc": 0.4 + 0.2 * (seed == 0)})
+    lines = compare.interpretation(pd.DataFrame(rows), num_classes=3)
+    said = " ".join(lines)
+    assert "NLL 0.300 against 0.500 (better on every seed)" in said
+    assert "AURC 0.467 against 0.500 (better on 2 of 3 seeds)" in said
+    assert "does not show what Xia et al. report" in said  # cross-entropy lower on only 1 of 3
+    assert "two classes" not in said
+    assert "two classes" in " ".join(compare.interpretation(pd.DataFrame(rows), num_classes=2))
+
+
+def test_recipes_are_validated_and_labelled():
+    with pytest.raises(ValueError, match="objectives"):
+        CompareConfig(recipes=()).validated()
+    with pytest.raises(ValueError, match="eps"):
+        CompareConfig(recipes=(Recipe("smoothing", 1.5),)).validated()
+    with pytest.raises(ValueError, match="each objective at most once"):
+        CompareConfig(recipes=(Recipe(), Recipe())).validated()
+    labels = [r.label for r in compare.regulariser_recipes(0.1, 1e-3, 0.2)]
+    assert labels == ["cross-entropy", "smoothing ε=0.1", "weight decay 0.001", "dropout 0.2",
+                      "smoothing ε=0.1 + weight decay 0.001 + dropout 0.2"]
+    assert len(compare.engine_groups(compare.regulariser_recipes())) == 4  # none and smoothing share one
+    assert compare.objective_label("smoothing", -0.2) == "negative smoothing ε=-0.2"
+    config = CompareConfig()
+    assert CompareConfig.from_key(config.key()) == config

@@ -1,0 +1,54 @@
+"""The protocol-level load generator against the real server: sessions open /train, press Play
+and keep the live fragments running without a browser."""
+import pytest
+
+from tests.conftest import ARTIFACTS
+from tests.loadgen import loopback_base, main, open_session, run_load
+
+SERVER_LOG = ARTIFACTS / "server.log"  # the `server` fixture's
+
+
+def test_two_sessions_play_and_the_counter_moves(server):
+    report = run_load(server, sessions=2, seconds=8, server_log=SERVER_LOG)
+    print("\n" + report.describe())
+    summary = report.as_dict()
+    assert [e for r in report.results for e in r.errors] == []
+    assert report.server_errors == []  # e.g. a run still going when its session closed
+    assert summary["first_render_missing"] == 0
+    assert summary["updates_per_s"]["min"] > 0
+    assert summary["frame_latency_s"]["p50"] is not None
+    for result in report.results:
+        assert result.advanced, f"session {result.index}: the step counter stayed at {result.last_step}"
+
+
+def test_without_play_the_counter_stays(server):
+    """What the test above relies on: the counter moves because Play was pressed."""
+    report = run_load(server, sessions=1, seconds=2, play=False, server_log=SERVER_LOG)
+    assert report.errors == 0, report.as_dict()["error_messages"]
+    result = report.results[0]
+    assert result.first_render_s is not None
+    assert not result.advanced and result.updates == 0
+
+
+def test_a_session_opens_builds_its_run_and_closes(server):
+    session = open_session(server, query="ds_seed=7", play=True)
+    try:
+        assert session.result.first_render_s is not None
+        assert session.result.updates > 0  # open_session waited for the counter to move
+    finally:
+        result = session.close()
+    assert result.errors == []
+
+
+@pytest.mark.parametrize("url", ["http://example.com:8501", "http://10.0.0.1:8501", "https://127.0.0.1:8501",
+                                 "http://127.0.0.1"])
+def test_only_loopback_is_accepted(url):
+    with pytest.raises(ValueError):
+        loopback_base(url)
+    with pytest.raises(SystemExit):
+        main(["--url", url, "--seconds", "1"])
+
+
+def test_loopback_spellings():
+    assert loopback_base("http://localhost:8501/train") == "http://127.0.0.1:8501"
+    assert loopback_base("ws://[::1]:8501") == "http://[::1]:8501"

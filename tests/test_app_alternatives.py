@@ -21,7 +21,8 @@ def test_objectives_side_by_side_with_sentences_from_the_numbers():
     at = open_page("pages/alternatives.py")
     assert not at.exception, [e.value for e in at.exception]
     text = shown(at)
-    for recipe in ("smoothing ε=0.1", "confidence penalty β=0.5", "focal loss γ=2", "negative smoothing ε=-0.2"):
+    for recipe in ("smoothing ε=0.1", "confidence penalty β=0.5", "focal loss γ=2",
+                   "negative smoothing ε=-0.2"):
         assert f"{recipe}** against cross-entropy" in text
     assert "Selective classification" in text
     assert len(at.get("image")) == 5  # one boundary picture per objective
@@ -32,7 +33,8 @@ def test_the_regulariser_comparison_answers_its_question():
     at.segmented_control(key="alt_view").set_value("regularisers").run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     text = shown(at)
-    assert "weight decay 0.001** against cross-entropy" in text and "dropout 0.2** against cross-entropy" in text
+    assert "weight decay 0.001** against cross-entropy" in text
+    assert "dropout 0.2** against cross-entropy" in text
     assert "smoothing ε=0.1 + weight decay 0.001 + dropout 0.2** against cross-entropy" in text
 
 

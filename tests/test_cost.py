@@ -21,8 +21,9 @@ def test_the_estimate_grows_with_every_part_of_the_work(model):
 
 
 def test_the_estimate_is_within_a_factor_of_three_of_a_real_sweep(model):
-    config = sweep.SweepConfig({"name": "blobs", "n": 600, "noise": 0.2, "label_noise": 0.0, "num_classes": 3},
-                               TrainConfig(hidden_layers=2, units=32), tuple(sweep.eps_grid(0, 0.5, 4)), 2, 200)
+    data = {"name": "blobs", "n": 600, "noise": 0.2, "label_noise": 0.0, "num_classes": 3}
+    grid = tuple(sweep.eps_grid(0, 0.5, 4))
+    config = sweep.SweepConfig(data, TrainConfig(hidden_layers=2, units=32), grid, 2, 200)
     actual = sweep.run(config).seconds
     estimate = model.seconds(8, 200, 600, [32, 32], 3)
     assert actual / 3 < estimate < actual * 3

@@ -14,7 +14,8 @@ from playground.ui.runtime import Janitor, SessionDevice
 def live_run(budget: MemoryBudget | None = None) -> LiveRun:
     share = budget.hold(10) if budget else None
     config = TrainConfig(hidden_layers=1, units=8, device="cpu")
-    return LiveRun(make_dataset("moons", n=100, seed=0), config, 0.1, on_release=share.release if share else None)
+    data = make_dataset("moons", n=100, seed=0)
+    return LiveRun(data, config, 0.1, on_release=share.release if share else None)
 
 
 def test_a_run_the_session_no_longer_shows_is_released_and_gives_its_memory_back():

@@ -167,13 +167,13 @@ def test_new_seed_wraps_at_the_largest_seed():
 
 
 @pytest.mark.parametrize("code,kind,name,value", [
-    ("cp", "confidence_penalty", "confidence penalty (β=0.5)", 0.5),
-    ("fl", "focal", "focal loss (γ=2)", 2.0),
-    ("nls", "smoothing", "negative smoothing (ε=-0.2)", -0.2),
+    ("confidence penalty", "confidence_penalty", "confidence penalty (β=0.5)", 0.5),
+    ("focal loss", "focal", "focal loss (γ=2)", 2.0),
+    ("negative smoothing", "smoothing", "negative smoothing (ε=-0.2)", -0.2),
 ])
 def test_the_second_models_objective_is_a_choice_and_names_follow_it(at, code, kind, name, value):
     from playground import objectives
-    at.selectbox(key="obj").set_value(code).run()
+    at.selectbox(key="obj").set_value(code).run()  # the label, as links spell it
     assert not at.exception, [e.value for e in at.exception]
     run = run_of(at)
     assert run.engine.model_objectives == [("smoothing", 0.0), (kind, value)]
@@ -185,6 +185,6 @@ def test_the_second_models_objective_is_a_choice_and_names_follow_it(at, code, k
     logits = run.point_outputs().logits[1, 5:6]
     expected = objectives.logit_grad(kind, logits, torch.tensor([info["label"]]), value).norm()
     assert info["grad_norm"][1] == pytest.approx(float(expected), rel=1e-5)
-    slider = {"cp": "cp_beta", "fl": "fl_gamma", "nls": "nls_eps"}[code]
+    slider = {"confidence penalty": "cp_beta", "focal loss": "fl_gamma", "negative smoothing": "nls_eps"}[code]
     at.slider(key=slider).set_value(value / 2).run()  # applies mid-run, like ε
     assert run_of(at) is run and run.eps == value / 2 and run.step == 10

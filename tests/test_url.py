@@ -173,3 +173,13 @@ def test_a_page_that_stops_early_still_reports_unknown_parameters_and_offers_the
     assert any("at least one snapshot step" in i.value for i in at.info)
     assert any("utm_source" in n for n in notices(at)) and "utm_source" not in at.query_params
     assert at.code and "grad_steps" in at.code[-1].value  # the link box, with the cleared choice
+
+
+def test_links_choose_the_live_objective_and_the_objectives_to_compare():
+    at = open_with("pages/train.py", {"obj": "focal loss", "fl_gamma": "3"})
+    assert not at.exception and not notices(at)
+    assert at.session_state["live"].engine.model_objectives[1] == ("focal", 3.0)
+    at = open_with("pages/alternatives.py", {"alt_objectives": ["cross-entropy", "focal loss γ=2"],
+                                             "alt_steps": "500", "alt_seeds": "2"})
+    assert not at.exception and not notices(at)
+    assert [m for m in at.markdown if "focal loss γ=2** against cross-entropy" in as_read(m.value)]

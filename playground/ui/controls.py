@@ -38,23 +38,20 @@ def classes_slider(name: str, key: str, default: int = 3, **kwargs) -> int:
     return bound(st.slider, "classes K", 2, MAX_CLASSES, default, key=key, **kwargs)
 
 
-# objectives to compare, by their codes in links -> (kind, value)
-OBJECTIVE_CHOICES = {
-    "ce": ("smoothing", 0.0),
-    **{f"ls{v:g}": ("smoothing", v) for v in (0.05, 0.1, 0.2, 0.3)},
-    **{f"nls{v:g}": ("smoothing", -v) for v in (0.1, 0.2, 0.4)},
-    **{f"cp{v:g}": ("confidence_penalty", v) for v in (0.1, 0.5, 1.0, 2.0)},
-    **{f"fl{v:g}": ("focal", v) for v in (0.5, 1.0, 2.0, 3.0, 5.0)},
-}
-DEFAULT_OBJECTIVES = ["ce", "ls0.1", "cp0.5", "fl2", "nls0.2"]
+# objectives to put side by side, as links spell them (alt_objectives=smoothing+ε%3D0.1)
+OBJECTIVE_CHOICES = {objective_label(kind, value): (kind, value) for kind, value in (
+    ("smoothing", 0.0), *(("smoothing", v) for v in (0.05, 0.1, 0.2, 0.3)),
+    *(("smoothing", -v) for v in (0.1, 0.2, 0.4)), *(("confidence_penalty", v) for v in (0.1, 0.5, 1.0, 2.0)),
+    *(("focal", v) for v in (0.5, 1.0, 2.0, 3.0, 5.0)))}
+DEFAULT_OBJECTIVES = [objective_label(*pair) for pair in (
+    ("smoothing", 0.0), ("smoothing", 0.1), ("confidence_penalty", 0.5), ("focal", 2.0), ("smoothing", -0.2))]
 
 
 def objective_menu(container, label: str, key: str, most: int = 6) -> list[tuple[str, float]]:
-    """Objectives to put side by side, as (kind, value) pairs, spelled in links by short codes
-    (alt_objectives=ce&alt_objectives=ls0.1)."""
-    codes = bound(container.multiselect, label, list(OBJECTIVE_CHOICES), default=DEFAULT_OBJECTIVES, key=key,
-                  format_func=lambda code: objective_label(*OBJECTIVE_CHOICES[code]), max_selections=most)
-    return [OBJECTIVE_CHOICES[code] for code in codes]
+    """Objectives to put side by side, as (kind, value) pairs."""
+    chosen = bound(container.multiselect, label, list(OBJECTIVE_CHOICES), default=DEFAULT_OBJECTIVES, key=key,
+                   max_selections=most)
+    return [OBJECTIVE_CHOICES[name] for name in chosen]
 
 
 def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:

@@ -61,4 +61,6 @@ def show_inspector(run: LiveRun, show_test: bool = True) -> None:
             draw(charts.inspector_spec(tuple(run.names), BARS_PX), {"inspect": info["frame"]},
                  key="inspector")
             st.caption("‖∂L/∂z‖: the norm of the gradient of each model's own loss with respect to its "
-                       "logits at this point, softmax(z) − target.")
+                       "logits at this point, in closed form (softmax(z) − target for cross-entropy and "
+                       "smoothing). Focal loss and the confidence penalty keep the one-hot target and "
+                       "reweight the loss instead.")

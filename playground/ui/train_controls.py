@@ -62,22 +62,23 @@ SETTING_NAMES = {
     "seed": "initial weights", "convention": "convention", "device": "device", "objective": "objective",
     "dropout": "dropout",
 }
-# the second model's objective: code in links -> (kind, value's label, lo, hi, default, step, key)
+# the second model's objective, as links spell it (obj=focal+loss) -> (kind, value's label, lo, hi,
+# default, step, the value's own key)
 OBJECTIVE_CHOICES = {
-    "ls": ("smoothing", "ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, "sm_eps"),
-    "cp": ("confidence_penalty", "β, the confidence penalty's weight", 0.0, 5.0, 0.5, 0.05, "cp_beta"),
-    "fl": ("focal", "γ, the focal loss's focus", 0.0, 5.0, 2.0, 0.1, "fl_gamma"),
-    "nls": ("smoothing", "ε of negative smoothing", -1.0, 0.0, -0.2, 0.01, "nls_eps"),
+    "label smoothing": ("smoothing", "ε of the smoothed model", 0.0, 1.0, 0.2, 0.01, "sm_eps"),
+    "confidence penalty": ("confidence_penalty", "β, the confidence penalty's weight", 0.0, 5.0, 0.5, 0.05,
+                           "cp_beta"),
+    "focal loss": ("focal", "γ, the focal loss's focus", 0.0, 5.0, 2.0, 0.1, "fl_gamma"),
+    "negative smoothing": ("smoothing", "ε of negative smoothing", -1.0, 0.0, -0.2, 0.01, "nls_eps"),
 }
-OBJECTIVE_LABELS = {"ls": "label smoothing", "cp": "confidence penalty", "fl": "focal loss",
-                    "nls": "negative smoothing"}
 OBJECTIVE_HELP = {
-    "ls": "targets 1 − ε + ε/K for the true class and ε/K for the others",
-    "cp": "cross-entropy − β·H(p): rewards spread-out predictions (Pereyra et al. 2017)",
-    "fl": "−(1 − p_y)^γ · log p_y: down-weights points already classified well (Lin et al. 2017); "
-          "γ = 0 is cross-entropy",
-    "nls": "a negative ε: the true target exceeds 1 and the others go below 0, so the loss has no lower "
-           "bound (Wei et al. 2022); a run whose loss runs away is stopped as diverged",
+    "label smoothing": "targets 1 − ε + ε/K for the true class and ε/K for the others",
+    "confidence penalty": "cross-entropy − β·H(p): rewards spread-out predictions (Pereyra et al. 2017)",
+    "focal loss": "−(1 − p_y)^γ · log p_y: down-weights points already classified well (Lin et al. 2017); "
+                  "γ = 0 is cross-entropy",
+    "negative smoothing": "a negative ε: the true target exceeds 1 and the others go below 0, so the loss "
+                          "has no lower bound (Wei et al. 2022); a run whose loss runs away is stopped as "
+                          "diverged",
 }
 DEVICE_LABELS = {"auto": "auto", "cpu": "CPU", "cuda": "GPU"}
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}
@@ -121,8 +122,7 @@ def live_controls() -> LiveSettings:
         weight_decay = bound(st.select_slider, "weight decay (L2)", WEIGHT_DECAYS, 0.0, key="opt_wd")
     with sb.expander("Objective", expanded=True):
         code = bound(st.selectbox, "the second model trains with", list(OBJECTIVE_CHOICES), key="obj",
-                     format_func=OBJECTIVE_LABELS.get, help="the first model always trains with one-hot "
-                     "cross-entropy")
+                     help="the first model always trains with one-hot cross-entropy")
         kind, label, lo, hi, default, step, key = OBJECTIVE_CHOICES[code]
         eps = bound(st.slider, label, lo, hi, default, step, key=key, help=OBJECTIVE_HELP[code])
         convention = convention_radio(st, "sm_conv") if kind == "smoothing" else "uniform"

@@ -85,7 +85,7 @@ def targets_bar(frame: pd.DataFrame) -> alt.Chart:
                         scale=alt.Scale(domain=kinds, range=palette.MODEL_COLOURS),
                         legend=alt.Legend(orient="top")),
         tooltip=["class:O", "target:N", alt.Tooltip("probability:Q", format=".4f")],
-    ).properties(height=280)
+    ).properties(height=320)
 
 
 # ---- live charts ----------------------------------------------------------------------------
@@ -416,4 +416,4 @@ def objective_gradient_chart(curves: pd.DataFrame, recipes: Sequence[str], colou
         y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"),
         color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=3, labelLimit=220)),
         tooltip=["recipe:N", alt.Tooltip("p:Q", format=".3f"), alt.Tooltip("grad_norm:Q", format=".4f")],
-    ).properties(height=280)
+    ).properties(height=320)

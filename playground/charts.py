@@ -417,3 +417,33 @@ def objective_gradient_chart(curves: pd.DataFrame, recipes: Sequence[str], colou
         color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=3, labelLimit=220)),
         tooltip=["recipe:N", alt.Tooltip("p:Q", format=".3f"), alt.Tooltip("grad_norm:Q", format=".4f")],
     ).properties(height=320)
+
+
+def distillation_chart(summary: pd.DataFrame, temperatures: Sequence[float]) -> alt.FacetChart:
+    """Student test accuracy and NLL against the teacher's ε, one line per temperature (mean over
+    seeds, min–max band), beside the teachers' own line (dashed) and the student alone (rule)."""
+    names = ["teacher itself", *[f"student, T={t:g}" for t in temperatures], "student alone"]
+    colours = [palette.SMOOTH_COLOUR, *palette.OTHER_RECIPE_COLOURS[:len(temperatures)],
+               palette.ONE_HOT_COLOUR]
+    frame = summary.assign(who=[
+        "teacher itself" if r == "teacher" else "student alone" if r == "alone" else f"student, T={t:g}"
+        for r, t in zip(summary["role"], summary["temperature"])])
+    frame = frame.assign(label=frame["metric"].map({"test_acc": "test accuracy", "test_nll": "test NLL",
+                                                    "test_ece": "test ECE"}))
+    colour = alt.Color("who:N", sort=names, title=None, scale=alt.Scale(domain=names, range=colours),
+                       legend=alt.Legend(orient="top", columns=3))
+    curves = alt.Chart().transform_filter(alt.datum.role != "alone")
+    x = alt.X("eps:Q", title="teacher's ε")
+    band = curves.mark_area(opacity=0.15).encode(x=x, y=alt.Y("min:Q", title=None,
+                                                              axis=alt.Axis(format=VALUE_FORMAT)),
+                                                 y2="max:Q", color=colour)
+    line = curves.mark_line(point=True).encode(
+        x=x, y="mean:Q", color=colour,
+        strokeDash=alt.condition(alt.datum.role == "teacher", alt.value([5, 3]), alt.value([1, 0])),
+        tooltip=["who:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f"), alt.Tooltip("min:Q", format=".4f"),
+                 alt.Tooltip("max:Q", format=".4f")])
+    alone = alt.Chart().transform_filter(alt.datum.role == "alone").mark_rule(strokeWidth=2).encode(
+        y="mean:Q", color=colour, tooltip=["who:N", alt.Tooltip("mean:Q", format=".4f")])
+    return alt.layer(band, line, alone, data=frame).properties(width=260, height=200).facet(
+        column=alt.Column("label:N", title=None, sort=["test accuracy", "test NLL"])
+    ).resolve_scale(y="independent")

@@ -185,6 +185,7 @@ def test_the_second_models_objective_is_a_choice_and_names_follow_it(at, code, k
     logits = run.point_outputs().logits[1, 5:6]
     expected = objectives.logit_grad(kind, logits, torch.tensor([info["label"]]), value).norm()
     assert info["grad_norm"][1] == pytest.approx(float(expected), rel=1e-5)
-    slider = {"confidence penalty": "cp_beta", "focal loss": "fl_gamma", "negative smoothing": "nls_eps"}[code]
+    sliders = {"confidence penalty": "cp_beta", "focal loss": "fl_gamma", "negative smoothing": "nls_eps"}
+    slider = sliders[code]
     at.slider(key=slider).set_value(value / 2).run()  # applies mid-run, like ε
     assert run_of(at) is run and run.eps == value / 2 and run.step == 10

@@ -7,4 +7,5 @@ PAGES = [
     ("pages/sweep.py", "ε sweep", ":material/stacked_line_chart:"),
     ("pages/calibration.py", "Calibration", ":material/tune:"),
     ("pages/alternatives.py", "Alternatives", ":material/compare_arrows:"),
+    ("pages/distillation.py", "Distillation", ":material/school:"),
 ]

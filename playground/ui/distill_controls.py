@@ -1,0 +1,105 @@
+"""The Distillation page's settings and its cached run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from playground import distillation
+from playground.datasets import DATASETS, takes_k
+from playground.distillation import DistillConfig
+from playground.ui.controls import classes_slider, dataset_name
+from playground.ui.errors import or_stop
+from playground.ui.training_run import check_caps, reserved
+from playground.ui.url import bound
+
+EPS_CHOICES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]
+TEMPERATURE_CHOICES = [1.0, 2.0, 4.0, 8.0]
+STEPS = [500, 1000, 1500, 2000, 3000]
+
+
+def distill_settings() -> DistillConfig:
+    base = DistillConfig()
+    st.sidebar.markdown("**Data**")
+    name = dataset_name(st.sidebar, "dst_name", index=list(DATASETS).index(base.dataset["name"]))
+    with st.sidebar.form("dst_form"):
+        k = classes_slider(name, "dst_k", default=base.dataset.get("num_classes", 3))
+        n = bound(st.slider, "points (train + test)", 200, 3000, base.dataset["n"], 100, key="dst_n")
+        noise = bound(st.slider, "noise", 0.0, 0.6, base.dataset["noise"], 0.05, key="dst_noise")
+        st.markdown("**Teachers and students**")
+        eps = bound(
+            st.multiselect,
+            "teachers' ε",
+            EPS_CHOICES,
+            default=list(base.eps),
+            key="dst_eps",
+            format_func=lambda e: f"{e:g}",
+            max_selections=4,
+        )
+        temperatures = bound(
+            st.multiselect,
+            "temperatures T",
+            TEMPERATURE_CHOICES,
+            default=list(base.temperatures),
+            key="dst_t",
+            format_func=lambda t: f"{t:g}",
+            max_selections=distillation.MAX_TEMPERATURES,
+        )
+        alpha = bound(
+            st.slider,
+            "α, the soft targets' share of the student's loss",
+            0.0,
+            1.0,
+            base.alpha,
+            0.1,
+            key="dst_alpha",
+        )
+        seeds = bound(st.slider, "seeds", 1, 10, base.seeds, key="dst_seeds")
+        steps = bound(st.select_slider, "steps (each engine)", STEPS, base.steps, key="dst_steps")
+        st.form_submit_button("Run distillation", type="primary")
+    dataset = {"name": name, "n": n, "noise": noise, "label_noise": 0.0}
+    if takes_k(name):
+        dataset["num_classes"] = k
+    return replace(
+        base,
+        dataset=dataset,
+        eps=tuple(sorted(eps)),
+        temperatures=tuple(sorted(temperatures)),
+        alpha=alpha,
+        seeds=seeds,
+        steps=steps,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _cached(key: str) -> distillation.DistillResult:
+    config = DistillConfig.from_key(key)
+    models = len(config.eps) * config.seeds
+    classes = config.dataset.get("num_classes") or 10
+    return reserved(
+        f"{models} teachers and their students",
+        models,
+        config.dataset["n"],
+        config.teacher.widths,
+        classes,
+        lambda on_progress: distillation.run(config, on_progress=on_progress),
+    )
+
+
+def run_distillation(config: DistillConfig) -> distillation.DistillResult:
+    checked = or_stop(config.validated, "set up the distillation")
+    models = len(checked.eps) * checked.seeds
+    classes = checked.dataset.get("num_classes") or 10
+    # every engine is at most as large as the teachers': count them all at the teachers' size
+    check_caps(
+        "the distillation",
+        models,
+        checked.steps,
+        checked.dataset["n"],
+        checked.teacher.widths,
+        classes,
+        checked.teacher.device,
+        checked.engines,
+    )
+    return or_stop(lambda: _cached(checked.key()), "run the distillation")

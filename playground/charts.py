@@ -428,15 +428,14 @@ def distillation_chart(summary: pd.DataFrame, temperatures: Sequence[float]) -> 
     frame = summary.assign(who=[
         "teacher itself" if r == "teacher" else "student alone" if r == "alone" else f"student, T={t:g}"
         for r, t in zip(summary["role"], summary["temperature"])])
-    frame = frame.assign(label=frame["metric"].map({"test_acc": "test accuracy", "test_nll": "test NLL",
-                                                    "test_ece": "test ECE"}))
+    frame = frame[frame["metric"].isin(["test_acc", "test_nll"])]  # two panels fit a projector
+    frame = frame.assign(label=frame["metric"].map({"test_acc": "test accuracy", "test_nll": "test NLL"}))
     colour = alt.Color("who:N", sort=names, title=None, scale=alt.Scale(domain=names, range=colours),
-                       legend=alt.Legend(orient="top", columns=3))
+                       legend=alt.Legend(orient="top", columns=3, symbolOpacity=1))
     curves = alt.Chart().transform_filter(alt.datum.role != "alone")
     x = alt.X("eps:Q", title="teacher's ε")
-    band = curves.mark_area(opacity=0.15).encode(x=x, y=alt.Y("min:Q", title=None,
-                                                              axis=alt.Axis(format=VALUE_FORMAT)),
-                                                 y2="max:Q", color=colour)
+    y = alt.Y("min:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=VALUE_FORMAT))
+    band = curves.mark_area(opacity=0.15).encode(x=x, y=y, y2="max:Q", color=colour)
     line = curves.mark_line(point=True).encode(
         x=x, y="mean:Q", color=colour,
         strokeDash=alt.condition(alt.datum.role == "teacher", alt.value([5, 3]), alt.value([1, 0])),

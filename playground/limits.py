@@ -42,13 +42,15 @@ class Limits:
         return cls(work, memory * 1024**2, slots, process * 1024**2, seconds)
 
 
-def engine_bytes(models: int, points: int, widths: list[int], num_classes: int) -> int:
-    """Tensor memory of one engine: parameters with gradients and optimiser state (5 copies),
-    and the activation buffers of a full batch (4 per layer: z, h, dh, dz)."""
+def engine_bytes(models: int, points: int, widths: list[int], num_classes: int, dropout: bool = False) -> int:
+    """Tensor memory of one engine: parameters with gradients and optimiser state (5 copies), the
+    activation buffers of a full batch (4 per layer: z, h, dh, dz; 2 more per hidden layer with
+    dropout), the objective's [K] buffers per point (targets, soft targets, gradients) and its
+    scalar ones (focal and confidence-penalty weights, losses)."""
     sizes = [2, *widths, num_classes]
     params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
-    activations = sum(sizes[1:]) * points
-    return FLOAT_BYTES * models * (5 * params + 4 * activations + 3 * num_classes * points)
+    activations = sum(sizes[1:]) * points + (2 * sum(widths) * points if dropout else 0)
+    return FLOAT_BYTES * models * (5 * params + 4 * activations + 6 * num_classes * points + 6 * points)
 
 
 def check_run(models: int, steps: int, points: int, widths: list[int], num_classes: int,

@@ -14,7 +14,7 @@ REAL_INIT = engine_module.Engine.__init__
 @pytest.fixture
 def gpu_that_runs_out_of_memory(monkeypatch):
     """A GPU that the app sees, but on which every engine runs out of memory."""
-    def init(self, data, eps, config=None, *args, **kwargs):
+    def init(self, data, eps=None, config=None, *args, **kwargs):
         config = config or engine_module.TrainConfig()
         if config.device in ("cuda", "auto"):
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")

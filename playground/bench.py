@@ -116,15 +116,36 @@ def sweep_run(repeats: int = 5, device: str = "auto") -> dict:
 
     dev = resolve_device(device)
     config = SweepConfig({"name": "moons", "n": 1000, "noise": 0.2}, TrainConfig(device=dev.type))
-    run_sweep(config)  # warm-up
+    seconds = timed(lambda: run_sweep(config), repeats, dev)
+    return {"device": dev.type, "models": len(config.eps) * config.seeds, "steps": config.steps,
+            "repeats": repeats, "seconds": seconds, "median_s": statistics.median(seconds)}
+
+
+def timed(job, repeats: int, dev: torch.device) -> list[float]:
+    """Seconds of `job()` per repeat, after one warm-up."""
+    job()
     seconds = []
     for _ in range(repeats):
         _sync(dev)
         start = time.perf_counter()
-        run_sweep(config)
+        job()
         _sync(dev)
         seconds.append(time.perf_counter() - start)
-    return {"device": dev.type, "models": len(config.eps) * config.seeds, "steps": config.steps,
+    return seconds
+
+
+def distillation_run(repeats: int = 3, device: str = "auto") -> dict:
+    """Seconds for the reference distillation (the page's default: 3 teachers x 3 temperatures x
+    5 seeds, teachers, students and students alone, 1,500 steps each, measuring included)."""
+    from playground import distillation
+
+    dev = resolve_device(device)
+    base = distillation.DistillConfig()
+    config = replace(base, teacher=replace(base.teacher, device=dev.type),
+                     student=replace(base.student, device=dev.type))
+    seconds = timed(lambda: distillation.run(config), repeats, dev)
+    return {"device": dev.type, "teachers": len(config.eps), "temperatures": len(config.temperatures),
+            "seeds": config.seeds, "steps": config.steps, "threads": torch.get_num_threads(),
             "repeats": repeats, "seconds": seconds, "median_s": statistics.median(seconds)}
 
 
@@ -139,7 +160,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--sweep", action="store_true",
                         help="time the reference sweep (11 eps x 3 seeds x 500 steps, moons) instead")
+    parser.add_argument("--distillation", action="store_true",
+                        help="time the reference distillation (3 teachers x 3 T x 5 seeds) instead")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.distillation:
+        result = distillation_run(min(args.repeats, 3), args.device)
+        print(json.dumps(result) if args.json else
+              f"distillation of {result['teachers']} teachers x {result['temperatures']} temperatures x "
+              f"{result['seeds']} seeds on {result['device']} ({result['threads']} threads): median "
+              f"{result['median_s']:.2f} s ({', '.join(f'{s:.2f}' for s in result['seconds'])})")
+        return
     if args.sweep:
         try:
             result = sweep_run(args.repeats, args.device)

@@ -23,7 +23,11 @@ DATASETS = {
     "spirals": (None, 3),
     "blobs": (None, 3),
     "gaussian_quantiles": (None, 3),
+    "similar_classes": (None, 3),
 }
+# similar_classes: classes 0 and 1 sit `gap` apart (data units, before scaling into the box)
+DEFAULT_GAP = 0.4
+MAX_GAP = 2.0
 
 
 def takes_k(name: str) -> bool:
@@ -73,7 +77,27 @@ def _spirals(n: int, k: int, noise: float, rng: np.random.Generator) -> tuple[np
     return x + rng.normal(0, noise, size=x.shape), y.astype(np.int64)
 
 
-def _raw(name: str, n: int, k: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def similar_centres(k: int, gap: float) -> np.ndarray:
+    """[k, 2] blob centres for similar_classes, before scaling into the box. k - 1 sites lie evenly
+    on the unit circle, the first at the top; classes 0 and 1 share the first site, placed
+    gap/2 either side of it along the circle's tangent, and classes 2.. take the other sites."""
+    k = check_int("num_classes", k, 2, MAX_CLASSES)
+    gap = check_number("gap", gap, 0.0, MAX_GAP)
+    angles = np.pi / 2 + 2 * np.pi * np.arange(k - 1) / (k - 1)
+    sites = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    pair = sites[0] + np.array([[-gap / 2, 0.0], [gap / 2, 0.0]])  # the tangent at the top is horizontal
+    return np.concatenate([pair, sites[1:]])
+
+
+def _similar(n: int, k: int, noise: float, gap: float, rng: np.random.Generator
+             ) -> tuple[np.ndarray, np.ndarray]:
+    y = np.arange(n) % k
+    std = 0.05 + 0.5 * noise  # 0.15 at the default noise 0.2: the close pair overlaps a little
+    return similar_centres(k, gap)[y] + rng.normal(0, std, size=(n, 2)), y.astype(np.int64)
+
+
+def _raw(name: str, n: int, k: int, noise: float, seed: int, gap: float = DEFAULT_GAP
+         ) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     if name == "moons":
         return skd.make_moons(n, noise=noise, random_state=seed)
@@ -83,6 +107,8 @@ def _raw(name: str, n: int, k: int, noise: float, seed: int) -> tuple[np.ndarray
         return _xor(n, noise, rng)
     if name == "spirals":
         return _spirals(n, k, noise, rng)
+    if name == "similar_classes":
+        return _similar(n, k, noise, gap, rng)
     if name == "blobs":
         # noise widens the clusters: std 0.5 at noise 0, 2.5 at noise 1
         return skd.make_blobs(n, centers=k, cluster_std=0.5 + 2.0 * noise, random_state=seed)
@@ -108,15 +134,21 @@ def flip_labels(y: np.ndarray, num_classes: int, fraction: float, seed: int) -> 
 
 
 def make_dataset(name: str = "moons", n: int = 1000, noise: float = 0.2, num_classes: int | None = None,
-                 seed: int = 0, test_fraction: float = 0.3, label_noise: float = 0.0) -> Dataset:
-    """A seeded toy dataset. noise is in data units before scaling; n counts train + test points."""
+                 seed: int = 0, test_fraction: float = 0.3, label_noise: float = 0.0,
+                 gap: float | None = None) -> Dataset:
+    """A seeded toy dataset. noise is in data units before scaling; n counts train + test points.
+    gap (similar_classes only; None = DEFAULT_GAP) is the distance between the centres of classes
+    0 and 1 before scaling, with the other centres on the unit circle (similar_centres)."""
     k = classes_for(name, num_classes)
+    if gap is not None and name != "similar_classes":
+        fail("gap", gap, f"only similar_classes takes gap, not {name}")
+    gap = check_number("gap", DEFAULT_GAP if gap is None else gap, 0.0, MAX_GAP)
     n = check_int("n", n, 20, MAX_POINTS)
     noise = check_number("noise", noise, 0.0, 1.0)
     seed = check_int("seed", seed, 0, 2**31 - 1)
     test_fraction = check_number("test_fraction", test_fraction, 0.05, 0.9)
     label_noise = check_number("label_noise", label_noise, 0.0, 1.0)
-    x, y = _raw(name, n, k, noise, seed)
+    x, y = _raw(name, n, k, noise, seed, gap)
     return split_dataset(name, scale_to_box(np.asarray(x, dtype=np.float64)), np.asarray(y), k,
                          seed, test_fraction, label_noise)
 

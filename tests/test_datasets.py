@@ -147,3 +147,52 @@ def test_a_file_that_reads_but_cannot_be_split_is_refused_before_it_is_used():
     assert len(set(y.tolist())) == 10
     with pytest.raises(ValueError, match="test_fraction"):
         ds.dataset_from_points(x, y, test_fraction=0.3)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 10])
+@pytest.mark.parametrize("gap", [0.0, 0.1, 0.4, 2.0])
+def test_similar_classes_centres_put_classes_0_and_1_gap_apart(k, gap):
+    c = ds.similar_centres(k, gap)
+    assert c.shape == (k, 2)
+    assert np.linalg.norm(c[0] - c[1]) == pytest.approx(gap, abs=1e-12)
+    others = [np.linalg.norm(c[i] - c[j]) for i in range(k) for j in range(i + 1, k) if (i, j) != (0, 1)]
+    if k > 2:  # every other pair is further apart than the close pair at its default gap
+        assert min(others) > ds.DEFAULT_GAP
+
+
+def test_similar_classes_keep_the_gap_in_the_data_up_to_the_box_scaling():
+    """The class means keep the centres' geometry; scaling into the box changes only the unit,
+    so the close pair's distance over a far pair's matches the centres' ratio."""
+    for gap in (0.2, 0.8):
+        d = ds.make_dataset("similar_classes", n=6000, noise=0.1, num_classes=3, gap=gap, seed=1)
+        x, y = np.concatenate([d.x_train, d.x_test]), np.concatenate([d.y_train, d.y_test])
+        means = np.stack([x[y == k].mean(0) for k in range(3)])
+        c = ds.similar_centres(3, gap)
+        ratio = np.linalg.norm(means[0] - means[1]) / np.linalg.norm(means[0] - means[2])
+        assert ratio == pytest.approx(np.linalg.norm(c[0] - c[1]) / np.linalg.norm(c[0] - c[2]), abs=0.01)
+    near = ds.make_dataset("similar_classes", n=600, num_classes=3, gap=0.1, seed=2)
+    far = ds.make_dataset("similar_classes", n=600, num_classes=3, gap=1.5, seed=2)
+    mean_gap = [np.linalg.norm(d.x_train[d.y_train == 0].mean(0) - d.x_train[d.y_train == 1].mean(0))
+                for d in (near, far)]
+    assert mean_gap[0] < mean_gap[1]
+
+
+def test_similar_classes_default_gap_and_spec():
+    a = ds.make_dataset("similar_classes", seed=4)
+    b = ds.dataset_from_spec({"name": "similar_classes", "seed": 4, "gap": ds.DEFAULT_GAP})
+    assert a.num_classes == 3 and np.array_equal(a.x_train, b.x_train)
+    c = ds.dataset_from_spec({"name": "similar_classes", "seed": 4, "gap": 1.0, "num_classes": 4})
+    assert c.num_classes == 4 and not np.array_equal(c.x_train[:10], a.x_train[:10])
+    assert ds.takes_k("similar_classes")
+
+
+@pytest.mark.parametrize("kwargs,why", [
+    ({"name": "similar_classes", "gap": -0.1}, r"\[0.0, 2.0\]"),
+    ({"name": "similar_classes", "gap": 2.5}, r"\[0.0, 2.0\]"),
+    ({"name": "similar_classes", "gap": float("nan")}, r"\[0.0, 2.0\]"),
+    ({"name": "similar_classes", "gap": "wide"}, r"\[0.0, 2.0\]"),
+    ({"name": "blobs", "gap": 0.4}, "only similar_classes"),
+])
+def test_similar_classes_gap_is_checked(kwargs, why):
+    with pytest.raises(ValueError, match=rf"^gap=.*{why}"):
+        ds.make_dataset(**kwargs)

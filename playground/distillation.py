@@ -1,9 +1,9 @@
 """Does a smoothed teacher make a worse student? (Müller, Kornblith & Hinton 2019, Section 4.)
 
-Teachers at several ε train in one engine (ε × seed). For each temperature T, one student
-engine distils every teacher: student (ε, seed) learns from teacher (ε, seed)'s probabilities at
-T with Hinton et al.'s loss α·T²·CE(softmax(z/T), q_T) + (1 − α)·CE(z, y). A "student alone",
-the same small network trained on the labels only, is the baseline every student is held to."""
+Teachers at several ε train in one engine (ε × seed). One student engine distils every teacher
+at every temperature: student (T, ε, seed) learns from teacher (ε, seed)'s probabilities at T
+with Hinton et al.'s loss α·T²·CE(softmax(z/T), q_T) + (1 − α)·CE(z, y). A "student alone", the
+same small network trained on the labels only, is the baseline every student is held to."""
 
 from __future__ import annotations
 
@@ -84,8 +84,8 @@ class DistillConfig:
 
     @property
     def engines(self) -> int:
-        """Engine runs: the teachers, one student engine per temperature, the students alone."""
-        return 2 + len(self.temperatures)
+        """Engine runs: the teachers, the students (every temperature in one), the students alone."""
+        return 3
 
 
 @dataclass
@@ -127,14 +127,16 @@ def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | 
     _train(teachers, config.steps, progress)
     teacher_train = teachers.predict(data.x_train).logits
     rows = [_measure(teachers, data, "teacher", None)]
-    students = {}
-    for t in config.temperatures:
-        engine = Engine(data, [0.0] * len(config.eps), config.student, n_seeds=config.seeds)
-        # student (ε, seed) learns from teacher (ε, seed): the same model index in both engines
-        engine.set_soft_targets(torch.softmax(teacher_train / t, -1), temperature=t, alpha=config.alpha)
-        _train(engine, config.steps, progress)
-        students[t] = engine
-        rows.append(_measure(engine, data, "student", t).assign(eps=teachers.model_eps))
+    # one engine for every student: slot (T, ε), model (T, ε, seed) learns from teacher (ε, seed)
+    # at its own temperature
+    temps = [t for t in config.temperatures for _ in teachers.model_eps]
+    students = Engine(data, [0.0] * len(config.temperatures) * len(config.eps), config.student,
+                      n_seeds=config.seeds)
+    soft = torch.cat([torch.softmax(teacher_train / t, -1) for t in config.temperatures])
+    students.set_soft_targets(soft, temperature=temps, alpha=config.alpha)
+    _train(students, config.steps, progress)
+    rows.append(_measure(students, data, "student", None).assign(
+        temperature=temps, eps=teachers.model_eps * len(config.temperatures)))
     alone = Engine(data, [0.0], config.student, n_seeds=config.seeds)
     _train(alone, config.steps, progress)
     rows.append(_measure(alone, data, "alone", None).assign(eps=np.nan))
@@ -142,10 +144,10 @@ def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | 
     first = [i * config.seeds for i in range(len(config.eps))]
     teacher_grid = teachers.predict(grid).probs
     teacher_images = {config.eps[i]: _image(teacher_grid[m], data) for i, m in enumerate(first)}
-    student_images = {}
-    for t, engine in students.items():
-        probs = engine.predict(grid).probs
-        student_images.update({(config.eps[i], t): _image(probs[m], data) for i, m in enumerate(first)})
+    probs = students.predict(grid).probs
+    block = len(config.eps) * config.seeds  # the students of one temperature
+    student_images = {(config.eps[i], t): _image(probs[j * block + m], data)
+                      for j, t in enumerate(config.temperatures) for i, m in enumerate(first)}
     alone_image = _image(alone.predict(grid).probs[0], data)
     return DistillResult(
         config,

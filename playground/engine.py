@@ -244,10 +244,11 @@ class Engine:
         self.config = config.validated()  # the same checks as at construction
         self.optimiser.set_hyperparameters(float(self.config.lr), float(self.config.weight_decay))
 
-    def set_soft_targets(self, q, temperature: float = 1.0, alpha: float = 0.5) -> None:
+    def set_soft_targets(self, q, temperature: float | Sequence[float] = 1.0, alpha: float = 0.5) -> None:
         """Distil from now on: q [E, N_train, K] (or [N_train, K] for every model) holds a teacher's
-        probabilities at `temperature` T for each training point, and each model's loss becomes
-        alpha T^2 CE(softmax(z/T), q) + (1 - alpha) (its own objective). None stops distilling."""
+        probabilities at `temperature` T (one for all models, or one per model) for each training
+        point, and each model's loss becomes alpha T^2 CE(softmax(z/T), q) + (1 - alpha) (its own
+        objective). None stops distilling."""
         if self.objective.set_soft_targets(q, self.n_train, temperature, alpha):
             self._buffers.clear()  # the step's buffers and ops changed
             if self.graph_runner:

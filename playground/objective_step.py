@@ -48,12 +48,27 @@ class ObjectiveBuffers:
     scaled: torch.Tensor | None = None  # distillation: z/T, then softmax(z/T) - q
     scaled_logp: torch.Tensor | None = None
     soft_loss: torch.Tensor | None = None
+    work: torch.Tensor | None = None  # [E, B, K]: exp(z - max) while taking a log-softmax (CPU)
+    lse: torch.Tensor | None = None  # [E, B, 1]: the max, then log-sum-exp
+
+
+def log_softmax(z: torch.Tensor, out: torch.Tensor, bufs: ObjectiveBuffers) -> torch.Tensor:
+    """log softmax(z) over the classes into `out`. On the CPU, written out in five ops: torch's
+    kernel reduces over the last dimension slowly when it holds only a few classes (1.1 ms
+    against 0.4 ms for 45 models × 750 points × 4 classes)."""
+    if bufs.work is None:
+        return torch.ops.aten._log_softmax.out(z, -1, False, out=out)
+    torch.amax(z, -1, keepdim=True, out=bufs.lse)
+    torch.sub(z, bufs.lse, out=out)
+    torch.exp(out, out=bufs.work)
+    torch.sum(bufs.work, -1, keepdim=True, out=bufs.lse).log_()
+    return out.sub_(bufs.lse)
 
 
 @dataclass(frozen=True)
 class Distillation:
     targets: torch.Tensor  # [E, N, K], the teacher's probabilities at temperature T
-    temperature: float
+    temperature: list[float]  # per model: one engine can distil at several temperatures
     alpha: float
 
 
@@ -70,10 +85,11 @@ class ObjectiveStep:
         self.values = list(values)
         self.diverged = torch.zeros(len(self.kinds), dtype=torch.bool, device=device)
         self.distillation: Distillation | None = None
-        # distillation weights as device tensors: 1/T, alpha T, alpha T^2, 1 - alpha
-        self._inv_t, self._alpha_t, self._alpha_t2, self._hard_weight = (
-            torch.ones((), device=device) for _ in range(4))
-        self.limit = torch.tensor(DIVERGED_LOSS_FACTOR * math.log(num_classes), device=device)
+        # distillation weights as device tensors, per model: 1/T, alpha T, alpha T^2; and 1 - alpha
+        e = len(self.kinds)
+        self._inv_t, self._alpha_t = torch.ones(e, 1, 1, device=device), torch.ones(e, 1, 1, device=device)
+        self._alpha_t2, self._hard_weight = torch.ones(e, 1, device=device), torch.ones((), device=device)
+        self.limit = torch.full((e,), DIVERGED_LOSS_FACTOR * math.log(num_classes), device=device)
 
     @property
     def n_models(self) -> int:
@@ -88,28 +104,34 @@ class ObjectiveStep:
                 old.copy_(new)
         self.values = list(values)
 
-    def set_soft_targets(self, targets: torch.Tensor | None, n_train: int, temperature: float = 1.0,
-                         alpha: float = 0.5) -> bool:
-        """Distil towards `targets` ([E, N, K] or [N, K] for all models), or stop with None.
-        Returns whether distillation was switched on or off (the step's ops change)."""
+    def set_soft_targets(self, targets: torch.Tensor | None, n_train: int,
+                         temperature: float | Sequence[float] = 1.0, alpha: float = 0.5) -> bool:
+        """Distil towards `targets` ([E, N, K] or [N, K] for all models) at `temperature` (one for
+        all models, or one per model), or stop with None. Returns whether distillation was switched
+        on or off (the step's ops change)."""
         was_on = self.distillation is not None
         if targets is None:
             self.distillation = None
             self.limit.fill_(DIVERGED_LOSS_FACTOR * math.log(self.num_classes))
             return was_on
-        t = check_number("temperature", temperature, 0.0, MAX_TEMPERATURE, lo_open=True)
+        many = isinstance(temperature, Sequence) or (torch.is_tensor(temperature) and temperature.ndim)
+        temps = list(temperature) if many else [temperature] * self.n_models
+        if len(temps) != self.n_models:
+            fail("temperature", temps, f"must give one temperature, or one per model ({self.n_models})")
+        temps = [check_number("temperature", t, 0.0, MAX_TEMPERATURE, lo_open=True) for t in temps]
         a = check_number("alpha", alpha, 0.0, 1.0)
         q = check_soft_targets(targets, self.n_models, n_train, self.num_classes).to(self.device)
         if was_on and self.distillation.targets.shape == q.shape:
             self.distillation.targets.copy_(q)  # same buffer: captured graphs read the new values
             q = self.distillation.targets
-        self.distillation = Distillation(q, t, a)
-        self._inv_t.fill_(1 / t)
-        self._alpha_t.fill_(a * t)
-        self._alpha_t2.fill_(a * t * t)
+        self.distillation = Distillation(q, temps, a)
+        t = torch.tensor(temps, dtype=torch.float64)
+        self._inv_t.copy_((1 / t).view(-1, 1, 1))  # in place: captured graphs read the new values
+        self._alpha_t.copy_((a * t).view(-1, 1, 1))
+        self._alpha_t2.copy_((a * t * t).view(-1, 1))
         self._hard_weight.fill_(1 - a)
-        scale = max(1.0, a * t * t + 1 - a)
-        self.limit.fill_(DIVERGED_LOSS_FACTOR * math.log(self.num_classes) * scale)
+        scale = (a * t * t + 1 - a).clamp_min(1.0)
+        self.limit.copy_(DIVERGED_LOSS_FACTOR * math.log(self.num_classes) * scale)
         return not was_on
 
     # ---- buffers ------------------------------------------------------------------------
@@ -123,6 +145,8 @@ class ObjectiveStep:
                  scratch.models(a, b)) for (kind, a, b), coef in zip(self.runs, self.coefficients)]
         flags = [torch.empty(e, dtype=torch.bool, device=dev) for _ in range(2)]
         bufs = ObjectiveBuffers(logp, loss, torch.empty(e, device=dev), *flags, scratch, runs, grad)
+        if dev.type == "cpu":
+            bufs.work, bufs.lse = torch.empty(e, batch, k, device=dev), torch.empty(e, batch, 1, device=dev)
         if self.distillation is not None:
             bufs.scaled = torch.empty(e, batch, k, device=dev)
             bufs.scaled_logp = torch.empty(e, batch, k, device=dev)
@@ -140,7 +164,7 @@ class ObjectiveStep:
 
     def per_sample(self, logits, onehot, soft, bufs: ObjectiveBuffers) -> None:
         """Per-sample loss into bufs.loss and its dL/dlogits into bufs.grad."""
-        torch.ops.aten._log_softmax.out(logits, -1, False, out=bufs.logp)
+        log_softmax(logits, bufs.logp, bufs)
         for write, coef, logp, loss, grad, scratch in bufs.runs:
             write(logp, onehot, coef, loss, grad, scratch)
         if self.distillation is not None:
@@ -148,7 +172,7 @@ class ObjectiveStep:
 
     def _distil(self, logits, soft, bufs: ObjectiveBuffers) -> None:
         scaled = torch.mul(logits, self._inv_t, out=bufs.scaled)
-        logq = torch.ops.aten._log_softmax.out(scaled, -1, False, out=bufs.scaled_logp)
+        logq = log_softmax(scaled, bufs.scaled_logp, bufs)
         # sum q log softmax(z/T) = -CE; the loss is (1 - alpha) L - alpha T^2 (-CE)
         torch.sum(torch.mul(soft, logq, out=scaled), -1, out=bufs.soft_loss).mul_(self._alpha_t2)
         bufs.loss.mul_(self._hard_weight).sub_(bufs.soft_loss)

@@ -303,6 +303,22 @@ def test_distillation_equals_torch_optim_on_reference(moons, optimizer, batch_si
     assert engine.diverged == []  # T^2 = 16 scales the loss, not the divergence test
 
 
+def test_distillation_at_a_temperature_per_model_equals_each_models_reference(moons):
+    config = TrainConfig(optimizer="adam", activation="tanh", lr=0.02, units=8, device="cpu")
+    engine = Engine(moons, [0.0, 0.0, 0.1], config)
+    temperatures = [1.0, 4.0, 2.0]
+    q = torch.stack([teacher_probs(moons, t, 1)[0] for t in temperatures])
+    engine.set_soft_targets(q, temperature=temperatures, alpha=0.8)
+    starts = [engine.to_module(i) for i in range(3)]
+    engine.train(20)
+    for i, (start, t) in enumerate(zip(starts, temperatures)):
+        kind, value = engine.model_objectives[i]
+        ref = train_on_reference_loss(start, moons, config, kind, value, 20, soft=q[i], temperature=t, alpha=0.8)
+        assert max_param_diff(ref, engine.to_module(i)) < 1e-5, f"model {i} at T={t}"
+    with pytest.raises(ValueError, match="one per model"):
+        engine.set_soft_targets(q, temperature=[1.0, 2.0], alpha=0.8)
+
+
 def test_distillation_settings_mid_run_and_off(moons):
     """SGD without momentum carries no state across steps, so each phase can be checked alone."""
     config = TrainConfig(optimizer="sgd", momentum=0.0, units=8, lr=0.2, device="cpu")

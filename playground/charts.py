@@ -446,3 +446,29 @@ def distillation_chart(summary: pd.DataFrame, temperatures: Sequence[float]) -> 
     return alt.layer(band, line, alone, data=frame).properties(width=260, height=200).facet(
         column=alt.Column("label:N", title=None, sort=["test accuracy", "test NLL"])
     ).resolve_scale(y="independent")
+
+
+def representation_chart(points: pd.DataFrame, templates: pd.DataFrame, num_classes: int,
+                         models: Sequence[str]) -> alt.FacetChart:
+    """Penultimate activations projected onto the plane of three templates, one panel per model:
+    points in their class colour (squares: test points), templates as black-ringed diamonds."""
+    classes = alt.Scale(domain=list(range(num_classes)), range=palette.class_colours(num_classes))
+    colour = alt.Color("class:N", scale=classes, legend=alt.Legend(orient="top", title="class"))
+    dots = alt.Chart().mark_point(filled=True, size=22, opacity=0.75).encode(
+        x=alt.X("x:Q", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("y:Q", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        color=colour, shape=alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"],
+                                                                range=["circle", "square"]),
+                                      legend=alt.Legend(orient="top", title=None)))
+    corners = alt.Chart(templates).mark_point(shape="diamond", filled=True, size=220, stroke="black",
+                                              strokeWidth=2).encode(x="x:Q", y="y:Q", color=colour)
+    return alt.layer(dots, corners, data=points).properties(width=300, height=300).facet(
+        column=alt.Column("model:N", title=None, sort=list(models))).resolve_scale(x="independent",
+                                                                                  y="independent")
+
+
+def tightness_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    """Tightness against ε: mean over seeds with a min–max band."""
+    summary = frame.groupby("eps")["tightness"].agg(["mean", "min", "max"]).reset_index()
+    return alt.layer(*_sweep_layers(summary, "tightness (lower is tighter)"), data=summary).properties(
+        width=320, height=200)

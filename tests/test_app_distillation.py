@@ -30,3 +30,4 @@ def test_no_temperature_chosen_is_a_message():
     at.run()
     assert not at.exception
     assert any("temperatures" in as_read(e.value) for e in at.error)
+

@@ -313,7 +313,8 @@ def test_distillation_at_a_temperature_per_model_equals_each_models_reference(mo
     engine.train(20)
     for i, (start, t) in enumerate(zip(starts, temperatures)):
         kind, value = engine.model_objectives[i]
-        ref = train_on_reference_loss(start, moons, config, kind, value, 20, soft=q[i], temperature=t, alpha=0.8)
+        ref = train_on_reference_loss(start, moons, config, kind, value, 20, soft=q[i], temperature=t,
+                                      alpha=0.8)
         assert max_param_diff(ref, engine.to_module(i)) < 1e-5, f"model {i} at T={t}"
     with pytest.raises(ValueError, match="one per model"):
         engine.set_soft_targets(q, temperature=[1.0, 2.0], alpha=0.8)

@@ -7,5 +7,6 @@ PAGES = [
     ("pages/sweep.py", "ε sweep", ":material/stacked_line_chart:"),
     ("pages/calibration.py", "Calibration", ":material/tune:"),
     ("pages/alternatives.py", "Alternatives", ":material/compare_arrows:"),
+    ("pages/representations.py", "Representations", ":material/scatter_plot:"),
     ("pages/distillation.py", "Distillation", ":material/school:"),
 ]

@@ -1,0 +1,22 @@
+"""The Representations page, driven by AppTest."""
+import pytest
+import torch
+
+from tests.test_app import as_read, open_page
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the server runs
+    yield
+    torch.set_num_threads(threads)
+
+def test_the_representations_page_draws_the_plane_and_says_what_it_measured():
+    at = open_page("pages/representations.py")
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(as_read(m.value) for m in at.markdown)
+    assert "Tightness" in text and "× tighter" in text
+    assert len(at.get("vega_lite_chart")) == 2  # the plane, tightness against ε
+    at.select_slider(key="rep_step").set_value(10).run()
+    assert not at.exception

@@ -37,20 +37,13 @@ def plane():
     step = bound(
         st.select_slider, "training step", steps, steps[-1], key="rep_step", format_func=lambda s: f"{s:,}"
     )
-    st.altair_chart(
-        charts.representation_chart(
-            result.points[result.points["step"] == step],
-            result.templates[result.templates["step"] == step],
-            result.data.num_classes,
-            names,
-        ),
-        width="content",
-    )
+    shown = result.points[result.points["step"] == step]
+    st.altair_chart(charts.representation_chart(shown, result.data.num_classes, names), width="content")
 
 
 plane()
 st.caption(
-    "Each panel in its own plane and scale. Diamonds: the three templates. Smoothing asks every "
+    "Each panel in its own plane and scale. Smoothing asks every "
     "wrong class for the same small probability, which puts each class's points at the same distance "
     "from the other templates: tight clusters, evenly spaced."
 )

@@ -448,10 +448,10 @@ def distillation_chart(summary: pd.DataFrame, temperatures: Sequence[float]) -> 
     ).resolve_scale(y="independent")
 
 
-def representation_chart(points: pd.DataFrame, templates: pd.DataFrame, num_classes: int,
-                         models: Sequence[str]) -> alt.FacetChart:
-    """Penultimate activations projected onto the plane of three templates, one panel per model:
-    points in their class colour (squares: test points), templates as black-ringed diamonds."""
+def representation_chart(points: pd.DataFrame, num_classes: int, models: Sequence[str]) -> alt.FacetChart:
+    """Penultimate activations projected onto the plane of three templates, one panel per model,
+    points in their class colour (squares: test points). The templates themselves lie far out at
+    another scale, so they set the plane and are not drawn (as in MKH's figures)."""
     classes = alt.Scale(domain=list(range(num_classes)), range=palette.class_colours(num_classes))
     colour = alt.Color("class:N", scale=classes, legend=alt.Legend(orient="top", title="class"))
     dots = alt.Chart().mark_point(filled=True, size=22, opacity=0.75).encode(
@@ -460,9 +460,7 @@ def representation_chart(points: pd.DataFrame, templates: pd.DataFrame, num_clas
         color=colour, shape=alt.Shape("split:N", scale=alt.Scale(domain=["train", "test"],
                                                                 range=["circle", "square"]),
                                       legend=alt.Legend(orient="top", title=None)))
-    corners = alt.Chart(templates).mark_point(shape="diamond", filled=True, size=220, stroke="black",
-                                              strokeWidth=2).encode(x="x:Q", y="y:Q", color=colour)
-    return alt.layer(dots, corners, data=points).properties(width=300, height=300).facet(
+    return alt.layer(dots, data=points).properties(width=300, height=300).facet(
         column=alt.Column("model:N", title=None, sort=list(models))).resolve_scale(x="independent",
                                                                                   y="independent")
 

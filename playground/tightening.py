@@ -84,7 +84,6 @@ class TighteningResult:
     config: TighteningConfig
     data: Dataset
     points: pd.DataFrame  # step, model (one-hot / chosen ε), split, class, x, y: the projected points
-    templates: pd.DataFrame  # step, model, class, x, y: the templates in their plane
     tightness: pd.DataFrame  # eps, seed, tightness (train points of the three classes, at the end)
     seconds: float
 
@@ -108,13 +107,13 @@ def run(
     drawn = {"one-hot (ε=0)": 0, f"smoothed (ε={config.eps:g})": config.grid.index(config.eps) * config.seeds}
     sets = {split: _chosen(data, config.classes, split) for split in ("train", "test")}
     saves = sorted({int(s) for s in np.geomspace(10, config.steps, SNAPSHOTS).round()} | {config.steps})
-    points, templates, done = [], [], 0
+    points, done = [], 0
     for step in saves:
         engine.train(step - done, evaluate=False)
         done = step
         for name, model in drawn.items():
             for split, (x, y) in sets.items():
-                coords, corners = representations.plane_coordinates(engine, model, config.classes, x)
+                coords, _ = representations.plane_coordinates(engine, model, config.classes, x)
                 points.append(
                     pd.DataFrame(
                         {
@@ -127,17 +126,6 @@ def run(
                         }
                     )
                 )
-            templates.append(
-                pd.DataFrame(
-                    {
-                        "step": step,
-                        "model": name,
-                        "class": list(config.classes),
-                        "x": corners[:, 0].numpy(),
-                        "y": corners[:, 1].numpy(),
-                    }
-                )
-            )
         if on_progress:
             elapsed = time.perf_counter() - start
             on_progress(done, config.steps, elapsed / done * (config.steps - done))
@@ -155,7 +143,6 @@ def run(
         config,
         data,
         pd.concat(points, ignore_index=True),
-        pd.concat(templates, ignore_index=True),
         frame,
         time.perf_counter() - start,
     )

@@ -26,7 +26,8 @@ def test_the_default_run_tightens_on_every_one_of_five_seeds():
     steps = sorted(set(result.points["step"]))
     assert steps[-1] == 1500 and len(steps) >= 5
     last = result.points[result.points["step"] == 1500]
-    assert set(last["model"]) == {"one-hot (ε=0)", "smoothed (ε=0.1)"} and set(last["split"]) == {"train", "test"}
+    assert set(last["model"]) == {"one-hot (ε=0)", "smoothed (ε=0.1)"}
+    assert set(last["split"]) == {"train", "test"}
     assert set(last["class"]) == {0, 1, 2}
 
 

@@ -468,5 +468,12 @@ def representation_chart(points: pd.DataFrame, num_classes: int, models: Sequenc
 def tightness_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Tightness against ε: mean over seeds with a min–max band."""
     summary = frame.groupby("eps")["tightness"].agg(["mean", "min", "max"]).reset_index()
-    return alt.layer(*_sweep_layers(summary, "tightness (lower is tighter)"), data=summary).properties(
+    return alt.layer(*_sweep_layers(summary, "tightness"), data=summary).properties(
         width=320, height=200)
+
+
+def information_chart(teachers: pd.DataFrame) -> alt.LayerChart:
+    """The teachers' mutual-information estimate against ε: mean over seeds, min–max band."""
+    summary = teachers.groupby("eps")["information"].agg(["mean", "min", "max"]).reset_index()
+    return alt.layer(*_sweep_layers(summary, "information (nats)"), data=summary).properties(width=320,
+                                                                                           height=200)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from playground import metrics, render
+from playground import information, metrics, render
 from playground.datasets import BOX, Dataset, dataset_from_spec, grid_points
 from playground.engine import Engine, TrainConfig
 from playground.smoothing import check_eps_grid
@@ -126,7 +126,9 @@ def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | 
     teachers = Engine(data, list(config.eps), config.teacher, n_seeds=config.seeds)
     _train(teachers, config.steps, progress)
     teacher_train = teachers.predict(data.x_train).logits
-    rows = [_measure(teachers, data, "teacher", None)]
+    # MKH's estimate of what the logits keep about which training example they came from
+    rows = [_measure(teachers, data, "teacher", None).assign(
+        information=information.model_information(teachers, data.x_train).numpy())]
     # one engine for every student: slot (T, ε), model (T, ε, seed) learns from teacher (ε, seed)
     # at its own temperature
     temps = [t for t in config.temperatures for _ in teachers.model_eps]

@@ -110,3 +110,10 @@ def test_bad_settings_are_named():
         DistillConfig(temperatures=()).validated()
     with pytest.raises(ValueError, match="alpha"):
         DistillConfig(alpha=1.5).validated()
+
+
+def test_the_teachers_information_falls_with_smoothing_over_five_seeds(default_run):
+    teachers = default_run.models[default_run.models["role"] == "teacher"]
+    one_hot = teachers[teachers["eps"] == 0.0].set_index("seed")["information"]
+    smoothed = teachers[teachers["eps"] == 0.3].set_index("seed")["information"]
+    assert (smoothed < one_hot).all(), (one_hot.tolist(), smoothed.tolist())

@@ -1,16 +1,9 @@
 """The Alternatives page, driven by AppTest: objectives side by side, then the regularisers."""
 import pytest
-import torch
 
 from tests.test_app import as_read, open_page
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the server runs
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
 
 def shown(at) -> str:

@@ -1,16 +1,10 @@
 """The Representations page, driven by AppTest."""
 import pytest
-import torch
 
 from tests.test_app import as_read, open_page
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the server runs
-    yield
-    torch.set_num_threads(threads)
 
 def test_the_representations_page_draws_the_plane_and_says_what_it_measured():
     at = open_page("pages/representations.py")

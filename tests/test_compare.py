@@ -7,13 +7,7 @@ from playground import compare, metrics, selective
 from playground.compare import CompareConfig, Recipe
 from playground.engine import TrainConfig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the server runs; extra OpenMP threads only fight a busy machine
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
 
 @pytest.fixture(scope="module")

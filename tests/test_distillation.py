@@ -3,19 +3,12 @@ default regime's claim over 5 seeds."""
 
 import pandas as pd
 import pytest
-import torch
 
 from playground import distillation
 from playground.distillation import DistillConfig
 from playground.engine import TrainConfig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the server runs; extra OpenMP threads only fight a busy machine
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
 
 @pytest.fixture(scope="module")

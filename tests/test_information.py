@@ -11,13 +11,7 @@ from playground import information as inf
 from playground.datasets import make_dataset
 from playground.engine import Engine, TrainConfig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the server runs; extra OpenMP threads only fight a busy machine
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
 
 def two_examples(a, s):

@@ -1,17 +1,10 @@
 """The Representations page's experiment: clusters tighten under smoothing, over 5 seeds."""
 import pytest
-import torch
 
 from playground import tightening
 from playground.tightening import TighteningConfig
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the server runs
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
 
 def test_the_default_run_tightens_on_every_one_of_five_seeds():

@@ -62,6 +62,16 @@ st.caption("On the test points: mean confidence is the mean top probability; ove
            "entropy ÷ log K. Lines: mean over seeds; bands: min to max. Dashed: the optimal logit gap "
            "log(q_t/q_o), infinite at ε = 0.")
 
+st.header("Class pairs mistaken for each other")
+shown = result.pair_confusion
+if result.data.num_classes > 5:  # the six pairs most confused somewhere on the grid
+    worst = shown.groupby("pair")["rate"].mean().nlargest(6).index
+    shown = shown[shown["pair"].isin(worst)]
+st.altair_chart(charts.pair_confusion_chart(shown), width="content")
+st.caption(sweep.pair_sentence(result.pair_confusion) + " Smoothing asks every wrong class for the same "
+           "probability, so it treats a similar class like any other; the similar-classes dataset (two "
+           "centres a chosen gap apart) shows whether that costs accuracy between them.")
+
 st.header("What happened")
 st.markdown("\n".join(f"- {line}" for line in sweep.interpretation(models)))
 

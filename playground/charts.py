@@ -477,3 +477,12 @@ def information_chart(teachers: pd.DataFrame) -> alt.LayerChart:
     summary = teachers.groupby("eps")["information"].agg(["mean", "min", "max"]).reset_index()
     return alt.layer(*_sweep_layers(summary, "information (nats)"), data=summary).properties(width=320,
                                                                                            height=200)
+
+
+def pair_confusion_chart(pairs: pd.DataFrame, columns: int = 4) -> alt.FacetChart:
+    """One panel per class pair: the share of its test points taken for each other against ε, mean
+    over seeds with a min–max band."""
+    summary = pairs.groupby(["pair", "eps"])["rate"].agg(["mean", "min", "max"]).reset_index()
+    order = list(summary.groupby("pair")["mean"].max().sort_values(ascending=False).index)
+    return alt.layer(*_sweep_layers(summary, None), data=summary).properties(width=105, height=100).facet(
+        facet=alt.Facet("pair:N", title=None, sort=order), columns=columns)

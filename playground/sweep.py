@@ -76,6 +76,7 @@ class SweepResult:
     test_labels: torch.Tensor
     seconds: float
     predictions: str  # CSV: every point, its split and each model's predicted class
+    pair_confusion: pd.DataFrame  # eps, seed, pair ("0↔1"), rate: the pair's test points taken for each other
 
 
 def split_held_out(data: Dataset, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,8 +142,37 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
         render.boundary_rgb(grid[m], RESOLUTION, upsample=4), BOX, data.x_train, data.y_train,
         np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None, size=IMAGE_PX)
         for m in first_seed}
+    pairs = pair_confusion(test_logits, test_labels)
+    pairs = pairs.assign(eps=[engine.model_eps[m] for m in pairs["model"]],
+                         seed=[engine.model_seed[m] for m in pairs["model"]])
     return SweepResult(config, data, frame, images, held[:, val_idx], y_held[val_idx], test_logits,
-                       test_labels, seconds, predictions)
+                       test_labels, seconds, predictions, pairs[~pairs["model"].isin(engine.diverged)])
+
+
+def pair_confusion(logits: torch.Tensor, labels: torch.Tensor) -> pd.DataFrame:
+    """Per model and class pair (a, b): the share of the pair's test points predicted as the other
+    class of the pair, (#a→b + #b→a) / #{a, b}. Long form: model, pair, rate."""
+    predicted = logits.argmax(-1)
+    k = logits.shape[-1]
+    rows = []
+    for a in range(k):
+        for b in range(a + 1, k):
+            inside = (labels == a) | (labels == b)
+            if not bool(inside.any()):
+                continue
+            swapped = ((labels == a) & (predicted == b)) | ((labels == b) & (predicted == a))
+            rate = swapped.sum(-1).double() / inside.sum()
+            rows += [{"model": m, "pair": f"{a}↔{b}", "rate": float(r)} for m, r in enumerate(rate)]
+    return pd.DataFrame(rows)
+
+
+def pair_sentence(pairs: pd.DataFrame) -> str:
+    """The most confused pair at the smallest ε, and how its confusion moves across the grid."""
+    by = pairs.groupby(["pair", "eps"])["rate"].mean().unstack("eps")
+    first, last = by.columns.min(), by.columns.max()
+    worst = by[first].idxmax()
+    return (f"The most confused pair at ε = {first:g} is {worst}: {by.loc[worst, first]:.1%} of its test "
+            f"points are taken for the other class; at ε = {last:g}, {by.loc[worst, last]:.1%}.")
 
 
 # short labels: each titles a narrow panel; the sweep page's caption spells them out

@@ -2,7 +2,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import open_page
+from tests.test_app import as_read, open_page
 
 
 def small_sweep(at: AppTest, label_noise: float = 0.0, count: int = 3, seeds: int = 2, n: int = 300,
@@ -76,3 +76,19 @@ def test_the_classes_slider_follows_the_dataset_at_once():
     at.run()
     assert not at.exception
     assert at.session_state["sw_k"] == 5
+
+
+def test_similar_classes_take_a_gap_on_the_sweep_and_live_pages():
+    at = open_page("pages/sweep.py")
+    at.selectbox(key="sw_name").set_value("similar_classes").run()
+    at.slider(key="sw_gap").set_value(0.3)
+    at.sidebar.button[0].click()
+    at.run(timeout=180)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("most confused pair" in c.value for c in at.caption)
+    live = open_page("pages/train.py")
+    live.selectbox(key="ds_name").set_value("similar_classes").run()
+    live.slider(key="ds_gap").set_value(0.2).run()
+    assert not live.exception
+    assert live.session_state["live"].data.name == "similar_classes"
+    assert any("gap between classes 0 and 1 changed" in as_read(m.value) for m in live.info)

@@ -111,3 +111,22 @@ def test_reliability_matches_plain_reference():
     probs = torch.softmax(torch.randn(500, 4, generator=gen) * 2, -1)
     labels = torch.randint(0, 4, (500,), generator=gen)
     assert float(metrics.ece(probs, labels)) == pytest.approx(plain_ece(probs, labels), abs=1e-6)
+
+
+def test_pair_confusion_counts_each_pairs_points_taken_for_each_other():
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    logits = torch.zeros(1, 6, 3)
+    predicted = [1, 0, 0, 2, 2, 0]  # 0→1, 1→0, 1→2, 2→0
+    logits[0, torch.arange(6), torch.tensor(predicted)] = 1.0
+    rates = sweep.pair_confusion(logits, labels).set_index("pair")["rate"]
+    assert rates["0↔1"] == pytest.approx(2 / 4) and rates["1↔2"] == pytest.approx(1 / 4)
+    assert rates["0↔2"] == pytest.approx(1 / 4)
+
+
+def test_a_sweep_on_similar_classes_reports_its_close_pair_first():
+    data = {"name": "similar_classes", "n": 400, "noise": 0.3, "num_classes": 4, "gap": 0.2,
+            "label_noise": 0.0}
+    config = sweep.SweepConfig(data, TrainConfig(hidden_layers=1, units=16, device="cpu"), (0.0, 0.3), 2, 300)
+    result = sweep.run(config)
+    assert set(result.pair_confusion["eps"]) == {0.0, 0.3} and result.pair_confusion["seed"].nunique() == 2
+    assert "most confused pair at ε = 0 is 0↔1" in sweep.pair_sentence(result.pair_confusion)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.compare import objective_label
-from playground.datasets import DATASETS, MAX_CLASSES, takes_k
+from playground.datasets import DATASETS, DEFAULT_GAP, MAX_CLASSES, MAX_GAP, takes_k
 from playground.smoothing import CONVENTIONS, convert_eps, target_values, uniform_eps
 from playground.ui.url import bound
 
@@ -52,6 +52,15 @@ def objective_menu(container, label: str, key: str, most: int = 6) -> list[tuple
     chosen = bound(container.multiselect, label, list(OBJECTIVE_CHOICES), default=DEFAULT_OBJECTIVES, key=key,
                    max_selections=most)
     return [OBJECTIVE_CHOICES[name] for name in chosen]
+
+
+def gap_slider(name: str, key: str, **kwargs) -> float | None:
+    """For similar classes, how far apart the two close classes' centres are; None otherwise."""
+    if name != "similar_classes":
+        return None
+    return bound(st.slider, "gap between classes 0 and 1", 0.0, MAX_GAP, DEFAULT_GAP, 0.05, key=key,
+                 help="the distance between the two close centres; the other classes sit around a circle "
+                      "of radius 1", **kwargs)
 
 
 def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:

@@ -10,7 +10,7 @@ from playground import sweep
 from playground.cost import smaller_run
 from playground.datasets import takes_k
 from playground.engine import ACTIVATIONS, TrainConfig
-from playground.ui.controls import classes_slider, dataset_name
+from playground.ui.controls import classes_slider, dataset_name, gap_slider
 from playground.ui.errors import or_stop
 from playground.ui.own_data import own_points
 from playground.ui.training_run import Offer, check_caps, reserved
@@ -27,6 +27,7 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
     name = dataset_name(st.sidebar, "sw_name", **KEEP)
     with st.sidebar.form("sweep_form"):
         k = classes_slider(name, "sw_k", **KEEP)
+        gap = gap_slider(name, "sw_gap", **KEEP)
         n = bound(st.slider, "points (train + held out)", 100, 3000, 1000, 100, key="sw_n", **KEEP)
         noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="sw_noise", **KEEP)
         label_noise = bound(st.slider, "label noise (training labels flipped)", 0.0, 0.5, 0.0, 0.05,
@@ -51,6 +52,8 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
         dataset = {"name": name, "n": n, "noise": noise, "label_noise": label_noise}
         if takes_k(name):
             dataset["num_classes"] = k
+        if gap is not None:
+            dataset["gap"] = gap
     train = TrainConfig(hidden_layers=layers, units=units, activation=activation, lr=lr)
     grid = or_stop(lambda: sweep.eps_grid(lo, hi, count), "set up the sweep")  # e.g. a reversed range
     config = sweep.SweepConfig(dataset, train, tuple(grid), seeds, steps)

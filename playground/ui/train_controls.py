@@ -12,7 +12,7 @@ import streamlit as st
 from playground import objectives
 from playground.datasets import takes_k
 from playground.engine import ACTIVATIONS, OPTIMIZERS, TrainConfig, cuda_available
-from playground.ui.controls import classes_slider, convention_radio, dataset_name
+from playground.ui.controls import classes_slider, convention_radio, dataset_name, gap_slider
 from playground.ui.own_data import own_points
 from playground.ui.url import bound
 
@@ -57,7 +57,8 @@ class LiveSettings:
 SETTING_NAMES = {
     "data.name": "dataset", "data.n": "points", "data.noise": "noise", "data.num_classes": "classes K",
     "data.label_noise": "label noise", "data.test_fraction": "test share", "data.seed": "data seed",
-    "data.points": "your own points", "hidden_layers": "hidden layers", "units": "units per layer",
+    "data.points": "your own points", "data.gap": "gap between classes 0 and 1",
+    "hidden_layers": "hidden layers", "units": "units per layer",
     "activation": "activation", "optimizer": "optimizer", "momentum": "momentum", "batch_size": "batch size",
     "seed": "initial weights", "convention": "convention", "device": "device", "objective": "objective",
     "dropout": "dropout",
@@ -98,6 +99,7 @@ def live_controls() -> LiveSettings:
     with sb.expander("Data", expanded=True):
         name = dataset_name(st, "ds_name")
         k = classes_slider(name, "ds_k")
+        gap = gap_slider(name, "ds_gap")
         n = bound(st.slider, "points (train + test)", 50, 3000, 400, 50, key="ds_n")
         noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="ds_noise")
         label_noise = bound(st.slider, "label noise (share of training labels flipped)", 0.0, 0.5, 0.0, 0.05,
@@ -144,6 +146,8 @@ def live_controls() -> LiveSettings:
     else:
         data = {"name": name, "n": n, "noise": noise, "num_classes": k if takes_k(name) else None,
                 "label_noise": label_noise, "test_fraction": test_fraction, "seed": seed}
+        if gap is not None:
+            data["gap"] = gap
     config = TrainConfig(hidden_layers=layers, units=units, activation=activation, optimizer=optimizer,
                          lr=lr, weight_decay=weight_decay, batch_size=batch, convention=convention,
                          device=device)

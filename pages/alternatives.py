@@ -31,6 +31,8 @@ if models["diverged"].all():
 st.header("What the numbers say")
 for line in compare.interpretation(models, result.data.num_classes):
     st.markdown(f"- {line}")
+if view == "regularisers" and (verdict := compare.regulariser_verdict(models)):
+    st.markdown(f"**{verdict}**")
 if any(r.kind == "smoothing" and r.value < 0 for r in config.recipes):
     st.caption("Negative smoothing's targets go above 1 and below 0, so its loss has no lower bound: it "
                "keeps pushing the wrong classes' probabilities to 0, and a test point it gets wrong costs an "

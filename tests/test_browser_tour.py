@@ -172,7 +172,7 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
         if page.get_by_role("button", name="Play").count():
             transport(page, tour)
         if slug == "alternatives":  # the other comparison: trains anew, then draws every chart again
-            page.get_by_role("button", name="Regularisers").click()
+            page.get_by_text("Regularisers", exact=True).click()
             settle(page, timeout=120_000)
             page.wait_for_timeout(1500)
             tour.check("switching to the regulariser comparison")

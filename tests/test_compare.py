@@ -85,3 +85,17 @@ def test_recipes_are_validated_and_labelled():
     assert compare.objective_label("smoothing", -0.2) == "negative smoothing ε=-0.2"
     config = CompareConfig()
     assert CompareConfig.from_key(config.key()) == config
+
+
+def test_the_regulariser_verdict_follows_the_seeds():
+    import pandas as pd
+    rows = []
+    for seed in range(3):
+        for recipe, nll in (("cross-entropy", 1.0), ("smoothing ε=0.1", 0.6), ("weight decay 0.001", 0.4),
+                            ("dropout 0.2", 0.7 if seed else 0.5)):
+            rows.append({"recipe": recipe, "seed": seed, "diverged": False,
+                         **{m: 0.5 for m in compare.METRICS}, "test_nll": nll})
+    said = compare.regulariser_verdict(pd.DataFrame(rows))
+    assert "weight decay 0.001 beats it on NLL on 3 of 3 seeds" in said
+    assert "dropout 0.2 beats it on NLL on 1 of 3 seeds" in said
+    assert "holds its own" in said

@@ -382,7 +382,7 @@ def recipe_metrics_chart(summary: pd.DataFrame, recipes: Sequence[str], colours:
         tooltip=["recipe:N", "label:N", alt.Tooltip("mean:Q", format=".4f"),
                  alt.Tooltip("min:Q", format=".4f"), alt.Tooltip("max:Q", format=".4f")])
     order = list(dict.fromkeys(summary["label"]))
-    return alt.layer(spread, mean, data=summary).properties(width=130, height=22 * len(recipes)).facet(
+    return alt.layer(spread, mean, data=summary).properties(width=115, height=22 * len(recipes)).facet(
         facet=alt.Facet("label:N", title=None, sort=order), columns=columns).resolve_scale(x="independent")
 
 
@@ -397,7 +397,7 @@ def risk_coverage_chart(curves: pd.DataFrame, recipes: Sequence[str], colours: S
         y=alt.Y("risk:Q", title="risk (error among accepted)", axis=alt.Axis(format=VALUE_FORMAT)),
         color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=3, labelLimit=220)),
         tooltip=["recipe:N", alt.Tooltip("coverage:Q", format=".2f"), alt.Tooltip("risk:Q", format=".3f")],
-    ).properties(width=200, height=170).facet(facet=alt.Facet("score:N", title=None, sort=scores),
+    ).properties(width=165, height=165).facet(facet=alt.Facet("score:N", title=None, sort=scores),
                                               columns=WRAP)
 
 

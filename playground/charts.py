@@ -340,7 +340,9 @@ def _reliability(data, names: Sequence[str], colour: alt.Color, num_classes: int
         strokeDash=[4, 3], color=palette.NEUTRAL).encode(
         x=_confidence_x(num_classes, datum=lo), y=y(datum=lo), x2=alt.datum(1.0), y2=alt.datum(1.0))
     return alt.layer(bars, means, diagonal, data=data).properties(width=width, height=height).facet(
-        facet=alt.Facet("model:N", title=None, sort=list(names)), columns=WRAP)
+        # a long name is cut rather than widening its column past the page
+        facet=alt.Facet("model:N", title=None, sort=list(names), header=alt.Header(labelLimit=width + 20)),
+        columns=WRAP)
 
 
 def reliability_chart(frame: pd.DataFrame, names: list[str], num_classes: int,
@@ -395,7 +397,7 @@ def risk_coverage_chart(curves: pd.DataFrame, recipes: Sequence[str], colours: S
         x=alt.X("coverage:Q", title="coverage (share of points accepted)", scale=alt.Scale(domain=[0, 1]),
                 axis=_prob_axis()),
         y=alt.Y("risk:Q", title="risk (error among accepted)", axis=alt.Axis(format=VALUE_FORMAT)),
-        color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=3, labelLimit=220)),
+        color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=2, labelLimit=260)),
         tooltip=["recipe:N", alt.Tooltip("coverage:Q", format=".2f"), alt.Tooltip("risk:Q", format=".3f")],
     ).properties(width=165, height=165).facet(facet=alt.Facet("score:N", title=None, sort=scores),
                                               columns=WRAP)
@@ -414,7 +416,7 @@ def objective_gradient_chart(curves: pd.DataFrame, recipes: Sequence[str], colou
     return alt.Chart(curves).mark_line(strokeWidth=2).encode(
         x=alt.X("p:Q", title="true-class probability p", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis()),
         y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"),
-        color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=3, labelLimit=220)),
+        color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=2, labelLimit=260)),
         tooltip=["recipe:N", alt.Tooltip("p:Q", format=".3f"), alt.Tooltip("grad_norm:Q", format=".4f")],
     ).properties(height=320)
 

@@ -167,7 +167,7 @@ TEMPERATURE_SCALED = "temperature scaled"
 
 
 def reliability_name(recipe: str, variant: str) -> str:
-    return f"{recipe}, T fitted" if variant == TEMPERATURE_SCALED else recipe
+    return f"T fitted · {recipe}" if variant == TEMPERATURE_SCALED else recipe
 
 
 def measure(config: CompareConfig, data: Dataset, per_recipe: dict[int, tuple[Engine, int]],

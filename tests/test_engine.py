@@ -20,6 +20,19 @@ def moons():
     return make_dataset("moons", n=200, noise=0.2, seed=1)
 
 
+def reference_batches(n: int, config: TrainConfig, steps: int):
+    """The engine's mini-batch order, written plainly: the full batch, or consecutive slices of
+    one seeded permutation per epoch."""
+    order, batches = torch.Generator().manual_seed(config.seed), []
+    for _ in range(steps):
+        if config.batch_size == 0:
+            yield torch.arange(n)
+            continue
+        if not batches:
+            batches = list(torch.randperm(n, generator=order).split(config.batch_size))[::-1]
+        yield batches.pop()
+
+
 def train_reference(module: nn.Module, data, config: TrainConfig, eps: float, steps: int,
                     convention: str = "uniform") -> nn.Module:
     """The same model trained the plain way: torch.optim and torch's own loss."""
@@ -38,14 +51,7 @@ def train_reference(module: nn.Module, data, config: TrainConfig, eps: float, st
         soft = torch.full((len(y), k), eps / (k - 1))
         soft[torch.arange(len(y)), y] = 1 - eps
         target = lambda idx: soft[idx]  # noqa: E731
-    order, batches = torch.Generator().manual_seed(config.seed), []
-    for _ in range(steps):
-        if config.batch_size == 0:
-            idx = torch.arange(len(y))
-        else:
-            if not batches:
-                batches = list(torch.randperm(len(y), generator=order).split(config.batch_size))[::-1]
-            idx = batches.pop()
+    for idx in reference_batches(len(y), config, steps):
         opt.zero_grad()
         loss_fn(module(x[idx]), target(idx)).backward()
         opt.step()
@@ -229,14 +235,7 @@ def train_on_reference_loss(module: nn.Module, data, config: TrainConfig, kind: 
                     h = h * masks[step][layer]
         return h
 
-    order, batches = torch.Generator().manual_seed(config.seed), []
-    for step in range(steps):
-        if config.batch_size == 0:
-            idx = torch.arange(len(y))
-        else:
-            if not batches:
-                batches = list(torch.randperm(len(y), generator=order).split(config.batch_size))[::-1]
-            idx = batches.pop()
+    for step, idx in enumerate(reference_batches(len(y), config, steps)):
         opt.zero_grad()
         logits = forward(x[idx], step)
         if soft is None:

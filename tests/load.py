@@ -29,7 +29,8 @@ async def _session(browser, url: str, index: int, train_s: float) -> dict:
         await page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                                      timeout=90_000)
         result["first_render_s"] = time.perf_counter() - start
-        await page.get_by_role("button", name="Play").click()
+        # as long as the other waits: with 20 sessions on 2 cores the page keeps rerunning for a while
+        await page.get_by_role("button", name="Play").click(timeout=90_000)
         clicked = time.perf_counter()
         await page.wait_for_function(
             "/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)", timeout=90_000)

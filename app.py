@@ -18,6 +18,7 @@ from playground.ui.navigation import PAGES
 from playground.ui.plain import escaped
 from playground.ui.runtime import configure_process
 from playground.ui.url import check_address, finish_page, share_link, start_page
+from playground.ui.visibility import apply_visibility, check_hidden
 
 try:
     configure_process()
@@ -30,10 +31,12 @@ pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, tit
 page = st.navigation(pages)
 start_page()
 check_address(page, pages)
+apply_visibility()
 try:
     page.run()
 except PageStop:  # the page said why it stopped; the link is still checked and offered
     pass
+check_hidden()
 finish_page()
 with st.sidebar:
     share_link()

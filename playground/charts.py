@@ -488,3 +488,14 @@ def pair_confusion_chart(pairs: pd.DataFrame, columns: int = 4) -> alt.FacetChar
     order = list(summary.groupby("pair")["mean"].max().sort_values(ascending=False).index)
     return alt.layer(*_sweep_layers(summary, None), data=summary).properties(width=105, height=100).facet(
         facet=alt.Facet("pair:N", title=None, sort=order), columns=columns)
+
+
+def tally_chart(frame: pd.DataFrame) -> alt.Chart:
+    """A station's locked answers: one bar per choice (choice, count, right), the right one marked."""
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("choice:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
+        x=alt.X("count:Q", title="locked answers", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("right:N", title=None, scale=alt.Scale(domain=["right", "other"],
+                                                               range=["#15803d", "#9ca3af"]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=["choice:N", "count:Q"]).properties(height=40 * len(frame) + 20)

@@ -9,4 +9,6 @@ PAGES = [
     ("pages/alternatives.py", "Alternatives", ":material/compare_arrows:"),
     ("pages/representations.py", "Representations", ":material/scatter_plot:"),
     ("pages/distillation.py", "Distillation", ":material/school:"),
+    ("pages/workshop.py", "Workshop", ":material/groups:"),
+    ("pages/facilitator.py", "Facilitate", ":material/co_present:"),
 ]

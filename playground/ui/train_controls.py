@@ -15,6 +15,7 @@ from playground.engine import ACTIVATIONS, OPTIMIZERS, TrainConfig, cuda_availab
 from playground.ui.controls import classes_slider, convention_radio, dataset_name, gap_slider
 from playground.ui.own_data import own_points
 from playground.ui.url import bound
+from playground.ui.visibility import section
 
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 WEIGHT_DECAYS = [0.0, 0.0001, 0.001, 0.01, 0.1]
@@ -110,11 +111,11 @@ def live_controls() -> LiveSettings:
         c2.button("New", on_click=new_data_seed, key="ds_new_seed", icon=":material/casino:",
                   help="draw the data again with the next seed")
         points = own_points("ds_upload", seed=seed, test_fraction=test_fraction, label_noise=label_noise)
-    with sb.expander("Network", expanded=False):
+    with section(sb, "network").expander("Network", expanded=False):
         layers = bound(st.slider, "hidden layers", 0, 6, 2, key="net_layers")
         units = bound(st.select_slider, "units per layer", UNITS, 16, key="net_units")
         activation = bound(st.selectbox, "activation", ACTIVATIONS, index=1, key="net_act")
-    with sb.expander("Optimizer", expanded=False):
+    with section(sb, "optimizer").expander("Optimizer", expanded=False):
         optimizer = bound(st.radio, "optimizer", OPTIMIZERS, horizontal=True, key="opt_name",
                           format_func=OPTIMIZER_LABELS.get, help="SGD uses momentum 0.9",
                           aliases={"SGD (momentum 0.9)": "SGD"})
@@ -128,7 +129,7 @@ def live_controls() -> LiveSettings:
         kind, label, lo, hi, default, step, key = OBJECTIVE_CHOICES[code]
         eps = bound(st.slider, label, lo, hi, default, step, key=key, help=OBJECTIVE_HELP[code])
         convention = convention_radio(st, "sm_conv") if kind == "smoothing" else "uniform"
-    with sb.expander("Device and speed", expanded=False):
+    with section(sb, "device").expander("Device and speed", expanded=False):
         device = bound(st.radio, "device", list(DEVICE_LABELS), horizontal=True, key="dev",
                        format_func=DEVICE_LABELS.get, aliases={"GPU (none here)": "GPU"},
                        help="a CUDA GPU is available" if cuda_available() else

@@ -152,6 +152,16 @@ def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = 
     return value
 
 
+def keep(key: str, spelled: list[str]) -> None:
+    """Keep a parameter no widget binds (such as simple=1) in the link and the shared address."""
+    st.session_state.setdefault(_KEYS, {})[key] = spelled
+
+
+def known_keys() -> set[str]:
+    """The parameters bound on this page so far."""
+    return set(st.session_state.get(_KEYS, {}))
+
+
 def check_address(page, pages) -> None:
     """Say so when the address names no page (/nonexistent, /TRAIN): Streamlit quietly shows the
     default page instead."""

@@ -1,0 +1,17 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
+import streamlit as st
+
+from playground.ui.glossary import glossary
+from playground.ui.workshop_view import follow_room, joined_room, show_station, station_number
+
+st.title("Workshop")
+st.caption("Six questions about label smoothing. Commit to an answer, then see it measured: each reveal "
+           "trains or computes on this server in a few seconds.")
+glossary("ε", "q_t", "‖∂L/∂z‖", "NLL", "ECE")
+room = joined_room()
+if room is not None:
+    follow_room(room)
+show_station(station_number(room), room)

@@ -16,6 +16,7 @@ from playground.ui.errors import PageStop
 from playground.ui.layout import compact_layout
 from playground.ui.navigation import PAGES
 from playground.ui.plain import escaped
+from playground.ui.preset_picker import preset_picker
 from playground.ui.runtime import configure_process
 from playground.ui.url import check_address, finish_page, share_link, start_page
 from playground.ui.visibility import apply_visibility, check_hidden
@@ -32,6 +33,7 @@ page = st.navigation(pages)
 start_page()
 check_address(page, pages)
 apply_visibility()
+preset_picker(page.url_path or "home")
 try:
     page.run()
 except PageStop:  # the page said why it stopped; the link is still checked and offered

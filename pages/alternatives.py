@@ -8,8 +8,11 @@ from playground import charts, compare, palette
 from playground.render import data_url
 from playground.ui.compare_controls import compare_settings, run_comparison
 from playground.ui.errors import stop_page
+from playground.ui.glossary import glossary
+from playground.ui.preset_picker import preset_claim
 
 st.title("Label smoothing and its alternatives")
+glossary("ε", "NLL", "ECE", "AURC", "T")
 st.caption("Compared to what? Each objective (or regulariser) trains on the same data from the same seeds, "
            "all models of one kind in one batched engine. Metrics on the test half of the held-out points; "
            "temperatures fitted on the validation half. Settings in the sidebar.")
@@ -27,6 +30,8 @@ st.caption(f"{len(models)} models ({len(recipes)} × {config.seeds} seeds), {con
 if models["diverged"].all():
     st.error("Every model diverged: lower the learning rate in the sidebar.")
     stop_page()
+
+preset_claim("alternatives", result)
 
 st.header("What the numbers say")
 for line in compare.interpretation(models, result.data.num_classes):

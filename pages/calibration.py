@@ -7,10 +7,14 @@ import streamlit as st
 from playground import calibration, charts
 from playground.smoothing import eps_label
 from playground.ui.errors import stop_page
+from playground.ui.glossary import glossary
+from playground.ui.preset_picker import preset_claim
 from playground.ui.sweep_controls import run_sweep, sweep_settings
 from playground.ui.url import bound
 
 st.title("Calibration")
+glossary("ε", "q_t", "NLL", "ECE", "MCE")
+preset_claim("calibration")
 st.caption("Does the model's confidence match how often it is right? Same sweep as the ε sweep page "
            "(settings in the sidebar, results shared through the cache); metrics on the test half of the "
            "held-out points, temperatures fitted on the validation half.")

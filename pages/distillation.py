@@ -7,9 +7,13 @@ import streamlit as st
 from playground import charts, distillation
 from playground.render import data_url
 from playground.ui.distill_controls import distill_settings, run_distillation
+from playground.ui.glossary import glossary
+from playground.ui.preset_picker import preset_claim
 from playground.ui.url import bound
 
 st.title("Distillation: does a smoothed teacher teach worse?")
+glossary("ε", "T", "NLL")
+preset_claim("distillation")
 st.caption(
     "Teachers at several ε train together; for each temperature T a small student learns from each "
     "teacher's softened probabilities (α·T²·CE(softmax(z/T), q_T) + (1 − α)·CE(z, y), Hinton et al. 2015); "

@@ -13,7 +13,9 @@ from playground.live import model_names
 from playground.smoothing import eps_label
 from playground.ui.controls import convention_radio, dataset_name, objective_menu
 from playground.ui.errors import or_stop, stop_page
+from playground.ui.glossary import glossary
 from playground.ui.own_data import own_points
+from playground.ui.preset_picker import preset_claim
 from playground.ui.progress import training_progress
 from playground.ui.runtime import limits
 from playground.ui.url import bound
@@ -21,6 +23,8 @@ from playground.ui.url import bound
 GRADIENT_VIEWS = {"p": "‖∂L/∂z‖ against p", "gap": "against the logit gap", "signed": "signed, true logit"}
 
 st.title("Gradients near saturation")
+glossary("ε", "q_t", "q_o", "logit gap", "‖∂L/∂z‖")
+preset_claim("gradients")
 st.caption("Why a one-hot model never stops pushing its logits apart, and why a smoothed one does.")
 
 c1, c2, c3 = st.columns([1, 2, 2])

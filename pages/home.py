@@ -7,8 +7,10 @@ import streamlit as st
 from playground import charts, smoothing, tables
 from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
 from playground.ui.device import show_device
+from playground.ui.glossary import glossary
 
 st.title("Label Smoothing Playground")
+glossary("ε", "q_t", "q_o", "H(q)", "logit gap")
 st.markdown(
     """
 A classifier trained with one-hot targets is told to put **all** probability on the true class.

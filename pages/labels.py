@@ -7,9 +7,13 @@ import torch
 
 from playground import charts, smoothing, tables
 from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
+from playground.ui.glossary import glossary
+from playground.ui.preset_picker import preset_claim
 from playground.ui.url import bound
 
 st.title("Smoothed labels")
+glossary("ε", "q_t", "q_o", "H(q)")
+preset_claim("labels")
 st.caption("What the network is asked to match, what that does to the loss, and what PyTorch computes.")
 
 k, eps, convention = target_controls("labels")

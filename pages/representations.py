@@ -5,10 +5,13 @@ ensure_router()  # first, before the heavy imports
 import streamlit as st
 
 from playground import charts, tightening
+from playground.ui.glossary import glossary
+from playground.ui.preset_picker import preset_claim
 from playground.ui.representation_controls import representation_settings, run_tightening
 from playground.ui.url import bound
 
 st.title("Representations: what smoothing does inside")
+glossary("ε", "logit gap")
 st.caption(
     "The penultimate layer's activations of three classes, projected onto the plane through those "
     "classes' templates (their rows of the last layer, bias included), as Müller, Kornblith & Hinton "
@@ -18,6 +21,8 @@ config = representation_settings()
 result = run_tightening(config)
 names = list(dict.fromkeys(result.points["model"]))
 steps = sorted(set(result.points["step"]))
+
+preset_claim("representations", result)
 
 st.header("What the numbers say")
 for line in tightening.interpretation(result.tightness, config.eps):

@@ -9,10 +9,13 @@ import streamlit as st
 
 from playground import charts, render, sweep
 from playground.render import data_url
+from playground.ui.glossary import glossary
+from playground.ui.preset_picker import preset_claim
 from playground.ui.sweep_controls import run_sweep, sweep_settings
 from playground.ui.url import bound
 
 st.title("ε sweep")
+glossary("ε", "q_t", "q_o", "logit gap", "NLL", "ECE", "uncertain area")
 st.caption("Every (ε, seed) model trains together in one batched engine run. Settings are in the sidebar; "
            "results are cached, so coming back is instant.")
 config, compare = sweep_settings()
@@ -24,6 +27,8 @@ if models["diverged"].any():
     bad = models[models["diverged"]]
     st.error(f"{len(bad)} models diverged and are left out of the metrics (ε: "
              f"{', '.join(f'{e:g}' for e in sorted(set(bad['eps'])))}). Lower the learning rate.")
+
+preset_claim("sweep", result)
 
 st.header("Boundaries")
 eps_values = list(result.images)

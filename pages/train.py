@@ -4,13 +4,17 @@ ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
+from playground.ui.glossary import glossary
 from playground.ui.inspector import follow_click
 from playground.ui.live_state import current_run, holding, playing, transport
 from playground.ui.live_view import show_live, train_step
+from playground.ui.preset_picker import preset_claim
 from playground.ui.train_controls import live_controls
 
 settings = live_controls()
 st.title(f"Train live: one-hot against {settings.objective_title}")
+glossary("ε", "‖∂L/∂z‖", "NLL", "ECE", "uncertain area")
+preset_claim("train")
 st.caption("Two networks with the same data and the same initial weights; only the objective differs.")
 run = current_run(settings)
 for note in (st.session_state.pop("live_message", None), st.session_state.get("live_notice")):

@@ -20,6 +20,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def rooms_store(tmp_path_factory):
+    """Workshop rooms in a file of this test session, for the app in-process and every server it starts."""
+    path = tmp_path_factory.mktemp("rooms") / "rooms.sqlite3"
+    old = os.environ.get("PLAYGROUND_ROOMS_DB")
+    os.environ["PLAYGROUND_ROOMS_DB"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("PLAYGROUND_ROOMS_DB", None)
+    else:
+        os.environ["PLAYGROUND_ROOMS_DB"] = old
+
+
 @pytest.fixture(scope="module")
 def one_thread():
     """One torch thread, as the server runs: on a busy small machine extra OpenMP threads only fight

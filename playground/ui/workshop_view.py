@@ -53,9 +53,9 @@ def station_number(room: Room | None) -> int:
     """In a room, the facilitator's station; alone, the learner's pick (?station=N)."""
     if room is not None:
         return room.station
-    titles = {i + 1: f"{i + 1}. {s.title}" for i, s in enumerate(workshop.STATIONS)}
-    return bound(st.segmented_control, "station", list(titles), default=1, key="station",
-                 format_func=titles.get, required=True)
+    numbers = list(range(1, len(workshop.STATIONS) + 1))  # links spell a station by its number
+    return bound(st.segmented_control, "station", numbers, default=1, key="station", required=True,
+                 help=" · ".join(f"{n}. {s.title}" for n, s in zip(numbers, workshop.STATIONS)))
 
 
 @st.fragment(run_every=2)

@@ -1,0 +1,196 @@
+"""A preset choice on every page. Picking one sets the page's widgets (and so the URL) to the
+preset's configuration; a link's `preset=name` does the same for the settings the link leaves
+out. On the page that measures the preset's claim, the claim is judged on the run on screen."""
+from __future__ import annotations
+
+import streamlit as st
+
+from playground import presets, sweep
+from playground.compare import CompareConfig, regulariser_recipes
+from playground.datasets import takes_k
+from playground.sweep import SweepConfig
+from playground.tightening import TighteningConfig
+from playground.ui.url import bound
+
+NONE = "none"
+# the page whose own run measures a preset's claim, by the preset's kind of configuration
+MEASURED_ON = {"sweep": "ε sweep", "alternatives": "Alternatives", "representations": "Representations"}
+_LINKED = "_preset_linked"  # the link's preset as last seen, to tell a new link from a pick
+_APPLIED = "_preset_applied"  # page -> the preset whose values were set there, and those values
+
+
+def _data(prefix: str, dataset: dict, extra: tuple[str, ...] = ("label_noise",)) -> dict:
+    values = {f"{prefix}_{field}": dataset[field] for field in ("name", "n", "noise")}
+    if takes_k(dataset["name"]) and dataset.get("num_classes"):
+        values[f"{prefix}_k"] = dataset["num_classes"]
+    if "gap" in dataset and prefix in ("sw", "ds"):
+        values[f"{prefix}_gap"] = dataset["gap"]
+    if "label_noise" in extra:
+        values[f"{prefix}_label_noise"] = dataset.get("label_noise", 0.0)
+    return values
+
+
+def _sweep_widgets(config: SweepConfig) -> dict:
+    lo, hi = min(config.eps), max(config.eps)
+    values = {**_data("sw", config.dataset), "sw_seeds": config.seeds, "sw_steps": config.steps,
+              "sw_layers": config.train.hidden_layers, "sw_units": config.train.units,
+              "sw_act": config.train.activation, "sw_lr": config.train.lr}
+    if tuple(sweep.eps_grid(lo, hi, len(config.eps))) == tuple(config.eps):
+        values.update(sw_range=(lo, hi), sw_count=len(config.eps))
+    return values
+
+
+def _live_widgets(config: SweepConfig) -> dict:
+    values = {**_data("ds", config.dataset), "net_layers": config.train.hidden_layers,
+              "net_units": config.train.units, "net_act": config.train.activation, "opt_lr": config.train.lr}
+    eps = max(config.eps)
+    if 0 < eps <= 1:
+        values.update(obj="label smoothing", sm_eps=eps)
+    return values
+
+
+def _compare_widgets(config: CompareConfig) -> dict:
+    values = {**_data("alt", config.dataset), "alt_seeds": config.seeds, "alt_steps": config.steps,
+              "alt_units": config.train.units, "alt_lr": config.train.lr}
+    smoothing = [r for r in config.recipes if r.kind == "smoothing" and r.value > 0]
+    decay = [r.weight_decay for r in config.recipes if r.weight_decay > 0]
+    dropout = [r.dropout for r in config.recipes if r.dropout > 0]
+    if smoothing and decay and dropout:
+        eps, wd, rate = smoothing[0].value, decay[0], dropout[0]
+        if config.recipes == regulariser_recipes(eps, wd, rate):
+            values.update(alt_view="regularisers", alt_eps=eps, alt_wd=wd, alt_dropout=rate)
+    return values
+
+
+def _representation_widgets(config: TighteningConfig) -> dict:
+    return {**_data("rep", config.dataset, extra=()), "rep_classes": list(config.classes),
+            "rep_eps": config.eps, "rep_seeds": config.seeds, "rep_steps": config.steps}
+
+
+def widgets(preset: presets.Preset, page: str) -> dict | None:
+    """The widget values that put `page` (its URL path) on `preset`; None when the preset has no
+    meaning there."""
+    config = preset.config
+    if isinstance(config, SweepConfig):
+        k = config.dataset.get("num_classes") or 2
+        eps = max(config.eps)
+        by_page = {"sweep": _sweep_widgets, "calibration": _sweep_widgets, "train": _live_widgets,
+                   "labels": lambda c: {"labels_k": k, "labels_eps": eps},
+                   "gradients": lambda c: {"grad_k": k, "grad_model_eps": min(max(eps, 0.01), 0.5)},
+                   "distillation": lambda c: _data("dst", c.dataset, extra=())}
+        return by_page[page](config) if page in by_page else None
+    if isinstance(config, CompareConfig) and page == "alternatives":
+        return _compare_widgets(config)
+    if isinstance(config, TighteningConfig) and page == "representations":
+        return _representation_widgets(config)
+    return None
+
+
+def _apply(page: str, name: str, skip: frozenset = frozenset()) -> None:
+    values = widgets(presets.get(name), page) or {}
+    for key, value in values.items():
+        if key not in skip:
+            st.session_state[key] = value
+    st.session_state.setdefault(_APPLIED, {})[page] = (name, values)
+
+
+def _picked(page: str) -> None:
+    name = st.session_state.get("preset", NONE)
+    if name != NONE and page in PAGES_WITH_WIDGETS:
+        _apply(page, name)
+
+
+PAGES_WITH_WIDGETS = ("sweep", "calibration", "train", "labels", "gradients", "distillation", "alternatives",
+                      "representations")
+
+
+def _spelled(name: str) -> str:
+    """How the menu and links spell a preset: preset=label+noise (links may also say label_noise)."""
+    return name.replace("_", " ")
+
+
+def preset_picker(page: str) -> presets.Preset | None:
+    """The sidebar's preset choice for `page` (its URL path); returns the preset in effect. On pages
+    without settings of their own, picking one opens the page that measures it."""
+    options = [NONE, *(name for name, p in presets.PRESETS.items()
+                       if page not in PAGES_WITH_WIDGETS or widgets(p, page) is not None)]
+    linked = st.query_params.get("preset")
+    if linked != st.session_state.get(_LINKED):  # a link or page link named a preset: it wins
+        st.session_state.pop("preset", None)
+    name = bound(st.sidebar.selectbox, "preset", options, key="preset", on_change=_picked, args=(page,),
+                 format_func=_spelled, aliases={n: _spelled(n) for n in presets.PRESETS},
+                 help="a configuration that demonstrates one claim about label smoothing; picking one sets "
+                      "this page's settings")
+    st.session_state[_LINKED] = st.query_params.get("preset")
+    if name == NONE:
+        return None
+    st.sidebar.caption(presets.get(name).title)
+    if page not in PAGES_WITH_WIDGETS:
+        target = _home_of(presets.get(name))
+        st.session_state.pop("preset", None)
+        st.switch_page(target, query_params={"preset": name})
+    if st.session_state.get(_APPLIED, {}).get(page, (None,))[0] != name:
+        # opened from a link, or carried over from another page: the link's own settings win
+        _apply(page, name, skip=frozenset(st.query_params))
+    return presets.get(name)
+
+
+def current_preset() -> presets.Preset | None:
+    """The preset picked in the sidebar, if any."""
+    name = st.session_state.get("preset", NONE)
+    return None if name == NONE else presets.PRESETS.get(name)
+
+
+def _home_of(preset: presets.Preset) -> str:
+    config = preset.config
+    if isinstance(config, CompareConfig):
+        return "pages/alternatives.py"
+    if isinstance(config, TighteningConfig):
+        return "pages/representations.py"
+    return "pages/sweep.py"
+
+
+def preset_note(preset: presets.Preset | None, page: str) -> bool:
+    """Under the page's title: which preset is in effect and whether the settings still match it.
+    True when they match and this page measures the preset's claim."""
+    if preset is None:
+        return False
+    _, values = st.session_state.get(_APPLIED, {}).get(page, (None, {}))
+    changed = [k for k, v in values.items() if _differs(st.session_state.get(k), v)]
+    measured_here = _home_of(preset).endswith(f"/{page}.py")
+    if changed:
+        st.caption(f"Preset **{preset.title}**: you changed some of its settings, so its claim may not hold "
+                   "here.")
+        return False
+    if not measured_here:
+        st.caption(f"Preset **{preset.title}** applied. Its claim is measured on the "
+                   f"{MEASURED_ON.get(preset_page(preset), 'ε sweep')} page.")
+        return False
+    return True
+
+
+def preset_page(preset: presets.Preset) -> str:
+    return _home_of(preset).removeprefix("pages/").removesuffix(".py")
+
+
+def _differs(current, wanted) -> bool:
+    if isinstance(wanted, (tuple, list)):
+        return current is None or list(current) != list(wanted)
+    return current != wanted
+
+
+def show_claim(preset: presets.Preset, models) -> None:
+    """The preset's claim, judged on the run on screen."""
+    lines = presets.verdicts(preset, models)
+    holds = presets.holds(preset, models)
+    body = f"**{preset.title}.** {preset.claim}\n\n" + "\n".join(f"- {line}" for line in lines) + \
+        f"\n\n{preset.why}"
+    (st.success if holds else st.warning)(body, icon=":material/science:" if holds else ":material/help:")
+
+
+def preset_claim(page: str, result=None) -> None:
+    """Under the page's title, the preset in effect; where this page's run (`result`) measures its
+    claim, the claim judged on that run."""
+    preset = current_preset()
+    if preset_note(preset, page) and result is not None:
+        show_claim(preset, presets.models_frame(result))

@@ -45,6 +45,13 @@ def test_confidence_falls_with_eps(reveals):
     assert "fell as ε grew" in reveals[3].sentences[0]
 
 
+@pytest.mark.parametrize("number", range(1, 7))
+def test_every_reveal_charts_data(reveals, number):
+    spec = reveals[number].chart.to_dict()
+    rows = sum(len(v) for v in spec.get("datasets", {}).values())
+    assert rows > 0, f"station {number} draws an empty chart"
+
+
 def test_the_saturation_station_quotes_the_closed_form(reveals):
     limit = smoothing.saturated_grad_norm(3, 0.1)
     text = " ".join(reveals[4].sentences)
@@ -56,7 +63,7 @@ def test_accuracy_is_not_always_improved_over_five_seeds(reveals):
     assert reveals[5].sentences[-1].startswith("So no")
 
 
-def test_calibration_helps_only_when_one_hot_is_over_confident_over_five_seeds(reveals):
+def test_calibration_helps_only_when_one_hot_is_over_confident(reveals):
     text = " ".join(reveals[6].sentences)
     assert "Small, noisy, trained long data: ε = 0.2 lowered" in text
     assert "Clean, separable data: ε = 0.2 raised" in text

@@ -62,20 +62,23 @@ def _move(code: str, key: str, station: int) -> None:
 
 
 def show_room(room: Room, key: str) -> None:
+    """The tally where the room looks, the code and QR code beside it."""
     link = room_link(room.code)
-    c1, c2 = st.columns([3, 2])
-    with c1:
-        st.markdown(f"## Room code: `{room.code}`")
-        st.markdown("Learners open this address, or scan the code:")
+    left, right = st.columns([3, 2])
+    with right:
+        st.markdown(f"### Room `{room.code}`")
+        st.image(qr_png(link), width=220)
         st.code(link, language=None, wrap_lines=True)
-        st.caption(f"Open until {room.expires_at:%H:%M} UTC · up to {room.capacity} learners.")
-    c2.image(qr_png(link), caption="the room's address", width=260)
-    c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="bottom")
-    c1.button("Previous station", icon=":material/arrow_back:", disabled=room.station <= 1,
-              on_click=_move, args=(room.code, key, room.station - 1))
-    c2.button("Next station", type="primary", icon=":material/arrow_forward:",
-              disabled=room.station >= room.stations, on_click=_move, args=(room.code, key, room.station + 1))
-    live_tally(room.code)
+        st.caption(f"Learners open this address or scan the code. Open until {room.expires_at:%H:%M} UTC, "
+                   f"up to {room.capacity} learners.")
+    with left:
+        c1, c2 = st.columns(2)
+        c1.button("Back", icon=":material/arrow_back:", disabled=room.station <= 1, width="stretch",
+                  on_click=_move, args=(room.code, key, room.station - 1))
+        c2.button("Next station", type="primary", icon=":material/arrow_forward:", width="stretch",
+                  disabled=room.station >= room.stations, on_click=_move,
+                  args=(room.code, key, room.station + 1))
+        live_tally(room.code)
 
 
 def tally_frame(counts: dict[str, int], station: workshop.Station) -> pd.DataFrame:

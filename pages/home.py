@@ -8,6 +8,7 @@ from playground import charts, smoothing, tables
 from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
 from playground.ui.device import show_device
 from playground.ui.glossary import glossary
+from playground.ui.preset_picker import show_presets
 
 st.title("Label Smoothing Playground")
 glossary("ε", "q_t", "q_o", "H(q)", "logit gap")
@@ -17,8 +18,10 @@ A classifier trained with one-hot targets is told to put **all** probability on 
 It can only get there with an infinite logit gap, so it keeps pushing its logits apart and grows
 over-confident. **Label smoothing** trains against a softened target instead: a share ε of the
 probability is spread over the classes. The loss now has a finite optimum, the gradient turns
-around once the model is confident enough, and the class boundaries blur into a band of honest
-uncertainty. Move ε and watch the target the network is asked to match.
+around once the model is confident enough, and the class boundaries blur into a band of lower
+confidence. Whether that makes the probabilities more honest depends on the problem: the presets
+below measure where it helps and where it hurts. Move ε and watch the target the network is asked
+to match.
 """
 )
 show_device()
@@ -39,3 +42,8 @@ equivalent_eps(c4, k, eps, convention)
 warn_past_uniform(k, eps, convention)
 st.caption("PyTorch's `CrossEntropyLoss(label_smoothing=ε)` uses the uniform convention: with K=2 "
            "and ε=0.1 the target is [0.95, 0.05], not [0.9, 0.1].")
+
+st.header("Presets: where smoothing helps, and where it hurts")
+st.caption("Each preset sets a page to one configuration and states one claim; the page measures the claim "
+           "on its own run and says whether the numbers show it. The tests hold every claim over 5 seeds.")
+show_presets()

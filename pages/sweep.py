@@ -87,6 +87,7 @@ if compare:
     clean = run_sweep(clean_config)
     both = sweep.noise_comparison({config.dataset["label_noise"]: models, 0.0: clean.models})
     st.altair_chart(charts.noise_comparison_chart(both), width="content")
+    st.caption(sweep.noise_sentence(both))
 
 st.header("Export")
 c1, c2, c3 = st.columns(3)

@@ -109,30 +109,39 @@ def _spelled(name: str) -> str:
     return name.replace("_", " ")
 
 
+HELP = "a configuration that demonstrates one claim about label smoothing"
+
+
 def preset_picker(page: str) -> presets.Preset | None:
     """The sidebar's preset choice for `page` (its URL path); returns the preset in effect. On pages
     without settings of their own, picking one opens the page that measures it."""
-    options = [NONE, *(name for name, p in presets.PRESETS.items()
-                       if page not in PAGES_WITH_WIDGETS or widgets(p, page) is not None)]
+    if page not in PAGES_WITH_WIDGETS:
+        _open_menu()
+        return None
+    options = [NONE, *(name for name, p in presets.PRESETS.items() if widgets(p, page) is not None)]
     linked = st.query_params.get("preset")
     if linked != st.session_state.get(_LINKED):  # a link or page link named a preset: it wins
         st.session_state.pop("preset", None)
     name = bound(st.sidebar.selectbox, "preset", options, key="preset", on_change=_picked, args=(page,),
                  format_func=_spelled, aliases={n: _spelled(n) for n in presets.PRESETS},
-                 help="a configuration that demonstrates one claim about label smoothing; picking one sets "
-                      "this page's settings")
+                 help=f"{HELP}; picking one sets this page's settings")
     st.session_state[_LINKED] = st.query_params.get("preset")
     if name == NONE:
         return None
     st.sidebar.caption(presets.get(name).title)
-    if page not in PAGES_WITH_WIDGETS:
-        target = _home_of(presets.get(name))
-        st.session_state.pop("preset", None)
-        st.switch_page(target, query_params={"preset": name})
     if st.session_state.get(_APPLIED, {}).get(page, (None,))[0] != name:
         # opened from a link, or carried over from another page: the link's own settings win
         _apply(page, name, skip=frozenset(st.query_params))
     return presets.get(name)
+
+
+def _open_menu() -> None:
+    """On a page without settings: the preset menu opens the page that measures the pick."""
+    name = st.sidebar.selectbox("preset", [NONE, *presets.PRESETS], key="preset_open", format_func=_spelled,
+                                help=f"{HELP}; picking one opens the page that measures it")
+    if name != NONE:
+        del st.session_state["preset_open"]
+        st.switch_page(_home_of(presets.get(name)), query_params={"preset": name})
 
 
 def current_preset() -> presets.Preset | None:
@@ -194,3 +203,13 @@ def preset_claim(page: str, result=None) -> None:
     preset = current_preset()
     if preset_note(preset, page) and result is not None:
         show_claim(preset, presets.models_frame(result))
+
+
+def show_presets() -> None:
+    """Every preset as a link to the page that measures it."""
+    columns = st.columns(2)
+    for i, (name, preset) in enumerate(presets.PRESETS.items()):
+        page = preset_page(preset)
+        columns[i % 2].page_link(f"pages/{page}.py", label=preset.title.split(":")[0],
+                                 query_params={"preset": name}, icon=":material/science:",
+                                 help=f"opens the {MEASURED_ON[preset.page]} page on this preset")

@@ -493,7 +493,7 @@ def pair_confusion_chart(pairs: pd.DataFrame, columns: int = 4) -> alt.FacetChar
 def tally_chart(frame: pd.DataFrame) -> alt.Chart:
     """A station's locked answers: one bar per choice (choice, count, right), the right one marked."""
     return alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("choice:N", title=None, sort=None, axis=alt.Axis(labelLimit=420)),
+        y=alt.Y("choice:N", title=None, sort=None, axis=alt.Axis(labelLimit=240)),
         x=alt.X("count:Q", title="locked answers", axis=alt.Axis(tickMinStep=1)),
         color=alt.Color("right:N", title=None, scale=alt.Scale(domain=["right", "other"],
                                                                range=["#15803d", "#9ca3af"]),

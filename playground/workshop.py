@@ -86,7 +86,7 @@ def _pytorch_convention() -> Reveal:
                                                                                    dtype=torch.float64)))
               for c in smoothing.CONVENTIONS}
     frame = pd.concat([tables.targets(k, eps, c).assign(target=lambda f, c=c: f["target"].where(
-        f["target"] == "one-hot", "ε/K to all (PyTorch)" if c == "uniform" else "ε/(K−1) to the others"))
+        f["target"] == "one-hot", "PyTorch: ε/K to all" if c == "uniform" else "ε/(K−1) to others"))
         for c in smoothing.CONVENTIONS]).drop_duplicates(["class", "target"])
     same = min(losses, key=lambda c: abs(losses[c] - builtin))
     q_uniform, q_other = smoothing.target_values(k, eps, "uniform")

@@ -45,6 +45,7 @@ def test_a_learner_locks_an_answer_and_the_facilitator_counts_it(workshop_server
     try:
         open_app(host, f"{workshop_server}/facilitator")
         host.get_by_role("button", name="Open a room").click()
+        host.get_by_role("button", name="Next station").wait_for()
         settle(host)
         code = re.search(r"Room\s+([A-Z0-9]{6})", host.inner_text("[data-testid='stMain']")).group(1)
         assert host.locator("[data-testid='stImage'] img").first.is_visible()  # the QR code

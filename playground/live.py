@@ -180,17 +180,21 @@ class LiveRun:
     def mistakes(self, model: int) -> dict[str, int]:
         return {split: int(self.wrong(model)[self.split == split].sum()) for split in ("train", "test")}
 
-    def scene(self, model: int, show_test: bool = True, discretize: bool = False,
-              picked: int | None = None, size: int = 480, fade: bool = False) -> bytes:
-        """JPEG of one model's boundary with the points, its mistakes ringed, the picked point marked;
-        `fade` dims the boundary by distance from the training points."""
+    def scenes(self, show_test: bool = True, discretize: bool = False, picked: int | None = None,
+               fade: bool = False) -> dict:
+        """Both models' boundaries, points and mistakes for the browser to draw (scenes.js): a grid
+        of RGB cells and packed points, a few tens of kilobytes, instead of two encoded pictures."""
         keep = np.ones(len(self.labels), dtype=bool) if show_test else self.split == "train"
         weights = self._cached_fixed("fade", lambda: render.distance_fade(self.grid, self.data.x_train)) \
             if fade else None
-        image = render.boundary_rgb(self.grid_probs()[model], self.resolution, discretize, fade=weights)
-        pick = None if picked is None or not keep[picked] else int(keep[:picked].sum())
-        return render.scene_jpeg(image, BOX, self.x[keep], self.labels[keep], self.split[keep] == "test",
-                                self.wrong(model)[keep], pick, size)
+        points = self._cached_fixed(f"points{show_test}", lambda: render.scene_points(
+            self.x[keep], self.labels[keep], self.split[keep] == "test"))
+        models = [render.scene_model(render.boundary_rgb(self.grid_probs()[m], self.resolution, discretize,
+                                                         fade=weights), self.wrong(m)[keep], self.names[m])
+                  for m in range(len(self.names))]
+        pick = -1 if picked is None or not keep[picked] else int(keep[:picked].sum())
+        return {**render.scene_style(self.data.num_classes, BOX), **points, "res": self.resolution,
+                "models": models, "picked": pick, "step": self.step}
 
     def inspect(self, index: int) -> dict:
         """One point: its targets under both models' losses, their predictions and logit gradients."""

@@ -148,6 +148,29 @@ def dot_radius(size: int, num_points: int) -> float:
     return max(2.0, size / (110 + 60 * crowding))
 
 
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
+
+
+def scene_points(xy: np.ndarray, labels: np.ndarray, is_test: np.ndarray) -> dict:
+    """The points of a browser-drawn scene (scenes.js), packed: float32 coordinates, uint8 class
+    and test flag, each base64."""
+    return {"xy": _b64(np.asarray(xy, dtype=np.float32)), "classes": _b64(np.asarray(labels, dtype=np.uint8)),
+            "test": _b64(np.asarray(is_test, dtype=np.uint8))}
+
+
+def scene_model(boundary: np.ndarray, wrong: np.ndarray, label: str) -> dict:
+    """One model of a browser-drawn scene: its [R, R, 3] boundary image and mistakes, base64."""
+    return {"rgb": _b64(boundary.astype(np.uint8)), "wrong": _b64(np.asarray(wrong, dtype=np.uint8)),
+            "label": label}
+
+
+def scene_style(num_classes: int, box: float) -> dict:
+    """What scenes.js draws with: the viewing box, ticks and the class colours and outlines."""
+    return {"box": box, "ticks": list(TICKS), "colours": [f"rgb{tuple(c)}" for c in CLASS_RGB[:num_classes]],
+            "outlines": [f"rgb{tuple(c)}" for c in OUTLINE_RGB[:num_classes]]}
+
+
 def scene_jpeg(boundary: np.ndarray, box: float, xy: np.ndarray, labels: np.ndarray, is_test: np.ndarray,
                wrong: np.ndarray, picked: int | None = None, size: int = 360) -> bytes:
     """The live view as one JPEG: the boundary image scaled to a size x size plot area (at

@@ -27,3 +27,17 @@ def screenshot(page: Page, name: str) -> str:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return str(path)
+
+
+def scenes(page: Page) -> list[dict]:
+    """The live page's boundary canvases (drawn in the browser): each one's width, the training
+    step it shows, and the share of its pixels that are coloured (neither white nor grey)."""
+    return [canvas.evaluate("""c => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let coloured = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          const hi = Math.max(d[i], d[i + 1], d[i + 2]), lo = Math.min(d[i], d[i + 1], d[i + 2]);
+          if (hi - lo > 30) coloured++;
+        }
+        return {width: c.width, step: Number(c.dataset.step), coloured: coloured / (d.length / 4)};
+    }""") for canvas in page.locator(".scenes canvas").all()]

@@ -30,7 +30,7 @@ async def _session(browser, url: str, index: int, train_s: float) -> dict:
                                      timeout=90_000)
         result["first_render_s"] = time.perf_counter() - start
         # as long as the other waits: with 20 sessions on 2 cores the page keeps rerunning for a while
-        await page.get_by_role("button", name="Play").click(timeout=90_000)
+        await page.get_by_role("button", name="Play", exact=True).click(timeout=90_000)
         clicked = time.perf_counter()
         await page.wait_for_function(
             "/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)", timeout=90_000)
@@ -38,7 +38,7 @@ async def _session(browser, url: str, index: int, train_s: float) -> dict:
         await asyncio.sleep(train_s)
         text = await page.inner_text("[data-testid='stMain']")
         result["steps"] = int(STEP.search(text).group(1).replace(",", ""))
-        await page.get_by_role("button", name="Pause").click()
+        await page.get_by_role("button", name="Pause", exact=True).click()
         if await page.locator("[data-testid='stException']").count():
             result["error"] = "exception shown"
     except Exception as err:  # a failed session is counted, not raised

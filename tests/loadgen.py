@@ -4,7 +4,7 @@ browser does. Nothing is rendered, so the client costs the machine little next t
 
 usage: .venv/bin/python -m tests.loadgen [--sessions 8] [--seconds 20] [--page /train]
            [--query 'k=v&...'] [--play | --no-play] [--pace tick|finish]
-           [--url http://127.0.0.1:PORT] [--json]
+           [--url http://127.0.0.1:PORT [--pid PID]] [--json]
 
 Without --url it starts `streamlit run app.py` on a free loopback port and stops it at the end.
 Only 127.0.0.1 (or localhost, ::1) is accepted as a host.
@@ -34,6 +34,7 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import os
 import re
 import statistics
 import sys
@@ -479,6 +480,8 @@ class Report:
     pace: str
     results: list[SessionResult]
     server_errors: list[str] = field(default_factory=list)  # tracebacks in the server's log
+    server_cpu_s: float | None = None  # the server process's CPU over the run, when its pid is known
+    wall_s: float = 0.0
 
     @property
     def errors(self) -> int:
@@ -488,6 +491,7 @@ class Report:
         rates = [r.updates_per_s for r in self.results]
         latencies = [x for r in self.results for x in r.frame_latencies_s]
         firsts = [r.first_render_s for r in self.results if r.first_render_s is not None]
+        updates = sum(r.updates for r in self.results)
         messages = list(dict.fromkeys([e for r in self.results for e in r.errors] + self.server_errors))
         return {
             "sessions": self.sessions,
@@ -507,6 +511,12 @@ class Report:
             "play": self.play,
             "pace": self.pace,
             "error_messages": messages[:10],
+            "server_cpu_s": self.server_cpu_s,
+            # all the server's CPU over the run (opening included) per live update seen
+            "server_cpu_ms_per_update": None if self.server_cpu_s is None or not updates
+            else 1000 * self.server_cpu_s / updates,
+            "server_cores_busy": None if self.server_cpu_s is None or not self.wall_s
+            else self.server_cpu_s / self.wall_s,
         }
 
     def describe(self) -> str:
@@ -525,6 +535,9 @@ class Report:
                  f"max {f(fr['max'])} s"
                  + (f", missing in {d['first_render_missing']}" if d["first_render_missing"] else ""),
                  f"fewest steps advanced by a session: {d['steps_advanced_min']}"]
+        if d["server_cpu_s"] is not None:
+            lines.append(f"server CPU: {d['server_cpu_s']:.1f} s, {f(d['server_cores_busy'])} cores busy, "
+                         f"{f(d['server_cpu_ms_per_update'])} ms per live update")
         lines += [f"error: {m}" for m in d["error_messages"]]
         return "\n".join(lines)
 
@@ -560,15 +573,26 @@ def _check_bounds(sessions: int, seconds: float) -> None:
 
 
 @contextmanager
-def served(url: str | None, log_name: str = "server-loadgen.log"):
-    """(base URL, its log or None): the given loopback server, or one started for the run and
-    stopped after it."""
+def served(url: str | None, log_name: str = "server-loadgen.log", pid: int | None = None):
+    """(base URL, its log or None, its process id or None): the given loopback server (whose pid
+    the caller may know), or one started for the run and stopped after it."""
     if url is not None:
-        yield loopback_base(url), None
+        yield loopback_base(url), None, pid
         return
-    from tests.conftest import ARTIFACTS, streamlit_server
-    with streamlit_server(log_name) as base:
-        yield base, ARTIFACTS / log_name
+    from tests.conftest import ARTIFACTS, streamlit_process
+    with streamlit_process(log_name) as (base, proc):
+        yield base, ARTIFACTS / log_name, proc.pid
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU the process has used, all its threads (Linux /proc), or None."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def log_errors(log: Path, offset: int = 0) -> list[str]:
@@ -594,22 +618,25 @@ def log_errors(log: Path, offset: int = 0) -> list[str]:
 
 def run_load(url: str | None = None, sessions: int = 8, seconds: float = 20.0, page: str = "/train",
              query: str = "", play: bool = True, pace: str = "tick", open_timeout_s: float = OPEN_TIMEOUT_S,
-             server_log: Path | None = None) -> Report:
+             server_log: Path | None = None, pid: int | None = None) -> Report:
     """N concurrent sessions for `seconds` each after Play; starts a server when url is None.
     Tracebacks the server logs meanwhile count as errors: its own log, or `server_log` if given.
     Bounded: every session stops by itself; the whole run is cut off after its time plus slack."""
     _check_bounds(sessions, seconds)
     if pace not in PACES:
         raise ValueError(f"pace must be one of {PACES}")
-    with served(url) as (base, own_log):
+    with served(url, pid=pid) as (base, own_log, server_pid):
         log = server_log or own_log
         offset = log.stat().st_size if log is not None and log.exists() else 0
         limit = open_timeout_s + seconds + 60
+        cpu_before, start = cpu_seconds(server_pid), time.perf_counter()
         results = _background().run(_run(base, sessions, seconds, page, query, play, pace, open_timeout_s),
                                     limit)
+        cpu_after, wall = cpu_seconds(server_pid), time.perf_counter() - start
         time.sleep(SETTLE_S)  # runs cut short by a closing session log their errors just after
     server_errors = log_errors(log, offset) if log is not None and log.exists() else []
-    return Report(sessions, seconds, "/" + page.strip("/"), play, pace, results, server_errors)
+    cpu = None if None in (cpu_before, cpu_after) else cpu_after - cpu_before
+    return Report(sessions, seconds, "/" + page.strip("/"), play, pace, results, server_errors, cpu, wall)
 
 
 # -- one session at a time, from synchronous code (tests)
@@ -701,6 +728,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pace", choices=PACES, default="tick",
                         help="tick: a fragment's rerun at every tick of its timer, as the browser sends it "
                              "(default); finish: held until no run is going")
+    parser.add_argument("--pid", type=int, help="with --url: the server's process id, to measure its CPU")
     parser.add_argument("--json", action="store_true", help="end with one JSON line")
     args = parser.parse_args(argv)
     try:
@@ -709,7 +737,8 @@ def main(argv: list[str] | None = None) -> int:
             loopback_base(args.url)
     except ValueError as err:
         parser.error(str(err))
-    report = run_load(args.url, args.sessions, args.seconds, args.page, args.query, args.play, args.pace)
+    report = run_load(args.url, args.sessions, args.seconds, args.page, args.query, args.play, args.pace,
+                      pid=args.pid)
     print(json.dumps(report.as_dict()) if args.json else report.describe())
     return 1 if report.errors else 0
 

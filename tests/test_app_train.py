@@ -1,4 +1,5 @@
 """The live training page driven through AppTest: transport, resets, mid-run changes, bad input."""
+import json
 import re
 
 import pytest
@@ -26,7 +27,9 @@ def at():
 
 def test_opens_paused_at_step_zero_with_both_models(at):
     assert step_shown(at) == 0
-    assert len(at.get("image")) == 3  # the two boundary pictures and their colour key
+    assert len(at.get("image")) == 1  # the colour key; the boundaries are drawn in the browser:
+    scenes = json.loads(at.get("bidi_component")[0].proto.json)
+    assert [m["label"] for m in scenes["models"]] == at.session_state["live"].names and scenes["step"] == 0
     assert len(at.get("vega_lite_chart")) == 4  # history, reliability, point picker, inspector
     assert any("one-hot (ε=0)" in m.value for m in at.markdown)
     assert any("smoothed (ε=0.2)" in m.value for m in at.markdown)

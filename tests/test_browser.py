@@ -4,9 +4,8 @@ import time
 
 import pytest
 
-from playground import render
 from playground.ui.live_view import PICTURE_PX
-from tests.browser import exceptions, open_app, screenshot, settle
+from tests.browser import exceptions, open_app, scenes, screenshot, settle
 from tests.conftest import streamlit_server
 
 pytestmark = pytest.mark.browser
@@ -30,22 +29,21 @@ def shown_step(page) -> int:
 def test_train_page_plays_and_draws(server, page):
     open_app(page, f"{server}/train")
     assert shown_step(page) == 0
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
                            timeout=30_000)
     first = shown_step(page)
     time.sleep(2)
     assert shown_step(page) > first  # still advancing
     # both boundary pictures are loaded images, and the charts drew
-    width = render.picture_size(PICTURE_PX)[0]
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll(\"[data-testid='stImage'] img\"))"
-        f".filter(img => img.complete && img.naturalWidth === {width}).length === 2", timeout=10_000)
+    drawn = scenes(page)  # both boundaries, drawn in the browser from the server's grids
+    assert len(drawn) == 2 and all(d["width"] >= PICTURE_PX / 2 and d["coloured"] > 0.3 for d in drawn), drawn
+    assert all(d["step"] > 0 for d in drawn)
     page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
     assert exceptions(page) == []
     screenshot(page, "train")
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)
     time.sleep(1)  # let any update already on its way arrive
     paused = shown_step(page)
     time.sleep(1)
@@ -174,5 +172,5 @@ def test_an_upload_that_cannot_be_split_is_refused_and_training_goes_on(server, 
     settle(page)
     text = page.inner_text("[data-testid='stApp']")
     assert "test_fraction" in text and "Using" not in text
-    assert page.locator("[data-testid='stImage'] img").count() >= 2  # the live view stays
+    assert len(scenes(page)) == 2  # the live view stays
     assert exceptions(page) == []

@@ -129,22 +129,22 @@ def pick_points(page, tour: Tour, how_many: int = 2) -> None:
 
 
 def transport(page, tour: Tour) -> None:
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
                            timeout=30_000)
     page.wait_for_timeout(1500)
     assert not exceptions(page)
     pick_points(page, tour, how_many=1)  # while playing
-    page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Play").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)
     tour.check("Pause")
     paused = shown_step(page)
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     page.wait_for_function(f"!/step {paused:,}\\b/.test(document.querySelector(\"[data-testid='stMain']\")"
                            ".innerText)", timeout=30_000)
     tour.check("Step")
     assert shown_step(page) > paused
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset", exact=True).click()
     page.wait_for_function("/step 0\\b/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
                            timeout=30_000)
     tour.check("Reset")
@@ -169,7 +169,7 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
         screenshot(page, f"tour-{slug}-{size}")
         flip_every_toggle(page, tour)
         animate_scrubber(page, tour)
-        if page.get_by_role("button", name="Play").count():
+        if page.get_by_role("button", name="Play", exact=True).count():
             transport(page, tour)
         if slug == "alternatives":  # the other comparison: trains anew, then draws every chart again
             page.get_by_text("Regularisers", exact=True).click()
@@ -179,7 +179,8 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
             assert "dropout 0.2 against cross-entropy" in page.inner_text("[data-testid='stMain']")
             screenshot(page, f"tour-{slug}-regularisers-{size}")
         if slug == "train":
-            buttons = [page.get_by_role("button", name=n).bounding_box() for n in ("Play", "Step", "Reset")]
+            buttons = [page.get_by_role("button", name=n, exact=True).bounding_box()
+                       for n in ("Play", "Step", "Reset")]
             assert all(b["width"] >= 60 for b in buttons), f"transport buttons squeezed: {buttons}"
     finally:
         context.close()

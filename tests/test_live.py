@@ -1,9 +1,8 @@
-import io
+import base64
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from playground import render
 from playground.datasets import make_dataset
@@ -36,10 +35,22 @@ def test_advance_rate_and_mid_run_eps(run):
     assert run.steps_per_second() == 0.0
 
 
-def test_scene_is_a_picture_of_the_requested_size(run):
+def test_scenes_carry_each_models_boundary_points_and_mistakes(run):
     run.advance(30)
-    picture = run.scene(1, show_test=False, discretize=True, picked=3, size=200)
-    assert Image.open(io.BytesIO(picture)).size == render.picture_size(200)
+    payload = run.scenes(show_test=False, discretize=True, picked=3)
+    train = run.split == "train"
+    xy = np.frombuffer(base64.b64decode(payload["xy"]), dtype=np.float32).reshape(-1, 2)
+    assert np.allclose(xy, run.x[train]) and payload["res"] == run.resolution
+    assert np.array_equal(np.frombuffer(base64.b64decode(payload["classes"]), np.uint8), run.labels[train])
+    assert not np.frombuffer(base64.b64decode(payload["test"]), np.uint8).any()  # test points hidden
+    for m, model in enumerate(payload["models"]):
+        side = run.resolution
+        rgb = np.frombuffer(base64.b64decode(model["rgb"]), np.uint8).reshape(side, side, 3)
+        assert np.array_equal(rgb, render.boundary_rgb(run.grid_probs()[m], run.resolution, discretize=True))
+        wrong = np.frombuffer(base64.b64decode(model["wrong"]), np.uint8).astype(bool)
+        assert np.array_equal(wrong, run.wrong(m)[train]) and model["label"] == run.names[m]
+    assert payload["picked"] == int(train[:3].sum()) if train[3] else payload["picked"] == -1
+    assert payload["step"] == 30 and len(payload["colours"]) == run.data.num_classes
 
 
 def test_wrong_and_mistakes_match_predictions(run):

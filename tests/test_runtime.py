@@ -72,7 +72,7 @@ def test_a_released_run_says_so_and_a_failed_build_keeps_nothing_reserved():
 def test_release_frees_the_engine_even_while_the_run_is_still_referred_to():
     run = live_run()
     run.advance(5)
-    run.scene(0)
+    run.scenes()
     engine = weakref.ref(run.engine)
     holder = SessionDevice()
     holder.track(run)

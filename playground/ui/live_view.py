@@ -25,6 +25,7 @@ from playground.ui.live_state import (
     stop_at_budget,
     take_step_request,
 )
+from playground.ui.scenes import show_scenes
 from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
@@ -113,9 +114,7 @@ def live_frame(settings: LiveSettings) -> None:
     if run.engine.graph_error:
         st.caption(run.engine.graph_error)
     picked = st.session_state.get("pick_index", 0)
-    for model, col in enumerate(st.columns(2)):
-        col.image(data_url(run.scene(model, settings.show_test, settings.discretize, picked, PICTURE_PX,
-                                     fade=settings.fade)))
+    show_scenes(run.scenes(settings.show_test, settings.discretize, picked, fade=settings.fade), PICTURE_PX)
 
 
 @holding_run

@@ -19,6 +19,7 @@ from playground.smoothing import eps_label
 from playground.validation import check_int
 
 RATE_WINDOW_S = 2.0
+EVALUATE_EVERY_S = 0.25  # how often training records an evaluation for the history
 
 
 def objective_name(kind: str, value: float) -> str:
@@ -59,6 +60,7 @@ class LiveRun:
                                    "x2": self.x[:, 1], "label": self.labels, "split": self.split,
                                    "label noise": flipped})
         self.engine.evaluate()
+        self._evaluated_at = time.perf_counter()
 
     # ---- training ----------------------------------------------------------------------
     @property
@@ -102,9 +104,14 @@ class LiveRun:
             self.changes.append({"step": self.step, "change": f"{what} {old:g} → {new:g}"})
 
     def advance(self, steps: int) -> None:
-        self.engine.train(steps)
-        self._cache.clear()
         now = time.perf_counter()
+        # the history needs a few points a second, not one per frame: evaluating is a third of a
+        # frame's training cost (the history catches up when it is drawn)
+        evaluate = now - self._evaluated_at >= EVALUATE_EVERY_S
+        self.engine.train(steps, evaluate=evaluate)
+        if evaluate:
+            self._evaluated_at = now
+        self._cache.clear()
         self._ticks.append((now, self.step))
         while len(self._ticks) > 2 and now - self._ticks[0][0] > RATE_WINDOW_S:
             self._ticks.popleft()
@@ -264,5 +271,7 @@ class LiveRun:
         return points_csv(self.x, self.labels, **columns)
 
     def history(self, max_points: int = 200) -> pd.DataFrame:
-        """Metrics over steps in long form, thinned for drawing."""
+        """Metrics over steps in long form, thinned for drawing; up to the current step."""
+        if not self.engine.history or self.engine.history[-1]["step"] != self.step:
+            self.engine.evaluate()
         return tables.history(self.engine.history, self.names, max_points)

@@ -232,6 +232,10 @@ class Session:
             await asyncio.wait_for(self.closed.wait(), seconds)
         self._end_window()
 
+    @property
+    def window_open(self) -> bool:
+        return self._window_open
+
     def _end_window(self) -> None:
         if self._window_open:
             self._window_open = False
@@ -482,6 +486,7 @@ class Report:
     server_errors: list[str] = field(default_factory=list)  # tracebacks in the server's log
     server_cpu_s: float | None = None  # the server process's CPU over the run, when its pid is known
     wall_s: float = 0.0
+    steady_cpu_s_per_update: float | None = None  # while every session was playing
 
     @property
     def errors(self) -> int:
@@ -491,7 +496,6 @@ class Report:
         rates = [r.updates_per_s for r in self.results]
         latencies = [x for r in self.results for x in r.frame_latencies_s]
         firsts = [r.first_render_s for r in self.results if r.first_render_s is not None]
-        updates = sum(r.updates for r in self.results)
         messages = list(dict.fromkeys([e for r in self.results for e in r.errors] + self.server_errors))
         return {
             "sessions": self.sessions,
@@ -512,9 +516,9 @@ class Report:
             "pace": self.pace,
             "error_messages": messages[:10],
             "server_cpu_s": self.server_cpu_s,
-            # all the server's CPU over the run (opening included) per live update seen
-            "server_cpu_ms_per_update": None if self.server_cpu_s is None or not updates
-            else 1000 * self.server_cpu_s / updates,
+            # the server's CPU per live update while every session was playing (opening left out)
+            "server_cpu_ms_per_update": None if self.steady_cpu_s_per_update is None
+            else 1000 * self.steady_cpu_s_per_update,
             "server_cores_busy": None if self.server_cpu_s is None or not self.wall_s
             else self.server_cpu_s / self.wall_s,
         }
@@ -542,9 +546,7 @@ class Report:
         return "\n".join(lines)
 
 
-async def _one(url: str, index: int, seconds: float, page: str, query: str, play: bool, pace: str,
-               open_timeout_s: float) -> SessionResult:
-    session = Session(url, page, session_query(index, query), index, pace)
+async def _one(session: Session, seconds: float, play: bool, open_timeout_s: float) -> SessionResult:
     try:
         await session.open(open_timeout_s)
         if play:
@@ -560,9 +562,29 @@ async def _one(url: str, index: int, seconds: float, page: str, query: str, play
     return session.result
 
 
-async def _run(url, sessions, seconds, page, query, play, pace, open_timeout_s) -> list[SessionResult]:
-    return await asyncio.gather(*(_one(url, i, seconds, page, query, play, pace, open_timeout_s)
-                                  for i in range(sessions)))
+async def _run(url, sessions, seconds, page, query, play, pace, open_timeout_s, pid=None
+               ) -> tuple[list[SessionResult], float | None]:
+    """The sessions' results, and the server's CPU seconds per live update while all of them were
+    in their window (every session playing, none finished yet), when its pid is known."""
+    clients = [Session(url, page, session_query(i, query), i, pace) for i in range(sessions)]
+    steady: list[tuple[float, int]] = []  # (server CPU, updates so far), while every window is open
+
+    async def watch():
+        while True:
+            if all(c.window_open for c in clients):
+                steady.append((cpu_seconds(pid), sum(c.result.updates for c in clients)))
+            elif steady:  # the first window has closed
+                return
+            await asyncio.sleep(0.25)
+
+    watcher = asyncio.create_task(watch()) if pid is not None else None
+    results = await asyncio.gather(*(_one(c, seconds, play, open_timeout_s) for c in clients))
+    if watcher is not None:
+        watcher.cancel()
+    per_update = None
+    if len(steady) >= 2 and steady[-1][1] > steady[0][1] and None not in (steady[0][0], steady[-1][0]):
+        per_update = (steady[-1][0] - steady[0][0]) / (steady[-1][1] - steady[0][1])
+    return results, per_update
 
 
 def _check_bounds(sessions: int, seconds: float) -> None:
@@ -630,13 +652,14 @@ def run_load(url: str | None = None, sessions: int = 8, seconds: float = 20.0, p
         offset = log.stat().st_size if log is not None and log.exists() else 0
         limit = open_timeout_s + seconds + 60
         cpu_before, start = cpu_seconds(server_pid), time.perf_counter()
-        results = _background().run(_run(base, sessions, seconds, page, query, play, pace, open_timeout_s),
-                                    limit)
+        results, steady = _background().run(
+            _run(base, sessions, seconds, page, query, play, pace, open_timeout_s, server_pid), limit)
         cpu_after, wall = cpu_seconds(server_pid), time.perf_counter() - start
         time.sleep(SETTLE_S)  # runs cut short by a closing session log their errors just after
     server_errors = log_errors(log, offset) if log is not None and log.exists() else []
     cpu = None if None in (cpu_before, cpu_after) else cpu_after - cpu_before
-    return Report(sessions, seconds, "/" + page.strip("/"), play, pace, results, server_errors, cpu, wall)
+    return Report(sessions, seconds, "/" + page.strip("/"), play, pace, results, server_errors, cpu, wall,
+                  steady)
 
 
 # -- one session at a time, from synchronous code (tests)

@@ -98,6 +98,7 @@ def test_mid_run_changes_are_recorded_with_their_step(run):
 def test_headline_numbers_follow_the_test_points(run):
     run.advance(100)
     numbers = run.headline()
+    run.history()  # the history catches up with the step it draws
     test = run.split == "test"
     probs = run.point_outputs().probs[:, torch.from_numpy(test)]
     labels = torch.from_numpy(run.labels[test])
@@ -116,3 +117,12 @@ def test_inspect_says_what_each_model_predicts(run):
     info = run.inspect(7)
     probs = run.point_outputs().probs[:, 7]
     assert info["predicted"] == probs.argmax(-1).tolist()
+
+
+def test_training_records_a_few_evaluations_a_second_and_the_history_catches_up(run):
+    recorded = len(run.engine.history)
+    for _ in range(20):
+        run.advance(1)  # far faster than one evaluation per EVALUATE_EVERY_S
+    assert len(run.engine.history) < recorded + 20
+    frame = run.history()
+    assert run.engine.history[-1]["step"] == run.step and frame["step"].max() == run.step

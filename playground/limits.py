@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from playground.validation import check_int, fail
+from playground.validation import check_int, check_number, fail
 
 FLOAT_BYTES = 4
 
@@ -25,6 +25,8 @@ class Limits:
     gpu_slots: int = 2  # engines training on the GPU at the same time, process-wide
     process_memory_bytes: int = 6 * 1024**3  # all runs in flight together: sweeps and live runs
     max_seconds: int = 0  # estimated seconds of one sweep on this server; 0: no time cap
+    max_live: int = 0  # sessions training live at once; 0: no limit
+    live_cores: float = 1.0  # CPU cores the live sessions' updates may use together (sharing.Pacer)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Limits:
@@ -39,7 +41,10 @@ class Limits:
                             1, 10**7)
         seconds = check_int("PLAYGROUND_MAX_SECONDS", env.get("PLAYGROUND_MAX_SECONDS", base.max_seconds),
                             0, 10**7)
-        return cls(work, memory * 1024**2, slots, process * 1024**2, seconds)
+        live = check_int("PLAYGROUND_MAX_LIVE", env.get("PLAYGROUND_MAX_LIVE", base.max_live), 0, 100_000)
+        cores = check_number("PLAYGROUND_LIVE_CORES", env.get("PLAYGROUND_LIVE_CORES", base.live_cores), 0.05,
+                             1024)
+        return cls(work, memory * 1024**2, slots, process * 1024**2, seconds, live, cores)
 
 
 def engine_bytes(models: int, points: int, widths: list[int], num_classes: int, dropout: bool = False) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import NoReturn
 
 import streamlit as st
 import torch
@@ -10,14 +11,11 @@ import torch
 from playground.datasets import dataset_from_spec
 from playground.limits import check_run, engine_bytes, memory_budget
 from playground.live import LiveRun
-from playground.ui.errors import or_stop
-from playground.ui.runtime import limits, session_device
+from playground.ui.errors import or_stop, stop_page
+from playground.ui.runtime import limits, seats, session_device, session_id
 from playground.ui.train_controls import LiveSettings
 
-FRAME_S = 0.05  # the live fragment asks for a redraw this often; a slow redraw just runs back to back
-SIDE_S = 0.5  # the history, reliability and inspector follow a few times a second
-
-
+SEAT_CHECK_S = 3.0
 LIVE_WAIT_S = 5.0  # a live run holds its memory for the whole session: wait briefly, then say so
 
 
@@ -27,9 +25,10 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     or_stop(lambda: check_run(2, 1, len(data.y_train), widths, classes, limits()), "start training")
     nbytes = engine_bytes(2, len(data.y_train), widths, classes)
     share = or_stop(lambda: memory_budget().hold(nbytes, wait_s=LIVE_WAIT_S), "start training")
+    release = share.release
     try:
         try:
-            run = LiveRun(data, settings.config, settings.eps, on_release=share.release, kind=settings.kind)
+            run = LiveRun(data, settings.config, settings.eps, on_release=release, kind=settings.kind)
             return run, None
         except ValueError as err:  # the GPU was chosen where there is none
             if settings.config.device != "cuda":
@@ -38,10 +37,10 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
         except torch.OutOfMemoryError:
             why = "The GPU ran out of memory."
         cpu = replace(settings.config, device="cpu")
-        fallback = LiveRun(data, cpu, settings.eps, on_release=share.release, kind=settings.kind)
+        fallback = LiveRun(data, cpu, settings.eps, on_release=release, kind=settings.kind)
         return fallback, f"{why} Training on the CPU instead."
     except BaseException:
-        share.release()
+        release()
         raise
 
 
@@ -65,6 +64,8 @@ def current_run(settings: LiveSettings) -> LiveRun:
     old = state.get("live_key")
     released = "live" in state and state.live.released  # by the janitor, after a long absence
     if "live" not in state or old != key or state.get("live_reset") or released:
+        if not seats().take(session_id()):
+            wait_for_seat()
         run, notice = or_stop(lambda: _build(settings), "start training")
         state.live, state.live_key, state.live_notice = run, key, notice
         if old is not None and old != key:
@@ -82,6 +83,22 @@ def current_run(settings: LiveSettings) -> LiveRun:
     run.set_eps(settings.eps)
     run.set_hyperparameters(settings.config.lr, settings.config.weight_decay)
     return run
+
+
+def wait_for_seat() -> NoReturn:
+    """The server holds as many live sessions as it was given: say so, and offer to wait for one
+    to leave (checked every few seconds; the page opens by itself then)."""
+    st.warning(f"This server is full: {seats().taken} people are training live here, the most it holds. "
+               "The other pages work as usual.", icon=":material/group:")
+    if st.toggle("wait for a place (the page opens by itself)", key="live_wait"):
+        st.fragment(_seat_free, run_every=SEAT_CHECK_S)()
+    stop_page()
+
+
+def _seat_free() -> None:
+    if seats().take(session_id()):
+        st.rerun(scope="app")
+    st.caption(f"Waiting for a place… ({seats().taken} training now)")
 
 
 @contextmanager

@@ -16,8 +16,6 @@ from playground.render import data_url
 from playground.ui.charts import draw
 from playground.ui.inspector import show_inspector
 from playground.ui.live_state import (
-    FRAME_S,
-    SIDE_S,
     advance,
     holding,
     playing,
@@ -25,6 +23,8 @@ from playground.ui.live_state import (
     stop_at_budget,
     take_step_request,
 )
+from playground.ui.pacing import forget_timers, retime
+from playground.ui.runtime import pacer, session_id
 from playground.ui.scenes import show_scenes
 from playground.ui.train_controls import LiveSettings
 
@@ -71,8 +71,9 @@ def live_run() -> LiveRun:
     return st.session_state.live
 
 
-def train_step(settings: LiveSettings) -> None:
-    """One chunk of training when playing, or once after Step, within the run's budget."""
+def train_step(settings: LiveSettings, steps_scale: float = 1.0) -> None:
+    """One chunk of training when playing, or once after Step, within the run's budget; under load
+    (steps_scale < 1, see sharing.Pacer) a smaller chunk, so every session keeps moving."""
     run = live_run()
     if len(run.diverged) == len(run.names):  # nothing left to train: stop, do not burn the CPU
         take_step_request()
@@ -82,7 +83,8 @@ def train_step(settings: LiveSettings) -> None:
         return
     if (playing() or take_step_request()) and not stop_at_budget(run):
         # never past the budget, so the counter stops where the cap message says it did
-        advance(run, min(settings.steps_per_update, step_budget(run) - run.step), settings)
+        steps = max(1, round(settings.steps_per_update * steps_scale))
+        advance(run, min(steps, step_budget(run) - run.step), settings)
 
 
 @holding_run
@@ -94,14 +96,17 @@ def headline_frame() -> None:
         with col:
             st.markdown(f"**{run.names[model]}** · on the test points")
             headline(run, model)
+    if playing():
+        retime(pacer().pace().side_s)
 
 
 @holding_run
 def live_frame(settings: LiveSettings) -> None:
     """The hot view, redrawn every frame: a chunk of training while playing, the step counter and
     both models' pictures. Nothing slower belongs here."""
+    pace = pacer().pace()
     if playing():
-        train_step(settings)
+        train_step(settings, pace.steps_scale)
     run = live_run()  # a frame may follow a restart on the CPU
     st.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
                 f"{run.engine.device.type.upper()}")
@@ -115,6 +120,9 @@ def live_frame(settings: LiveSettings) -> None:
         st.caption(run.engine.graph_error)
     picked = st.session_state.get("pick_index", 0)
     show_scenes(run.scenes(settings.show_test, settings.discretize, picked, fade=settings.fade), PICTURE_PX)
+    if playing():
+        pacer().frame(session_id())
+        retime(pace.frame_s)
 
 
 @holding_run
@@ -135,6 +143,8 @@ def side_frame(settings: LiveSettings) -> None:
         draw(charts.live_reliability_spec(tuple(run.names), run.data.num_classes),
              {"reliability": run.reliability()}, key="reliability")
     show_inspector(run, settings.show_test)
+    if playing():
+        retime(pacer().pace().side_s)
 
 
 def show_live(settings: LiveSettings) -> None:
@@ -143,7 +153,9 @@ def show_live(settings: LiveSettings) -> None:
     times a second. They wrap these module functions, not functions defined in the page: a
     page's function would hold the page's namespace (and the run in it) in a reference cycle
     that outlives the session."""
+    pace = pacer().pace()  # the server's current pace; each frame follows it from then on
+    forget_timers()
     every = (lambda seconds: seconds) if playing() else (lambda seconds: None)
-    st.fragment(headline_frame, run_every=every(SIDE_S))()
-    st.fragment(live_frame, run_every=every(FRAME_S))(settings)
-    st.fragment(side_frame, run_every=every(SIDE_S))(settings)
+    st.fragment(headline_frame, run_every=every(pace.side_s))()
+    st.fragment(live_frame, run_every=every(pace.frame_s))(settings)
+    st.fragment(side_frame, run_every=every(pace.side_s))(settings)

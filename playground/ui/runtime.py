@@ -15,6 +15,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground.cost import CostModel, measure
 from playground.limits import Limits, set_gpu_slots, set_process_memory
+from playground.sharing import Pacer, Seats
 
 
 @st.cache_resource
@@ -40,13 +41,31 @@ def cost_model(device: str) -> CostModel:
     return measure(device)
 
 
+@st.cache_resource
+def pacer() -> Pacer:
+    """The live sessions' shared pace, one per server process."""
+    return Pacer(limits().live_cores)
+
+
+@st.cache_resource
+def seats() -> Seats:
+    """Places for sessions training live, one set per server process."""
+    return Seats(limits().max_live)
+
+
+def session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
 class SessionDevice:
     """What a session holds; released when it ends: the run's engine and views are dropped even if
     something still refers to the run, and the memory goes back to the system."""
 
-    def __init__(self, session_id: str = ""):
+    def __init__(self, session_id: str = "", places: Seats | None = None):
         self.session_id = session_id
         self.held: list[object] = []
+        self.places = places  # the session's seat among the live ones goes when the session does
 
     def track(self, thing: object) -> None:
         """A session trains one live run at a time: a run it no longer shows is released now."""
@@ -58,6 +77,8 @@ class SessionDevice:
     def release(self) -> None:
         for thing in self.held:
             thing.release()
+        if self.places is not None:
+            self.places.leave(self.session_id)
         self.held.clear()
         free_memory()
 
@@ -150,7 +171,7 @@ def _release_session(device: SessionDevice) -> None:
 @st.cache_resource(scope="session", on_release=_release_session)
 def session_device() -> SessionDevice:
     ctx = get_script_run_ctx()
-    device = SessionDevice(ctx.session_id if ctx else "")
+    device = SessionDevice(ctx.session_id if ctx else "", seats())
     if ctx is not None and Runtime.exists():
         janitor().register(device)
     return device

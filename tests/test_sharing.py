@@ -119,3 +119,14 @@ def test_a_full_server_says_so_and_offers_to_wait(server_env):  # noqa: F811
         assert seats().taken == 1
     finally:
         seats.clear()
+
+
+def test_the_server_page_shows_the_pace_and_the_live_sessions():
+    from playground.ui.runtime import pacer
+    pacer().frame("a session")
+    pacer().frame("a session")
+    at = open_with("pages/server.py", {})
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["live sessions (drawing now)"] == "1"
+    assert any("Pace now: a live update every" in c.value for c in at.caption)

@@ -11,4 +11,5 @@ PAGES = [
     ("pages/distillation.py", "Distillation", ":material/school:"),
     ("pages/workshop.py", "Workshop", ":material/groups:"),
     ("pages/facilitator.py", "Facilitate", ":material/co_present:"),
+    ("pages/server.py", "Server", ":material/monitor_heart:"),
 ]

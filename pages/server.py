@@ -1,0 +1,13 @@
+from playground.ui.router import ensure_router
+
+ensure_router()  # first, before the heavy imports
+
+import streamlit as st
+
+from playground.ui.health_view import REFRESH_S, show_health
+
+st.title("Server")
+st.caption("How busy this server is, for whoever hosts it: live sessions, their updates and the CPU each "
+           f"costs, refreshed every {REFRESH_S:g} s. Each live session is paced so that together they fit "
+           "the cores given to live training.")
+st.fragment(show_health, run_every=REFRESH_S)()

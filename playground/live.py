@@ -38,7 +38,7 @@ class LiveRun:
     """Model 0 trains with one-hot cross-entropy, model 1 with the chosen objective (label
     smoothing with ε by default); everything else is shared."""
 
-    def __init__(self, data: Dataset, config: TrainConfig, eps: float | None = None, resolution: int = 60,
+    def __init__(self, data: Dataset, config: TrainConfig, eps: float | None = None, resolution: int = 48,
                  on_release=None, kind: str = "smoothing"):
         self.data = data
         self._on_release = on_release  # e.g. give the run's memory back to the server's budget

@@ -9,6 +9,7 @@ server gives to live training; past the point where even the floor rate does not
 update trains fewer steps, so every session keeps moving."""
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections import deque
@@ -63,7 +64,9 @@ class Pacer:
         if len(frames) < 2:
             return sessions, None, 0.0
         span = frames[-1][0] - frames[0][0]
-        cost = (frames[-1][1] - frames[0][1]) / (len(frames) - 1)
+        # the median CPU between consecutive updates: one heavy page load in the window does not
+        # slow every session down for the next few seconds
+        cost = statistics.median(b[1] - a[1] for a, b in zip(frames, frames[1:]))
         return sessions, cost, (len(frames) - 1) / span if span > 0 else 0.0
 
     def pace(self) -> Pace:

@@ -15,6 +15,19 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 STEP = re.compile(r"step ([\d,]+)")
 
 
+# polls the step counter's text (cheap: no layout) and counts the distinct values it shows
+COUNT_UPDATES = """async (ms) => {
+  const seen = new Set(), end = Date.now() + ms;
+  while (Date.now() < end) {
+    for (const e of document.querySelectorAll("[data-testid='stMarkdownContainer'] strong")) {
+      if (e.textContent.startsWith("step ")) { seen.add(e.textContent); break; }
+    }
+    await new Promise(r => setTimeout(r, 30));
+  }
+  return seen.size;
+}"""
+
+
 async def _session(browser, url: str, index: int, train_s: float) -> dict:
     context = await browser.new_context(viewport={"width": 1200, "height": 900})
     page = await context.new_page()
@@ -35,7 +48,9 @@ async def _session(browser, url: str, index: int, train_s: float) -> dict:
         await page.wait_for_function(
             "/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)", timeout=90_000)
         result["first_step_s"] = time.perf_counter() - clicked
-        await asyncio.sleep(train_s)
+        # the step values this browser shows while training: visible updates per second
+        shown = await page.evaluate(COUNT_UPDATES, train_s * 1000)
+        result["updates_per_s"] = max(0, shown - 1) / train_s
         text = await page.inner_text("[data-testid='stMain']")
         result["steps"] = int(STEP.search(text).group(1).replace(",", ""))
         await page.get_by_role("button", name="Pause", exact=True).click()
@@ -76,6 +91,9 @@ def load_run(url: str, sessions: int = 20, train_s: float = 4.0) -> dict:
             report[name] = {"p50": statistics.median(values), "p90": percentile(values, 0.9),
                             "p99": percentile(values, 0.99), "max": max(values)}
     report["steps_min"] = min((r["steps"] for r in ok), default=0)
+    rates = [r["updates_per_s"] for r in ok]
+    if rates:
+        report["updates_per_s"] = {"p50": statistics.median(rates), "min": min(rates)}
     return report
 
 
@@ -87,4 +105,7 @@ def describe(report: dict) -> str:
             lines.append(f"{label}: p50 {r['p50']:.2f} s, p90 {r['p90']:.2f} s, p99 {r['p99']:.2f} s, "
                          f"max {r['max']:.2f} s")
     lines.append(f"fewest steps trained by a session: {report['steps_min']}")
+    if "updates_per_s" in report:
+        u = report["updates_per_s"]
+        lines.append(f"visible updates/s per session while training: p50 {u['p50']:.1f}, min {u['min']:.1f}")
     return "\n".join(lines)

@@ -13,3 +13,4 @@ def test_twenty_concurrent_training_sessions_have_no_errors():
     print("\n" + describe(report))
     assert report["errors"] == 0, report["error_messages"]
     assert report["steps_min"] > 0  # every session trained
+    assert report["updates_per_s"]["min"] > 0  # and every browser saw its pictures move

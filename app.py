@@ -17,6 +17,7 @@ from playground.ui.layout import compact_layout
 from playground.ui.navigation import PAGES
 from playground.ui.plain import escaped
 from playground.ui.preset_picker import preset_picker
+from playground.ui.replica import replica_notice
 from playground.ui.runtime import configure_process
 from playground.ui.url import check_address, finish_page, share_link, start_page
 from playground.ui.visibility import apply_visibility, check_hidden
@@ -31,6 +32,7 @@ compact_layout()
 pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
 page = st.navigation(pages)
 start_page()
+replica_notice()
 check_address(page, pages)
 apply_visibility()
 preset_picker(page.url_path or "home")

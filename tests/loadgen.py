@@ -22,8 +22,18 @@ What it measures, from the server's messages alone:
 - updates/s per session: new values of the step counter ("**step N** · …") per second, from Play;
 - frame latency: a fragment rerun request sent → the end of the first run started after it;
 - first render: connecting → the first step counter (on a page without one, the first run's end);
-- errors: exception elements, compile errors, page not found, lost connections, requests no
-  run serves, and tracebacks in the server's log when it is known.
+- errors: exception elements, compile errors, page not found, lost connections it could not
+  reconnect, requests no run serves, and tracebacks in the server's log when it is known.
+
+Cookies and reconnects, as a browser keeps them (so sessions behind a sticky proxy behave as
+browsers do): a session first GETs its page over HTTP, keeps the cookies it is given (there and on
+the websocket handshake) and sends them with every later request. When its connection drops it
+reconnects as the frontend does: it pings /_stcore/health and /_stcore/host-config until both
+answer, opens a new websocket with the same cookies naming the session it had, and asks for a run
+of the page with the widget states it holds, if the page was busy (a run going or asked for, or
+fragments rerunning on their timers: a page at rest is left as it is until its next interaction).
+A reconnect is counted, with the replica the page names ("served by …") and the messages it
+shows after it; by itself it is not an error.
 
 Python API: run_load(...) -> Report for a whole run; open_session(...) -> OpenSession and its
 close() for one session at a time (the session keeps its fragments running in between).
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import email.utils
 import ipaddress
 import json
 import os
@@ -40,6 +51,9 @@ import statistics
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,9 +64,10 @@ from streamlit.proto.ClientState_pb2 import ContextInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 STEP = re.compile(r"\*\*step ([\d,]+)\*\*")
+REPLICA = re.compile(r"^served by `([^`]+)`$")  # the sidebar caption of a named replica
 MAX_SESSIONS = 200
 MAX_SECONDS = 600.0
 OPEN_TIMEOUT_S = 120.0  # a fresh server imports PyTorch on its first run
@@ -62,6 +77,14 @@ FULL = ""  # the request key of a whole-page run (fragment runs use their fragme
 PACES = ("tick", "finish")
 ROOT = Path(__file__).resolve().parents[1]
 EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+USER_AGENT = "playground-loadgen"  # then "/<session index>": a proxy's log tells the sessions apart
+RECONNECT_S = 60.0  # a dropped connection not reconnected this long is an error, and the session ends
+RECONNECT_DELAY_S = 0.5  # the first wait after a drop; it doubles up to RECONNECT_MAX_DELAY_S
+RECONNECT_MAX_DELAY_S = 4.0
+HTTP_TIMEOUT_S = 10.0
+XSRF_COOKIE = "_streamlit_xsrf"
+NO_TOKEN = "PLACEHOLDER_AUTH_TOKEN"  # what the frontend sends in the token's place without one
+_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
 
 
 def loopback_base(url: str) -> str:
@@ -108,6 +131,13 @@ class SessionResult:
     frame_latencies_s: list[float] = field(default_factory=list)
     runs: int = 0  # script runs finished
     errors: list[str] = field(default_factory=list)
+    # cookies and reconnects
+    cookies: dict[str, str] = field(default_factory=dict)  # the session's cookies (kept up to date)
+    replicas: list[str] = field(default_factory=list)  # the replicas the page named, in order
+    session_ids: list[str] = field(default_factory=list)  # the server's session ids, in order
+    reconnects: int = 0  # dropped connections reconnected
+    reconnect_s: list[float] = field(default_factory=list)  # each drop → its new websocket open
+    shown_after_reconnect: list[str] = field(default_factory=list)  # messages (st.info etc.) since then
 
     @property
     def updates_per_s(self) -> float:
@@ -127,7 +157,8 @@ class Session:
     pace "finish" holds a due fragment until no run is going, then sends it once."""
 
     def __init__(self, url: str, page: str = "/train", query: str = "", index: int = 0,
-                 pace: str = "tick", stall_s: float = STALL_S):
+                 pace: str = "tick", stall_s: float = STALL_S, cookies: dict[str, str] | None = None,
+                 reconnect_s: float = RECONNECT_S):
         if pace not in PACES:
             raise ValueError(f"pace must be one of {PACES}")
         self.base = loopback_base(url)
@@ -135,8 +166,11 @@ class Session:
         self.query_string = query.lstrip("?")
         self.pace = pace
         self.stall_s = stall_s
-        self.result = SessionResult(index=index, query=self.query_string)
+        self.result = SessionResult(index=index, query=self.query_string, cookies=dict(cookies or {}))
+        self.reconnect_s = reconnect_s  # 0: a dropped connection is an error at once
         self._ws = None
+        self._ws_open = False
+        self._session_id = ""  # the server's id for this session: a reconnect asks for it back
         self._reader: asyncio.Task | None = None
         self._watchdog: asyncio.Task | None = None
         self._t_connect = 0.0
@@ -161,14 +195,16 @@ class Session:
     # -- connecting and closing
 
     async def open(self, timeout_s: float = OPEN_TIMEOUT_S) -> None:
-        """Connect and run the page; returns once a whole run of it has finished and no run is going."""
-        host = self.base.split("//", 1)[1]
+        """Load the page over HTTP, connect and run it; returns once a whole run of it has finished
+        and no run is going."""
         self._t_connect = time.perf_counter()
         deadline = self._t_connect + timeout_s
-        # the subprotocol header carries "streamlit" first; same-origin Origin, as a browser sends
-        self._ws = await connect(f"ws://{host}/_stcore/stream", subprotocols=["streamlit"],
-                                 origin=self.base, max_size=None, ping_interval=None,
-                                 open_timeout=timeout_s)
+        path = f"/{self.page}" + (f"?{self.query_string}" if self.query_string else "")
+        status = await self._get(path, min(timeout_s, HTTP_TIMEOUT_S))
+        if status != 200:
+            self._error(f"GET {path} answered {status or 'nothing'}")
+            raise SessionError(self.result.errors[-1])
+        await self._connect(timeout_s)
         self._reader = asyncio.create_task(self._read())
         self._watchdog = asyncio.create_task(self._watch())
         await self._send(FULL, [])
@@ -181,6 +217,73 @@ class Session:
         if self.closed.is_set():
             raise SessionError(self.result.errors[-1] if self.result.errors else "connection closed")
 
+    async def _connect(self, timeout_s: float) -> None:
+        """A websocket to /_stcore/stream as the frontend opens it: subprotocols "streamlit", then the
+        XSRF token (or a placeholder), then on a reconnect the id of the session it had; the
+        session's cookies and a same-origin Origin. Cookies set on the handshake are kept."""
+        host = self.base.split("//", 1)[1]
+        tokens = [self.result.cookies.get(XSRF_COOKIE) or NO_TOKEN] + ([self._session_id] if self._session_id
+                                                                        else [])
+        self._ws = await connect(f"ws://{host}/_stcore/stream", subprotocols=["streamlit", *tokens],
+                                 origin=self.base, max_size=None, ping_interval=None,
+                                 open_timeout=timeout_s, user_agent_header=self._user_agent,
+                                 additional_headers=self._cookie_header())
+        self._keep_cookies(self._ws.response.headers.get_all("Set-Cookie"))
+        self._ws_open = True
+
+    # -- cookies, as a browser keeps them for one site
+
+    @property
+    def _user_agent(self) -> str:
+        return f"{USER_AGENT}/{self.result.index}"
+
+    def _cookie_header(self) -> dict[str, str]:
+        jar = self.result.cookies
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+
+    def _keep_cookies(self, set_cookies: list[str]) -> None:
+        """Apply Set-Cookie headers: a value replaces the old one; an expiry in the past (or
+        Max-Age=0) removes the cookie, as a proxy does for a server without a cookie."""
+        for header in set_cookies:
+            pair, *attributes = header.split(";")
+            name, _, value = pair.strip().partition("=")
+            if not name:
+                continue
+            expired = False
+            for attribute in attributes:
+                key, _, arg = attribute.strip().partition("=")
+                if key.lower() == "max-age":
+                    expired = arg.strip().lstrip("-").isdigit() and int(arg) <= 0
+                elif key.lower() == "expires":
+                    # "01-Jan-1970", the older spelling proxies still send, parses once its dashes are spaces
+                    with suppress(TypeError, ValueError):
+                        when = email.utils.parsedate_to_datetime(arg.replace("-", " "))
+                        expired = when.timestamp() <= time.time()
+            if expired:
+                self.result.cookies.pop(name, None)
+            else:
+                self.result.cookies[name] = value.strip()
+
+    async def _get(self, path: str, timeout_s: float) -> int:
+        """GET a path of the server with the session's cookies, keeping those it sets; the status
+        (0 when nothing answered)."""
+        request = urllib.request.Request(self.base + path,
+                                         headers={"User-Agent": self._user_agent, **self._cookie_header()})
+
+        def fetch() -> tuple[int, list[str]]:
+            try:
+                with _HTTP.open(request, timeout=timeout_s) as response:
+                    response.read()
+                    return response.status, response.headers.get_all("Set-Cookie") or []
+            except urllib.error.HTTPError as err:
+                return err.code, err.headers.get_all("Set-Cookie") or []
+            except (OSError, TimeoutError):
+                return 0, []
+
+        status, set_cookies = await asyncio.to_thread(fetch)
+        self._keep_cookies(set_cookies)  # on the loop's thread, like every other change to the session
+        return status
+
     async def _wait(self, event: asyncio.Event) -> None:
         """Wait for an event, or for the connection to drop, whichever comes first."""
         waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.closed.wait())]
@@ -189,6 +292,11 @@ class Session:
         finally:
             for w in waits:
                 w.cancel()
+
+    async def drop_connection(self) -> None:
+        """The network drops the connection: no close frame, as when a server process dies."""
+        if self._ws is not None and self._ws_open:
+            self._ws.transport.abort()
 
     async def aclose(self) -> SessionResult:
         self._end_window()
@@ -254,8 +362,8 @@ class Session:
 
     async def _send(self, key: str, widgets: list[WidgetState]) -> None:
         """One rerun_script BackMsg: the whole page (key FULL) or one fragment."""
-        if self._closing or self.closed.is_set():
-            return
+        if self._closing or self.closed.is_set() or not self._ws_open:
+            return  # while reconnecting the frontend sends nothing either
         self._unserved.setdefault(key, []).append(time.perf_counter())
         self._update_idle()
         msg = BackMsg()
@@ -316,20 +424,67 @@ class Session:
 
     async def _read(self) -> None:
         try:
-            async for data in self._ws:
-                msg = ForwardMsg()
-                msg.ParseFromString(data)
-                await self._on_message(msg)
-        except ConnectionClosed as err:
-            if not self._closing:
-                self._error(f"disconnected: {err}")
+            while True:
+                try:
+                    async for data in self._ws:
+                        msg = ForwardMsg()
+                        msg.ParseFromString(data)
+                        await self._on_message(msg)
+                except ConnectionClosed as err:
+                    lost = f"disconnected: {err}"
+                else:
+                    lost = "disconnected by the server"
+                if self._closing or not await self._reconnect(lost):
+                    return
         except Exception as err:  # a bug here must show as an error, not hang the session
             self._error(f"client failed: {type(err).__name__}: {err}")
-        else:
-            if not self._closing:
-                self._error("disconnected by the server")
         finally:
+            self._ws_open = False
             self.closed.set()
+
+    async def _reconnect(self, lost: str) -> bool:
+        """Reconnect as the frontend does: wait a little (longer after each failure), ping until
+        the server answers, then a new websocket with the same cookies, naming the session it had.
+        A page that was busy then asks for a run with the widget states it holds (none but Play, a
+        trigger, which is not sent again; the server takes each widget's default, as the frontend's
+        values are); one at rest waits for its next interaction, as the frontend does.
+        False, with an error counted, when it gave up after reconnect_s."""
+        self._ws_open = False
+        dropped = time.perf_counter()
+        busy = self._busy() or bool(self._timers) or not self._seen_new_session
+        # what the old connection had going ends with it: its runs, its pending requests, its timers
+        for _, task in self._timers.values():
+            task.cancel()
+        self._timers.clear()
+        self._due.clear()
+        self._unserved.clear()
+        self._running.clear()
+        self._update_idle()
+        delay = RECONNECT_DELAY_S
+        while not self._closing and time.perf_counter() - dropped < self.reconnect_s:
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, RECONNECT_MAX_DELAY_S)
+            if self._closing:
+                break
+            if await self._get("/_stcore/health", HTTP_TIMEOUT_S) != 200:
+                continue
+            if await self._get("/_stcore/host-config", HTTP_TIMEOUT_S) != 200:
+                continue
+            try:
+                await self._connect(HTTP_TIMEOUT_S)
+            except (OSError, TimeoutError, InvalidHandshake):
+                continue
+            self.result.reconnects += 1
+            self.result.reconnect_s.append(time.perf_counter() - dropped)
+            self.result.shown_after_reconnect.clear()
+            self._steps_seen.clear()  # the counter may start again: its values are new updates
+            if busy:
+                await self._send(FULL, [])
+            return True
+        if not self._closing:
+            self._error(lost if self.reconnect_s <= 0
+                        else f"{lost}; not reconnected within {self.reconnect_s:g} s")
+        return False
 
     async def _on_message(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
@@ -349,6 +504,10 @@ class Session:
             self._running[msg.metadata.run.script_run_id] = time.perf_counter()
             self._update_idle()
             self._seen_new_session = True
+            session_id = msg.new_session.initialize.session_id
+            if session_id and session_id != self._session_id:
+                self._session_id = session_id
+                self.result.session_ids.append(session_id)
             if msg.new_session.page_script_hash:
                 self._page_hash = msg.new_session.page_script_hash
             if not msg.metadata.run.fragment_ids:  # a whole-page run: the browser drops every timer
@@ -434,7 +593,12 @@ class Session:
         kind = element.WhichOneof("type")
         if kind == "markdown":
             m = STEP.search(element.markdown.body)
-            return [("step", int(m.group(1).replace(",", "")))] if m else []
+            if m:
+                return [("step", int(m.group(1).replace(",", "")))]
+            m = REPLICA.match(element.markdown.body)
+            return [("replica", m.group(1))] if m else []
+        if kind == "alert":
+            return [("shown", element.alert.body)]
         if kind == "exception":
             e = element.exception
             shown = "warning" if e.is_warning else "exception"
@@ -450,6 +614,12 @@ class Session:
                 self._on_step(value)
             elif kind == "error":
                 self._error(value)
+            elif kind == "replica":
+                if not self.result.replicas or self.result.replicas[-1] != value:
+                    self.result.replicas.append(value)
+            elif kind == "shown":
+                if self.result.reconnects and value not in self.result.shown_after_reconnect:
+                    self.result.shown_after_reconnect.append(value)
             else:
                 self._widgets[value.rsplit("-", 1)[1]] = value
 
@@ -515,6 +685,9 @@ class Report:
             "play": self.play,
             "pace": self.pace,
             "error_messages": messages[:10],
+            "reconnects": sum(r.reconnects for r in self.results),
+            # where each session started, by the replica its page named (behind a proxy)
+            "sessions_per_replica": dict(Counter(r.replicas[0] for r in self.results if r.replicas)),
             "server_cpu_s": self.server_cpu_s,
             # the server's CPU per live update while every session was playing (opening left out)
             "server_cpu_ms_per_update": None if self.steady_cpu_s_per_update is None
@@ -707,6 +880,14 @@ class OpenSession:
     def close(self) -> SessionResult:
         return _background().run(self.session.aclose(), 30)
 
+    def drop(self) -> None:
+        """Drop the connection as a dying server would; the session reconnects by itself."""
+        _background().run(self.session.drop_connection(), 10)
+
+    def play(self) -> None:
+        """Press Play (counting updates from now on); returns once it is sent."""
+        _background().run(self.session.play(), 10)
+
     def __enter__(self):
         return self
 
@@ -715,10 +896,12 @@ class OpenSession:
 
 
 def open_session(url: str, page: str = "/train", query: str = "", play: bool = False, index: int = 0,
-                 pace: str = "tick", timeout_s: float = OPEN_TIMEOUT_S) -> OpenSession:
+                 pace: str = "tick", timeout_s: float = OPEN_TIMEOUT_S, cookies: dict[str, str] | None = None,
+                 reconnect_s: float = RECONNECT_S) -> OpenSession:
     """Open a page and wait until it has run (on /train: built its run and drawn the step counter);
-    with play, also press Play and wait for the counter to move. Raises SessionError on failure."""
-    session = Session(url, page, query, index, pace)
+    with play, also press Play and wait for the counter to move. Raises SessionError on failure.
+    `cookies`: what the browser already holds for the site (e.g. a proxy's from an earlier visit)."""
+    session = Session(url, page, query, index, pace, cookies=cookies, reconnect_s=reconnect_s)
 
     async def start():
         try:

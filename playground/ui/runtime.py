@@ -74,13 +74,15 @@ class SessionDevice:
                 old.release()
         self.held = [thing]
 
-    def release(self) -> None:
+    def release(self, collect: bool = True) -> None:
+        """Release the run and the seat; `collect`: give the memory back to the system now."""
         for thing in self.held:
             thing.release()
         if self.places is not None:
             self.places.leave(self.session_id)
         self.held.clear()
-        free_memory()
+        if collect:
+            free_memory()
 
 
 def free_memory() -> None:
@@ -134,9 +136,7 @@ class Janitor:
                     expired.append(device)
                     del self.sessions[session_id], self.gone_since[session_id]
         for device in expired:
-            for thing in device.held:
-                thing.release()
-            device.held.clear()
+            device.release(collect=False)
         if expired:
             free_memory()
         return len(expired)
@@ -164,14 +164,14 @@ def janitor() -> Janitor:
     return keeper
 
 
-def _release_session(device: SessionDevice) -> None:
-    device.release()
-
-
-@st.cache_resource(scope="session", on_release=_release_session)
 def session_device() -> SessionDevice:
-    ctx = get_script_run_ctx()
-    device = SessionDevice(ctx.session_id if ctx else "", seats())
-    if ctx is not None and Runtime.exists():
-        janitor().register(device)
+    """What this session holds, kept in its state: it outlives a dropped connection (Streamlit
+    clears a session-scoped cache on every disconnect, even a blip) and is released by the
+    janitor once the session has been gone past the TTL."""
+    state = st.session_state
+    if "_session_device" not in state:
+        state["_session_device"] = SessionDevice(session_id(), seats())
+    device = state["_session_device"]
+    if Runtime.exists() and device.session_id:
+        janitor().register(device)  # again after a release: a session back from a long absence
     return device

@@ -1,0 +1,269 @@
+"""Two replicas behind a real HAProxy on loopback, with the settings of deploy/haproxy.cfg: sessions
+spread over the replicas and stick to one; a replica that stops sends its sessions to the live
+one, where the page says what happened, and the other replica's sessions go on untouched.
+
+Which replica served what is read twice over: the page names its replica ("served by r1", from
+PLAYGROUND_REPLICA), and the proxy's log names the backend and server of every request, with the
+cookie the client sent and what the proxy made of it."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTIFACTS, ROOT, _healthy, free_port, streamlit_process
+from tests.loadgen import USER_AGENT, log_errors, open_session, run_load
+
+COOKIE = "playground_replica"
+REPLICAS = ("r1", "r2")
+DEPLOYED = ROOT / "deploy" / "haproxy.cfg"
+# One line per request, easy to read back: backend and server, the cookie the client sent, the
+# client, and the termination state, whose last two letters say what the proxy made of the cookie
+# (N none, V valid, D its server was down, - no cookie in that backend) and did with it (N nothing,
+# I inserted one in the response).
+LOG_FORMAT = ("proxy-log backend=%b server=%s status=%ST cookie=%CC tsc=%tsc ua=%[capture.req.hdr(0)] "
+              "method=%HM path=%HP")
+LOG_LINE = re.compile(r"proxy-log backend=(\S+) server=(\S+) status=(\S+) cookie=(\S+) tsc=\S\S(\S\S) "
+                      r"ua=(\S*) method=(\S+) path=(\S+)")
+MOVE_TIMEOUT_S = 60.0  # a stopped replica's sessions must be on the live one within this
+
+
+def haproxy_binary() -> str:
+    found = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+    if found is None:
+        pytest.fail("HAProxy not found: install Debian's haproxy (apt-get install -y haproxy); "
+                    "scripts/test.sh and .ci/run do")
+    return found
+
+
+def loopback_config(text: str, port: int, servers: dict[str, str]) -> str:
+    """deploy/haproxy.cfg for replicas on loopback: the same settings, but bound to `port`, with
+    named servers (cookie value = replica name, as PLAYGROUND_REPLICA says) in place of the DNS
+    template, health checks every 0.5 s, and one parseable log line per request."""
+    lines = text.splitlines()
+
+    def replace(prefix: str, new: list[str], count: int = 1) -> None:
+        found = [i for i, line in enumerate(lines) if line.strip().startswith(prefix)]
+        assert len(found) == count, f"deploy/haproxy.cfg should have {count} line(s) starting {prefix!r}"
+        for i in reversed(found):
+            indent = lines[i][:len(lines[i]) - len(lines[i].lstrip())]
+            lines[i:i + 1] = [indent + x for x in new]
+
+    replace("bind ", [f"bind 127.0.0.1:{port}"])
+    replace("capture cookie ", [f"capture cookie {COOKIE} len 63", "capture request header User-Agent len 40",
+                                f'log-format "{LOG_FORMAT}"'])
+    replace("cookie ", [f"cookie {COOKIE} insert nocache"])
+    replace("dynamic-cookie-key ", [])
+    replace("default-server ", ["default-server check inter 500 fall 2 rise 2"])
+    # both backends: the sessions' (where the cookie value counts) and the pages' (where it is unused)
+    replace("server-template ", [f"server {name} {address.split('//')[1]} cookie {name}"
+                                 for name, address in servers.items()], count=2)
+    resolvers = next(i for i, line in enumerate(lines) if line.startswith("resolvers "))
+    end = next((i for i in range(resolvers + 1, len(lines)) if lines[i] and not lines[i][0].isspace()),
+               len(lines))
+    del lines[resolvers:end]  # the Docker DNS is not here
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Cluster:
+    url: str
+    replicas: dict[str, tuple[str, subprocess.Popen]]  # name -> (direct URL, process)
+    log: Path
+
+    def requests(self) -> list[dict]:
+        """Every request the proxy has finished, as logged (a websocket is logged when it closes)."""
+        keys = ("backend", "server", "status", "cookie", "persistence", "ua", "method", "path")
+        return [dict(zip(keys, m.groups())) for m in map(LOG_LINE.search, self.log.read_text().splitlines())
+                if m]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    haproxy = haproxy_binary()
+    with ExitStack() as stack:
+        replicas = {name: stack.enter_context(streamlit_process(f"server-{name}.log",
+                                                                env={"PLAYGROUND_REPLICA": name}))
+                    for name in REPLICAS}
+        port = free_port()
+        config = tmp_path_factory.mktemp("proxy") / "haproxy.cfg"
+        addresses = {name: url for name, (url, _) in replicas.items()}
+        config.write_text(loopback_config(DEPLOYED.read_text(), port, addresses))
+        check = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        log = ARTIFACTS / "haproxy.log"
+        with open(log, "w") as out:
+            proxy = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=out,
+                                     stderr=subprocess.STDOUT)
+
+        def stop():
+            proxy.terminate()
+            try:
+                proxy.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proxy.kill()
+
+        stack.callback(stop)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 30
+        while not _healthy(url):
+            if proxy.poll() is not None or time.time() > deadline:
+                pytest.fail(f"HAProxy did not answer; see {log}")
+            time.sleep(0.2)
+        yield Cluster(url, replicas, log)
+
+
+def test_the_deployed_configs_are_valid_and_agree():
+    check = subprocess.run([haproxy_binary(), "-c", "-f", str(DEPLOYED)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    text = DEPLOYED.read_text()
+    [cookie] = [line.split() for line in text.splitlines() if line.strip().startswith("cookie ")]
+    assert cookie[:3] == ["cookie", COOKIE, "insert"] and "indirect" not in cookie  # the app reads it
+    for setting in ("option redispatch", "option httpchk GET /_stcore/health", "timeout tunnel 1h",
+                    "balance roundrobin", "nameserver dns 127.0.0.11:53"):
+        assert setting in text
+    # the compose file runs this proxy config; Kubernetes uses the same cookie and health check
+    compose = (ROOT / "deploy" / "compose.yaml").read_text()
+    assert "image: haproxy:2.6" in compose
+    assert "./haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro" in compose
+    assert f'session-cookie-name: "{COOKIE}"' in (ROOT / "deploy" / "k8s" / "ingress.yaml").read_text()
+    assert (ROOT / "deploy" / "k8s" / "deployment.yaml").read_text().count("path: /_stcore/health") == 2
+
+
+def by_session(requests: list[dict], index: int) -> list[dict]:
+    return [r for r in requests if r["ua"] == f"{USER_AGENT}/{index}"]
+
+
+def wait_for(condition, timeout_s: float, what: str) -> float:
+    start = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - start > timeout_s:
+            pytest.fail(f"{what}: not within {timeout_s:g} s")
+        time.sleep(0.1)
+    return time.perf_counter() - start
+
+
+def no_tracebacks():
+    for name in REPLICAS:
+        assert log_errors(ARTIFACTS / f"server-{name}.log") == [], name
+
+
+def test_sessions_spread_over_the_replicas_and_stick(cluster):
+    report = run_load(cluster.url, sessions=4, seconds=4)
+    print("\n" + report.describe())
+    summary = report.as_dict()
+    assert report.errors == 0, summary["error_messages"]
+    spread = summary["sessions_per_replica"]
+    print(f"sessions per replica: {spread}")
+    assert set(spread) == set(REPLICAS) and sum(spread.values()) == 4, spread
+    time.sleep(0.5)  # the proxy logs a websocket when it closes
+    requests = cluster.requests()
+    for result in report.results:
+        [replica] = result.replicas  # the page named one replica, all along
+        assert result.cookies[COOKIE] == replica and len(result.session_ids) == 1 and result.reconnects == 0
+        assert result.advanced
+        seen = by_session(requests, result.index)
+        bound = [r for r in seen if r["backend"] == "sessions"]
+        # the session's own requests all went to its replica: the first (its websocket, without a
+        # cookie) was balanced and given the cookie, any later one came with it
+        assert bound and {r["server"] for r in bound} == {replica}, seen
+        assert bound[0]["path"] == "/_stcore/stream" and bound[0]["status"] == "101"
+        assert bound[0]["cookie"] == "-" and bound[0]["persistence"] == "NI", bound[0]
+        assert all(r["cookie"] == f"{COOKIE}={replica}" and r["persistence"] == "VN"
+                   for r in bound[1:]), bound
+        # the page itself came from any replica, and nothing there touched the cookie
+        pages = [r for r in seen if r["backend"] == "pages"]
+        assert [r["path"] for r in pages] == ["/train"] and pages[0]["persistence"] == "--", pages
+
+    # a browser that comes back with the cookie goes to the same replica, and after a dropped
+    # connection it gets its own session back there (the same session id), with no word of a move
+    for k, replica in enumerate(REPLICAS):
+        session = open_session(cluster.url, query=f"ds_seed={40 + k}", play=True, index=40 + k,
+                               cookies={COOKIE: replica})
+        try:
+            assert session.result.replicas == [replica]
+            runs = session.result.runs
+            session.drop()
+            wait_for(lambda s=session, n=runs: s.result.reconnect_s and s.result.runs > n + 2, 30,
+                     "runs again after a dropped connection")
+            result = session.result
+            assert result.replicas == [replica] and len(result.session_ids) == 1 and result.reconnects == 1
+            assert not [m for m in result.shown_after_reconnect if "server you were on" in m]
+            assert result.errors == [] and result.cookies[COOKIE] == replica
+        finally:
+            session.close()
+    no_tracebacks()
+
+
+def told(session, stopped: str, live: str) -> bool:
+    """The page names the live replica and has said that the stopped one stopped."""
+    result = session.result
+    return result.replicas[-1:] == [live] and any(
+        f"The server you were on (`{stopped}`) stopped; you are now on `{live}`." in m
+        for m in result.shown_after_reconnect)
+
+
+def test_a_stopped_replicas_sessions_move_to_the_live_one_and_are_told(cluster):
+    stopped, live = REPLICAS
+    sessions = [open_session(cluster.url, query=f"ds_seed={60 + i}", play=True, index=60 + i)
+                for i in range(4)]
+    # a page at rest on the replica that stops: the frontend reconnects it but asks for no run
+    resting = open_session(cluster.url, query="ds_seed=70", index=70, cookies={COOKIE: stopped})
+    try:
+        on = {name: [s for s in sessions if s.result.replicas == [name]] for name in REPLICAS}
+        assert all(on.values()), {n: len(v) for n, v in on.items()}
+        moved, stayed = on[stopped], on[live]
+        assert resting.result.replicas == [stopped]
+        steps_before = [s.result.last_step for s in stayed]
+        _, process = cluster.replicas[stopped]
+        stopped_at = time.perf_counter()
+        process.terminate()
+        process.wait(timeout=30)
+        exited = time.perf_counter() - stopped_at
+        wait_for(lambda: all(told(s, stopped, live) for s in moved), MOVE_TIMEOUT_S,
+                 f"the sessions of {stopped} told on {live}")
+        took = time.perf_counter() - stopped_at
+        print(f"\n{stopped} stopped; its {len(moved)} playing sessions reconnected to {live} "
+              + ", ".join(f"{s.result.reconnect_s[0]:.1f} s" for s in moved)
+              + f" after the drop, and all showed the message {took:.1f} s after the signal (the process "
+              f"exited {exited:.1f} s after it)")
+        for s in moved:
+            result = s.result
+            assert result.errors == [] and result.reconnects == 1
+            assert result.replicas == [stopped, live] and len(result.session_ids) == 2
+            assert result.cookies[COOKIE] == live  # the proxy re-set it on the websocket's handshake
+            assert result.last_step == 0  # a new session: training starts again
+            print(f"session {result.index} was shown: {result.shown_after_reconnect}")
+        # the live replica's sessions never noticed: no reconnect, no error, still training
+        for s, before in zip(stayed, steps_before):
+            wait_for(lambda s=s, n=before: s.result.last_step > n + 5, 30, "training on the live replica")
+            assert s.result.errors == [] and s.result.reconnects == 0 and s.result.replicas == [live]
+        # the page at rest is reconnected and says nothing until it is used; then it is told
+        wait_for(lambda: resting.result.reconnect_s, MOVE_TIMEOUT_S, "the resting page reconnected")
+        assert resting.result.replicas == [stopped] and resting.result.shown_after_reconnect == []
+        resting.play()
+        wait_for(lambda: told(resting, stopped, live) and resting.result.updates > 0, 30,
+                 "the resting page told, and training, after Play")
+        assert resting.result.errors == []
+    finally:
+        for s in [*sessions, resting]:
+            s.close()
+    time.sleep(0.5)
+    requests = cluster.requests()
+    for s in [*moved, resting]:
+        seen = by_session(requests, s.result.index)
+        before, after = [r for r in seen if r["path"] == "/_stcore/stream"]
+        assert before["server"] == stopped and after["server"] == live
+        # the websocket came back with the stopped replica's cookie, was sent on, and got a new one
+        # (D: its server was known down; V: still thought up, then redispatched when it refused)
+        assert after["cookie"] == f"{COOKIE}={stopped}" and after["persistence"] in ("DI", "VI"), after
+        # the pings before it went to the pages and left the cookie as it was
+        pings = [r for r in seen if r["path"] in ("/_stcore/health", "/_stcore/host-config")]
+        assert pings and all(r["backend"] == "pages" and r["server"] == live for r in pings), pings
+    no_tracebacks()

@@ -33,6 +33,20 @@ def rooms_store(tmp_path_factory):
         os.environ["PLAYGROUND_ROOMS_DB"] = old
 
 
+@pytest.fixture
+def unpaced(monkeypatch):
+    """Live pages in-process that train exactly their 'steps per update': the test harness's own CPU
+    between frames would otherwise read as load to the pacer (playground/sharing.py)."""
+    from playground.ui.runtime import configure_process, pacer
+    monkeypatch.setenv("PLAYGROUND_LIVE_CORES", "1024")
+    configure_process.clear()
+    pacer.clear()
+    yield
+    monkeypatch.undo()
+    configure_process.clear()
+    pacer.clear()
+
+
 @pytest.fixture(scope="module")
 def one_thread():
     """One torch thread, as the server runs: on a busy small machine extra OpenMP threads only fight

@@ -8,6 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.test_app import as_read, open_page
 
+pytestmark = pytest.mark.usefixtures("unpaced")
+
 
 def step_shown(at: AppTest) -> int:
     text = next(m.value for m in at.markdown if m.value.startswith("**step"))

@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from playground.sharing import FLOOR_S, FRAME_S, MIN_STEPS_SCALE, SIDE_S, Pacer, Seats
-from playground.ui.runtime import seats
+from playground.ui.runtime import pacer, seats
 from tests.test_limits import server_env  # noqa: F401
 from tests.test_url import open_with
 
@@ -122,11 +122,14 @@ def test_a_full_server_says_so_and_offers_to_wait(server_env):  # noqa: F811
 
 
 def test_the_server_page_shows_the_pace_and_the_live_sessions():
-    from playground.ui.runtime import pacer
-    pacer().frame("a session")
-    pacer().frame("a session")
-    at = open_with("pages/server.py", {})
-    assert not at.exception
-    labels = {m.label: m.value for m in at.metric}
-    assert labels["live sessions (drawing now)"] == "1"
-    assert any("Pace now: a live update every" in c.value for c in at.caption)
+    pacer.clear()
+    try:
+        pacer().frame("a session")
+        pacer().frame("a session")
+        at = open_with("pages/server.py", {})
+        assert not at.exception
+        labels = {m.label: m.value for m in at.metric}
+        assert labels["live sessions (drawing now)"] == "1"
+        assert any("Pace now: a live update every" in c.value for c in at.caption)
+    finally:
+        pacer.clear()  # the frames recorded here must not pace other tests' sessions

@@ -106,7 +106,7 @@ def live_frame(settings: LiveSettings) -> None:
     both models' pictures. Nothing slower belongs here."""
     pace = pacer().pace()
     if playing():
-        train_step(settings, pace.steps_scale)
+        train_step(settings, pace.steps_scale)  # a Step press (below, in the page) trains in full
     run = live_run()  # a frame may follow a restart on the CPU
     st.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
                 f"{run.engine.device.type.upper()}")

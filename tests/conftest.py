@@ -77,11 +77,7 @@ def streamlit_process(log_name: str = "server.log", *flags: str, env: dict | Non
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.time() + 60
-            while not _healthy(url):
-                if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"streamlit did not start; see {ARTIFACTS / log_name}")
-                time.sleep(0.3)
+            wait_until_healthy(url, proc, 60, f"streamlit did not start; see {ARTIFACTS / log_name}")
             yield url, proc
         finally:
             proc.terminate()
@@ -96,6 +92,15 @@ def streamlit_server(log_name: str = "server.log"):
     """`streamlit run app.py` on a free loopback port; yields its base URL once healthy."""
     with streamlit_process(log_name) as (url, _):
         yield url
+
+
+def wait_until_healthy(url: str, proc: subprocess.Popen, seconds: float, failure: str) -> None:
+    """Until `url`'s /_stcore/health answers; fail with `failure` if `proc` exits or time runs out."""
+    deadline = time.time() + seconds
+    while not _healthy(url):
+        if proc.poll() is not None or time.time() > deadline:
+            pytest.fail(failure)
+        time.sleep(0.2)
 
 
 def _healthy(url: str) -> bool:

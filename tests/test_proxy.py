@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, _healthy, free_port, streamlit_process
+from tests.conftest import ARTIFACTS, ROOT, free_port, streamlit_process, wait_until_healthy
 from tests.loadgen import USER_AGENT, log_errors, open_session, run_load
 
 COOKIE = "playground_replica"
@@ -111,11 +111,7 @@ def cluster(tmp_path_factory):
 
         stack.callback(stop)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while not _healthy(url):
-            if proxy.poll() is not None or time.time() > deadline:
-                pytest.fail(f"HAProxy did not answer; see {log}")
-            time.sleep(0.2)
+        wait_until_healthy(url, proxy, 30, f"HAProxy did not answer; see {log}")
         yield Cluster(url, replicas, log)
 
 

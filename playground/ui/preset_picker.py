@@ -151,12 +151,8 @@ def current_preset() -> presets.Preset | None:
 
 
 def _home_of(preset: presets.Preset) -> str:
-    config = preset.config
-    if isinstance(config, CompareConfig):
-        return "pages/alternatives.py"
-    if isinstance(config, TighteningConfig):
-        return "pages/representations.py"
-    return "pages/sweep.py"
+    """The page that measures the preset's claim, as st.switch_page names it."""
+    return f"pages/{preset.page}.py"
 
 
 def preset_note(preset: presets.Preset | None, page: str) -> bool:
@@ -166,20 +162,16 @@ def preset_note(preset: presets.Preset | None, page: str) -> bool:
         return False
     _, values = st.session_state.get(_APPLIED, {}).get(page, (None, {}))
     changed = [k for k, v in values.items() if _differs(st.session_state.get(k), v)]
-    measured_here = _home_of(preset).endswith(f"/{page}.py")
+    measured_here = preset.page == page
     if changed:
         st.caption(f"Preset **{preset.title}**: you changed some of its settings, so its claim may not hold "
                    "here.")
         return False
     if not measured_here:
         st.caption(f"Preset **{preset.title}** applied. Its claim is measured on the "
-                   f"{MEASURED_ON.get(preset_page(preset), 'ε sweep')} page.")
+                   f"{MEASURED_ON[preset.page]} page.")
         return False
     return True
-
-
-def preset_page(preset: presets.Preset) -> str:
-    return _home_of(preset).removeprefix("pages/").removesuffix(".py")
 
 
 def _differs(current, wanted) -> bool:
@@ -209,7 +201,6 @@ def show_presets() -> None:
     """Every preset as a link to the page that measures it."""
     columns = st.columns(2)
     for i, (name, preset) in enumerate(presets.PRESETS.items()):
-        page = preset_page(preset)
-        columns[i % 2].page_link(f"pages/{page}.py", label=preset.title.split(":")[0],
+        columns[i % 2].page_link(_home_of(preset), label=preset.title.split(":")[0],
                                  query_params={"preset": name}, icon=":material/science:",
                                  help=f"opens the {MEASURED_ON[preset.page]} page on this preset")

@@ -96,8 +96,6 @@ def headline_frame() -> None:
         with col:
             st.markdown(f"**{run.names[model]}** · on the test points")
             headline(run, model)
-    if playing():
-        retime(pacer().pace().side_s)
 
 
 @holding_run
@@ -143,8 +141,6 @@ def side_frame(settings: LiveSettings) -> None:
         draw(charts.live_reliability_spec(tuple(run.names), run.data.num_classes),
              {"reliability": run.reliability()}, key="reliability")
     show_inspector(run, settings.show_test)
-    if playing():
-        retime(pacer().pace().side_s)
 
 
 def show_live(settings: LiveSettings) -> None:
@@ -153,7 +149,10 @@ def show_live(settings: LiveSettings) -> None:
     times a second. They wrap these module functions, not functions defined in the page: a
     page's function would hold the page's namespace (and the run in it) in a reference cycle
     that outlives the session."""
-    pace = pacer().pace()  # the server's current pace; each frame follows it from then on
+    # the server's current pace: the live view retimes itself as it changes; the slower views keep
+    # the interval set here (retiming them from their own runs left stale copies of their
+    # elements in the browser)
+    pace = pacer().pace()
     forget_timers()
     every = (lambda seconds: seconds) if playing() else (lambda seconds: None)
     st.fragment(headline_frame, run_every=every(pace.side_s))()

@@ -9,6 +9,7 @@ server gives to live training; past the point where even the floor rate does not
 update trains fewer steps, so every session keeps moving."""
 from __future__ import annotations
 
+import math
 import statistics
 import threading
 import time
@@ -21,7 +22,7 @@ from playground.validation import check_int, check_number
 FRAME_S = 0.05  # an idle server's interval between a session's live updates
 FLOOR_S = 0.16  # the slowest a live view is paced: about 6 updates a second
 SIDE_FACTOR = 20  # the slower views update at most this many times less often than the live one
-SIDE_S = 0.5  # ... and never more often than this
+SIDE_S = 1.0  # ... and never more often than this
 MIN_STEPS_SCALE = 0.2
 WINDOW_S = 4.0
 
@@ -31,6 +32,11 @@ class Pace:
     frame_s: float  # the interval between this session's live updates
     side_s: float  # the interval between updates of its slower views (numbers, history)
     steps_scale: float  # the share of its 'steps per update' each update trains
+
+
+def side_level(seconds: float) -> float:
+    """SIDE_S doubled until it reaches `seconds`: few distinct intervals for the slower views."""
+    return SIDE_S * 2 ** max(0, math.ceil(math.log2(max(seconds, SIDE_S) / SIDE_S) - 1e-9))
 
 
 class Pacer:
@@ -74,11 +80,12 @@ class Pacer:
         sessions, cost, _ = self._measure()
         if not cost or sessions == 0:
             return Pace(FRAME_S, SIDE_S, 1.0)
+        # (the slower views' interval moves in doublings: changing it takes a run of the whole page)
         wanted = sessions * cost / self.cores  # the interval at which all sessions fit
         frame_s = min(max(wanted, FRAME_S), FLOOR_S)
         # training is only part of an update's cost: cut the steps more than the overload
         steps_scale = 1.0 if wanted <= FLOOR_S else max(MIN_STEPS_SCALE, (FLOOR_S / wanted) ** 2)
-        return Pace(frame_s, max(SIDE_S, SIDE_FACTOR * frame_s), steps_scale)
+        return Pace(frame_s, side_level(SIDE_FACTOR * frame_s), steps_scale)
 
     def stats(self) -> dict:
         """For the host: live sessions, updates per second (all and each), CPU per update and the pace."""

@@ -5,6 +5,7 @@ lives apart."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -121,6 +122,7 @@ def live_frame(settings: LiveSettings) -> None:
     if playing():
         pacer().frame(session_id())
         retime(pace.frame_s)
+        follow_side_pace(pace.side_s)
 
 
 @holding_run
@@ -143,6 +145,18 @@ def side_frame(settings: LiveSettings) -> None:
     show_inspector(run, settings.show_test)
 
 
+_SIDE = "_side_interval"  # the slower views' interval set by the last run of the whole page, and when
+SIDE_RERUN_GAP_S = 3.0
+
+
+def follow_side_pace(side_s: float) -> None:
+    """When the load calls for another interval of the slower views, run the whole page again
+    (which declares them anew), at most once per SIDE_RERUN_GAP_S."""
+    current, since = st.session_state.get(_SIDE, (side_s, 0.0))
+    if side_s != current and time.monotonic() - since > SIDE_RERUN_GAP_S:
+        st.rerun(scope="app")
+
+
 def show_live(settings: LiveSettings) -> None:
     """The page's three fragments. Every element of a fragment is sent and redrawn each time it
     runs, so only the pictures move every frame; the numbers and the slower views follow a few
@@ -154,6 +168,7 @@ def show_live(settings: LiveSettings) -> None:
     # elements in the browser)
     pace = pacer().pace()
     forget_timers()
+    st.session_state[_SIDE] = (pace.side_s, time.monotonic())
     every = (lambda seconds: seconds) if playing() else (lambda seconds: None)
     st.fragment(headline_frame, run_every=every(pace.side_s))()
     st.fragment(live_frame, run_every=every(pace.frame_s))(settings)

@@ -25,10 +25,9 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     or_stop(lambda: check_run(2, 1, len(data.y_train), widths, classes, limits()), "start training")
     nbytes = engine_bytes(2, len(data.y_train), widths, classes)
     share = or_stop(lambda: memory_budget().hold(nbytes, wait_s=LIVE_WAIT_S), "start training")
-    release = share.release
     try:
         try:
-            run = LiveRun(data, settings.config, settings.eps, on_release=release, kind=settings.kind)
+            run = LiveRun(data, settings.config, settings.eps, on_release=share.release, kind=settings.kind)
             return run, None
         except ValueError as err:  # the GPU was chosen where there is none
             if settings.config.device != "cuda":
@@ -37,10 +36,10 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
         except torch.OutOfMemoryError:
             why = "The GPU ran out of memory."
         cpu = replace(settings.config, device="cpu")
-        fallback = LiveRun(data, cpu, settings.eps, on_release=release, kind=settings.kind)
+        fallback = LiveRun(data, cpu, settings.eps, on_release=share.release, kind=settings.kind)
         return fallback, f"{why} Training on the CPU instead."
     except BaseException:
-        release()
+        share.release()
         raise
 
 

@@ -138,6 +138,7 @@ class SessionResult:
     reconnects: int = 0  # dropped connections reconnected
     reconnect_s: list[float] = field(default_factory=list)  # each drop → its new websocket open
     shown_after_reconnect: list[str] = field(default_factory=list)  # messages (st.info etc.) since then
+    first_step_after_reconnect: int | None = None  # the step counter's first value since then
 
     @property
     def updates_per_s(self) -> float:
@@ -477,6 +478,7 @@ class Session:
             self.result.reconnects += 1
             self.result.reconnect_s.append(time.perf_counter() - dropped)
             self.result.shown_after_reconnect.clear()
+            self.result.first_step_after_reconnect = None
             self._steps_seen.clear()  # the counter may start again: its values are new updates
             if busy:
                 await self._send(FULL, [])
@@ -632,6 +634,8 @@ class Session:
             if self.result.play_to_step_s is None:
                 self.result.play_to_step_s = now - self._play_t
         self._steps_seen.add(step)
+        if self.result.reconnects and self.result.first_step_after_reconnect is None:
+            self.result.first_step_after_reconnect = step
         self.result.last_step = step
 
     def _error(self, text: str) -> None:

@@ -331,7 +331,8 @@ class Engine:
     def diverged(self) -> list[int]:
         """Indices of models whose loss went NaN or infinite, or past the divergence limit
         (objective_step). They are frozen from that step on; the others go on training."""
-        return torch.nonzero(self.objective.diverged).flatten().tolist()
+        # a list of flags, not torch.nonzero: that costs about 0.4 ms on the CPU, twice per live frame
+        return [m for m, flag in enumerate(self.objective.diverged.tolist()) if flag]
 
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:

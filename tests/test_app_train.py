@@ -30,7 +30,7 @@ def at():
 def test_opens_paused_at_step_zero_with_both_models(at):
     assert step_shown(at) == 0
     assert len(at.get("image")) == 1  # the colour key; the boundaries are drawn in the browser:
-    scenes = json.loads(at.get("bidi_component")[0].proto.json)
+    scenes = json.loads(json.loads(at.get("bidi_component")[0].proto.json))  # a JSON string, sent as JSON
     assert [m["label"] for m in scenes["models"]] == at.session_state["live"].names and scenes["step"] == 0
     assert len(at.get("vega_lite_chart")) == 4  # history, reliability, point picker, inspector
     assert any("one-hot (ε=0)" in m.value for m in at.markdown)

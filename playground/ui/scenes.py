@@ -2,6 +2,7 @@
 small grids and packed points LiveRun.scenes sends, so the server encodes no picture per frame."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -13,5 +14,6 @@ _SCENES = st.components.v2.component(
 
 
 def show_scenes(payload: dict, size: int) -> None:
-    """Both models side by side, each plot area at most `size` CSS pixels wide."""
-    _SCENES(data={**payload, "size": size}, key="live_scenes", width="stretch")
+    """Both models side by side, each plot area at most `size` CSS pixels wide. The payload goes
+    as one JSON string: a dict would be walked key by key for dataframes on every frame."""
+    _SCENES(data=json.dumps({**payload, "size": size}), key="live_scenes", width="stretch")

@@ -141,7 +141,8 @@ function render(root, data) {
 }
 
 export default function (component) {
-  const { data, parentElement } = component;
+  const { parentElement } = component;
+  const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
   const root = parentElement.querySelector(".scenes");
   root.lastData = data;
   render(root, data);

@@ -1,6 +1,8 @@
 """Helpers for the browser tests: open a page as a person would and wait for it to settle."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page
 
 from tests.conftest import ARTIFACTS
@@ -41,3 +43,14 @@ def scenes(page: Page) -> list[dict]:
         }
         return {width: c.width, step: Number(c.dataset.step), coloured: coloured / (d.length / 4)};
     }""") for canvas in page.locator(".scenes canvas").all()]
+
+
+STEP = re.compile(r"step ([\d,]+)")
+
+
+def shown_step(page: Page, timeout: float = 30_000) -> int:
+    """The live page's step counter; waits for it (a page just settled may still be routing)."""
+    main = "[data-testid='stMain']"
+    page.wait_for_function(f"/step [\\d,]+/.test(document.querySelector(\"{main}\").innerText)",
+                           timeout=timeout)
+    return int(STEP.search(page.inner_text(main)).group(1).replace(",", ""))

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from playground.ui.live_view import PICTURE_PX
-from tests.browser import exceptions, open_app, scenes, screenshot, settle
+from tests.browser import exceptions, open_app, scenes, screenshot, settle, shown_step
 from tests.conftest import streamlit_server
 
 pytestmark = pytest.mark.browser
@@ -20,10 +20,6 @@ def test_home_page_renders_without_exception(server, page):
     assert exceptions(page) == []
     screenshot(page, "home")
 
-
-def shown_step(page) -> int:
-    text = page.inner_text("[data-testid='stMain']")
-    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
 
 
 def test_train_page_plays_and_draws(server, page):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from playground.ui.navigation import PAGES
-from tests.browser import exceptions, open_app, screenshot, settle
+from tests.browser import exceptions, open_app, screenshot, settle, shown_step
 from tests.conftest import ARTIFACTS, loopback_only, streamlit_server
 
 pytestmark = pytest.mark.browser
@@ -101,10 +101,6 @@ def animate_scrubber(page, tour: Tour) -> None:
     animate.locator("label").first.click()
     tour.check("stopping the animation")
 
-
-def shown_step(page) -> int:
-    text = page.inner_text("[data-testid='stMain']")
-    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
 
 
 def pick_points(page, tour: Tour, how_many: int = 2) -> None:

@@ -189,16 +189,15 @@ class LiveRun:
 
     def scenes(self, show_test: bool = True, discretize: bool = False, picked: int | None = None,
                fade: bool = False) -> dict:
-        """Both models' boundaries, points and mistakes for the browser to draw (scenes.js): a grid
-        of RGB cells and packed points, a few tens of kilobytes, instead of two encoded pictures."""
+        """Both models' boundaries, points and mistakes for the browser to draw (scenes.js): per
+        grid cell a class and an opacity byte, and packed points, instead of two encoded pictures."""
         keep = np.ones(len(self.labels), dtype=bool) if show_test else self.split == "train"
         weights = self._cached_fixed("fade", lambda: render.distance_fade(self.grid, self.data.x_train)) \
             if fade else None
         points = self._cached_fixed(f"points{show_test}", lambda: render.scene_points(
             self.x[keep], self.labels[keep], self.split[keep] == "test"))
-        models = [render.scene_model(render.boundary_rgb(self.grid_probs()[m], self.resolution, discretize,
-                                                         fade=weights), self.wrong(m)[keep], self.names[m])
-                  for m in range(len(self.names))]
+        models = [render.scene_model(render.scene_grid(self.grid_probs()[m], discretize, fade=weights),
+                                     self.wrong(m)[keep], self.names[m]) for m in range(len(self.names))]
         pick = -1 if picked is None or not keep[picked] else int(keep[:picked].sum())
         return {**render.scene_style(self.data.num_classes, BOX), **points, "res": self.resolution,
                 "models": models, "picked": pick, "step": self.step}

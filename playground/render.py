@@ -19,6 +19,7 @@ from playground import palette
 
 DIVERGED_GREY = (200, 200, 200)
 MIN_ALPHA, MAX_ALPHA = 0.08, 0.85
+ALPHA_LEVELS = 254  # a browser-coloured cell's opacity, in steps of 1/254; 255 marks a diverged cell
 TICKS = (-1.0, -0.5, 0.0, 0.5, 1.0)  # data coordinates; the data are scaled to |x| <= 1
 TEXT_GREY = (60, 60, 60)
 RING_GREY = (110, 110, 110)  # mid grey: a hundred mistake rings must not blacken the picture
@@ -58,18 +59,24 @@ def boundary_rgb(grid_probs: torch.Tensor, resolution: int, discretize: bool = F
         probs = _upsample(probs, resolution, upsample)
         fade = None if fade is None else _upsample(fade, resolution, upsample)
         resolution *= upsample
+    pred, alpha, finite = _class_and_alpha(probs, discretize, fade)
+    colours = np.array(CLASS_RGB[:k], dtype=np.float32)
+    rgb = 255 * (1 - alpha[:, None]) + colours[pred] * alpha[:, None]
+    rgb[~finite] = DIVERGED_GREY
+    return np.clip(rgb, 0, 255).astype(np.uint8).reshape(resolution, resolution, 3)
+
+
+def _class_and_alpha(probs: np.ndarray, discretize: bool, fade: np.ndarray | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell of [K, N] probabilities: the predicted class, the opacity of its colour over
+    white, and whether the cell is finite (a diverged model's are not)."""
+    k = len(probs)
     conf, pred = probs.max(0), probs.argmax(0)
-    if discretize:
-        strength = np.ones_like(conf)
-    else:
-        strength = np.clip((conf - 1 / k) / (1 - 1 / k), 0, 1)
+    strength = np.ones_like(conf) if discretize else np.clip((conf - 1 / k) / (1 - 1 / k), 0, 1)
     alpha = MIN_ALPHA + (MAX_ALPHA - MIN_ALPHA) * strength
     if fade is not None:
         alpha = alpha * np.clip(fade[0], 0, 1)
-    colours = np.array(CLASS_RGB[:k], dtype=np.float32)
-    rgb = 255 * (1 - alpha[:, None]) + colours[pred] * alpha[:, None]
-    rgb[~np.isfinite(conf)] = DIVERGED_GREY
-    return np.clip(rgb, 0, 255).astype(np.uint8).reshape(resolution, resolution, 3)
+    return pred, alpha, np.isfinite(conf)
 
 
 def _upsample(planes: np.ndarray, resolution: int, factor: int) -> np.ndarray:
@@ -159,16 +166,31 @@ def scene_points(xy: np.ndarray, labels: np.ndarray, is_test: np.ndarray) -> dic
             "test": _b64(np.asarray(is_test, dtype=np.uint8))}
 
 
-def scene_model(boundary: np.ndarray, wrong: np.ndarray, label: str) -> dict:
-    """One model of a browser-drawn scene: its [R, R, 3] boundary image and mistakes, base64."""
-    return {"rgb": _b64(boundary.astype(np.uint8)), "wrong": _b64(np.asarray(wrong, dtype=np.uint8)),
-            "label": label}
+def scene_grid(grid_probs: torch.Tensor, discretize: bool = False,
+               fade: np.ndarray | torch.Tensor | None = None) -> dict:
+    """One model's boundary for scenes.js to colour as boundary_rgb does, from grid probabilities
+    [R*R, K]: per cell the predicted class and its colour's opacity in steps of 1/ALPHA_LEVELS
+    (ALPHA_LEVELS + 1: diverged, grey), each uint8, base64. Two bytes a cell, and no colour
+    mixing on the server."""
+    probs = grid_probs.detach().float().cpu().numpy().T
+    fade = None if fade is None else np.asarray(fade, dtype=np.float32).reshape(1, -1)
+    pred, alpha, finite = _class_and_alpha(probs, discretize, fade)
+    level = np.where(finite, np.rint(alpha * ALPHA_LEVELS), ALPHA_LEVELS + 1).astype(np.uint8)
+    return {"cls": _b64(pred.astype(np.uint8)), "alpha": _b64(level)}
+
+
+def scene_model(grid: dict, wrong: np.ndarray, label: str) -> dict:
+    """One model of a browser-drawn scene: its scene_grid and mistakes (base64), and its name."""
+    return {**grid, "wrong": _b64(np.asarray(wrong, dtype=np.uint8)), "label": label}
 
 
 def scene_style(num_classes: int, box: float) -> dict:
-    """What scenes.js draws with: the viewing box, ticks and the class colours and outlines."""
+    """What scenes.js draws with: the viewing box, ticks, the class colours (for points, outlines
+    and cells) and how cells are coloured."""
     return {"box": box, "ticks": list(TICKS), "colours": [f"rgb{tuple(c)}" for c in CLASS_RGB[:num_classes]],
-            "outlines": [f"rgb{tuple(c)}" for c in OUTLINE_RGB[:num_classes]]}
+            "outlines": [f"rgb{tuple(c)}" for c in OUTLINE_RGB[:num_classes]],
+            "rgb": [list(c) for c in CLASS_RGB[:num_classes]], "levels": ALPHA_LEVELS,
+            "diverged": list(DIVERGED_GREY)}
 
 
 def scene_jpeg(boundary: np.ndarray, box: float, xy: np.ndarray, labels: np.ndarray, is_test: np.ndarray,

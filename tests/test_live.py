@@ -45,8 +45,9 @@ def test_scenes_carry_each_models_boundary_points_and_mistakes(run):
     assert not np.frombuffer(base64.b64decode(payload["test"]), np.uint8).any()  # test points hidden
     for m, model in enumerate(payload["models"]):
         side = run.resolution
-        rgb = np.frombuffer(base64.b64decode(model["rgb"]), np.uint8).reshape(side, side, 3)
-        assert np.array_equal(rgb, render.boundary_rgb(run.grid_probs()[m], run.resolution, discretize=True))
+        grid = render.scene_grid(run.grid_probs()[m], discretize=True)
+        assert model["cls"] == grid["cls"] and model["alpha"] == grid["alpha"]
+        assert len(base64.b64decode(model["cls"])) == side * side
         wrong = np.frombuffer(base64.b64decode(model["wrong"]), np.uint8).astype(bool)
         assert np.array_equal(wrong, run.wrong(m)[train]) and model["label"] == run.names[m]
     assert payload["picked"] == int(train[:3].sum()) if train[3] else payload["picked"] == -1

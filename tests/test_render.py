@@ -118,6 +118,30 @@ def test_picked_point_gets_a_crosshair_not_a_ring():
     assert image[cy + diagonal, cx + diagonal].min() > 200
 
 
+def colour_as_scenes_js(grid: dict, style: dict) -> np.ndarray:
+    """scenes.js's colouring of a scene_grid, in numpy: [N, 3] (the browser rounds, numpy truncates)."""
+    cls = np.frombuffer(base64.b64decode(grid["cls"]), np.uint8)
+    level = np.frombuffer(base64.b64decode(grid["alpha"]), np.uint8).astype(float)
+    diverged = level > style["levels"]
+    a = np.where(diverged, 1.0, level / style["levels"])[:, None]
+    colour = np.where(diverged[:, None], np.array(style["diverged"]), np.array(style["rgb"])[cls])
+    return 255 * (1 - a) + colour * a
+
+
+@pytest.mark.parametrize("discretize,faded", [(False, False), (True, False), (False, True)])
+def test_a_browser_coloured_grid_matches_the_server_picture(discretize, faded):
+    gen = torch.Generator().manual_seed(0)
+    probs = torch.softmax(3 * torch.randn(64, 3, generator=gen), -1)
+    probs[5] = float("nan")  # a diverged model's cell
+    fade = torch.rand(64, generator=gen).numpy() if faded else None
+    style = render.scene_style(3, 1.0)
+    browser = colour_as_scenes_js(render.scene_grid(probs, discretize, fade=fade), style)
+    server = render.boundary_rgb(probs, 8, discretize, fade=fade).reshape(64, 3).astype(float)
+    assert np.abs(browser - server).max() <= 1.5  # quantised opacity, then rounding
+    assert tuple(browser[5].round().astype(int)) == render.DIVERGED_GREY
+    assert np.ptp(browser) > 100  # coloured cells and near-white ones: a real picture, not a flat one
+
+
 def test_distance_fade_and_faded_boundary():
     grid = np.array([[0.0, 0.0], [0.1, 0.0], [1.0, 1.0], [-1.0, 1.0]], dtype=np.float32)
     fade = render.distance_fade(grid, np.array([[0.0, 0.0], [0.5, -0.5]], dtype=np.float32))

@@ -1,6 +1,6 @@
-// Both live models' boundaries drawn in the browser: the server sends each model's small RGB grid
-// and its mistakes; the canvas scales the grid with bilinear smoothing and draws the axes and the
-// points itself, so no picture is encoded on the server.
+// Both live models' boundaries drawn in the browser: the server sends each model's small grid (a
+// class and an opacity byte per cell) and its mistakes; the canvas colours and scales the grid with
+// bilinear smoothing and draws the axes and the points itself, so no picture is made on the server.
 const TEXT_GREY = "rgb(60,60,60)";
 const RING_GREY = "rgb(110,110,110)";
 
@@ -15,15 +15,18 @@ function floats(b64) {
   return new Float32Array(bytes(b64).buffer);
 }
 
-function grid(res, rgb) {
+// each cell: its class colour at opacity level/levels over white, as render.boundary_rgb mixes it
+function grid(data, model) {
+  const cls = bytes(model.cls), alpha = bytes(model.alpha);
   const off = document.createElement("canvas");
-  off.width = off.height = res;
+  off.width = off.height = data.res;
   const ctx = off.getContext("2d");
-  const image = ctx.createImageData(res, res);
-  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
-    image.data[j] = rgb[i];
-    image.data[j + 1] = rgb[i + 1];
-    image.data[j + 2] = rgb[i + 2];
+  const image = ctx.createImageData(data.res, data.res);
+  for (let i = 0, j = 0; i < cls.length; i++, j += 4) {
+    const level = alpha[i];
+    const a = level > data.levels ? 1 : level / data.levels;
+    const colour = level > data.levels ? data.diverged : data.rgb[cls[i]];
+    for (let c = 0; c < 3; c++) image.data[j + c] = 255 * (1 - a) + colour[c] * a;
     image.data[j + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
@@ -46,7 +49,7 @@ function draw(canvas, data, model, points) {
   ctx.fillStyle = "white";
   ctx.fillRect(0, 0, width, height);
   ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(grid(data.res, bytes(model.rgb)), left, top, plot, plot);
+  ctx.drawImage(grid(data, model), left, top, plot, plot);
 
   const box = data.box;
   const X = (x) => left + ((x + box) / (2 * box)) * plot;

@@ -30,6 +30,7 @@ from playground.ui.scenes import show_scenes
 from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
+SIDE_EVERY = 2  # the charts' interval, in intervals of the headline numbers
 # key -> label, value format, delta format, delta colour (is higher better?), what it means
 HEADLINE = {
     "accuracy": ("accuracy", "{:.3f}", "{:+.3f}", "normal", "share of test points classified right"),
@@ -125,18 +126,22 @@ def live_frame(settings: LiveSettings) -> None:
         follow_side_pace(pace.side_s)
 
 
-@holding_run
-def side_frame(settings: LiveSettings) -> None:
-    """The slower views, redrawn a few times a second while playing: the colour key, the history
-    with mid-run changes, live reliability diagrams and the point inspector."""
-    run = live_run()
+def colour_key(num_classes: int) -> None:
+    """How to read the pictures; it never changes during a run, so it lives outside the fragments."""
     # inline and byte-identical every time: the browser keeps the picture instead of fetching it again
-    st.image(data_url(render.colour_key_png(run.data.num_classes, 2 * PICTURE_PX), "image/png"))
+    st.image(data_url(render.colour_key_png(num_classes, 2 * PICTURE_PX), "image/png"))
     st.caption("Hue: the predicted class; strength: its probability, from 1/K (white) to 1. Dots: training "
                "points, squares: test points; a grey ring marks a point the model gets wrong, the crosshair "
                "the inspected point. Far from the data a smoothed model is unsure, and faint streaks where "
                "its top class flips are low-confidence regions, not structure: 'fade far from the data' "
                "dims them.")
+
+
+@holding_run
+def side_frame(settings: LiveSettings) -> None:
+    """The slower views, redrawn every SIDE_EVERY headline intervals while playing: the history
+    with mid-run changes, live reliability diagrams and the point inspector."""
+    run = live_run()
     with st.container(horizontal=True, gap="large"):  # side by side where they fit, else stacked
         draw(charts.history_spec(tuple(run.names)),
              {"history": run.history(), "changes": run.changes_frame()}, key="history")
@@ -172,4 +177,6 @@ def show_live(settings: LiveSettings) -> None:
     every = (lambda seconds: seconds) if playing() else (lambda seconds: None)
     st.fragment(headline_frame, run_every=every(pace.side_s))()
     st.fragment(live_frame, run_every=every(pace.frame_s))(settings)
-    st.fragment(side_frame, run_every=every(pace.side_s))(settings)
+    colour_key(live_run().data.num_classes)
+    # the charts cost ten times the numbers to draw, and a curve need not move every second
+    st.fragment(side_frame, run_every=every(SIDE_EVERY * pace.side_s))(settings)

@@ -1,14 +1,9 @@
-import os
 import sys
 from pathlib import Path
 
-# One OpenMP/MKL thread per op, in every script thread: the models are small and sessions train
-# side by side. torch.set_num_threads reaches only the thread that calls it; the environment,
-# read when PyTorch loads, reaches all of them (a second spinning thread doubled the CPU per step).
-for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_threads, "1")
-
 import streamlit as st
+
+import playground.ui.threads  # noqa: F401  (first: it must run before PyTorch loads)
 
 # the icon ships with the app: a Material icon here would be fetched from a public font CDN
 ICON = Path(__file__).parent / "playground" / "ui" / "icon.png"

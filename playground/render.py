@@ -1,8 +1,9 @@
 """Decision boundaries as pictures: hue is the predicted class, intensity the confidence.
 
-The live page shows each model as one finished picture (boundary, points, mistakes). A browser
-swaps a picture far faster than it redraws thousands of chart marks, which is what lets the
-page update many times a second.
+The sweep, Alternatives and Distillation pages show each model as one finished picture
+(boundary, points, mistakes): a browser swaps a picture far faster than it redraws thousands of
+chart marks. The live page sends the same scene as small grids and packed points instead
+(scene_grid, scene_points), which its browser component draws, so nothing is encoded per frame.
 """
 from __future__ import annotations
 
@@ -195,7 +196,7 @@ def scene_style(num_classes: int, box: float) -> dict:
 
 def scene_jpeg(boundary: np.ndarray, box: float, xy: np.ndarray, labels: np.ndarray, is_test: np.ndarray,
                wrong: np.ndarray, picked: int | None = None, size: int = 360) -> bytes:
-    """The live view as one JPEG: the boundary image scaled to a size x size plot area (at
+    """One model's scene as one JPEG: the boundary image scaled to a size x size plot area (at
     plot_origin(size), with ticked axes around it), then the points (dots for training, squares for
     test, in their class colour), a thin grey ring on each point the model gets wrong and a
     crosshair on the picked point.

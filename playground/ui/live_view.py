@@ -1,7 +1,7 @@
 """The live page's views, each for its own fragment: the pictures, redrawn every frame; the
-headline numbers, and the history, reliability and point inspector, a few times a second. Every
-element of a fragment is sent and redrawn each time it runs, so what need not move every frame
-lives apart."""
+headline numbers every second and the history, reliability and point inspector every 2 s (less
+often under load). Every element of a fragment is sent and redrawn each time it runs, so what
+need not move every frame lives apart."""
 from __future__ import annotations
 
 import functools
@@ -164,8 +164,8 @@ def follow_side_pace(side_s: float) -> None:
 
 def show_live(settings: LiveSettings) -> None:
     """The page's three fragments. Every element of a fragment is sent and redrawn each time it
-    runs, so only the pictures move every frame; the numbers and the slower views follow a few
-    times a second. They wrap these module functions, not functions defined in the page: a
+    runs, so only the pictures move every frame; the numbers and the slower views follow at the
+    server's pace for them. They wrap these module functions, not functions defined in the page: a
     page's function would hold the page's namespace (and the run in it) in a reference cycle
     that outlives the session."""
     # the server's current pace: the live view retimes itself as it changes; the slower views keep

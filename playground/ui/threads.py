@@ -1,9 +1,8 @@
 """One OpenMP/MKL thread per op, in every script thread; import it before anything loads PyTorch.
 
 Streamlit runs each script run on a new thread. torch.set_num_threads reaches only the thread
-that calls it, so on the others a large elementwise op (a sweep's activations; the live page's
-former route to tanh) still ran on one OpenMP thread per core, and the extra threads spun: on 2
-cores that doubled the CPU of a live training step. The environment, read once when PyTorch
+that calls it, so on the others some ops still ran on OpenMP's default of one thread per core,
+and the extra threads spun: on 2 cores that doubled the CPU of a live training step. The environment, read once when PyTorch
 loads, reaches every thread. The models are small and sessions run side by side, so one thread
 per op is also the fastest."""
 import os

@@ -21,6 +21,16 @@ def test_two_sessions_play_and_the_counter_moves(server):
         assert result.advanced, f"session {result.index}: the step counter stayed at {result.last_step}"
 
 
+def test_a_live_run_draws_many_frames_per_run_of_the_script(server):
+    """live_view.live_frame draws frames in bursts: Streamlit's own cost of a run is paid once per
+    burst, not once per frame (one frame per run: at most one new step value per run)."""
+    report = run_load(server, sessions=1, seconds=6, server_log=SERVER_LOG)
+    assert report.errors == 0, report.as_dict()["error_messages"]
+    result = report.results[0]
+    print(f"\n{result.updates} updates in {result.runs} runs")
+    assert result.updates > 3 * result.runs
+
+
 def test_without_play_the_counter_stays(server):
     """What the test above relies on: the counter moves because Play was pressed."""
     report = run_load(server, sessions=1, seconds=2, play=False, server_log=SERVER_LOG)

@@ -32,3 +32,12 @@ def retime(interval_s: float) -> None:
 def forget_timers() -> None:
     """A run of the whole page declares every fragment's interval afresh."""
     st.session_state.pop(_SENT, None)
+
+
+def last_fragment_of_run() -> bool:
+    """Whether this runs as the last fragment of a run of fragments alone: only such a fragment may
+    hold the run for several frames. Other fragments of the run have drawn already, and a run of
+    the whole page (a click, AppTest) is never held."""
+    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
+    queue = None if ctx is None else ctx.fragment_ids_this_run
+    return bool(fragment and queue and queue[-1] == fragment)

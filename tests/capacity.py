@@ -24,6 +24,7 @@ def one_count(url: str, pid: int, sessions: int, seconds: float) -> dict:
             "updates_per_s_min": d["updates_per_s"]["min"],
             "cpu_ms_per_update": d["server_cpu_ms_per_update"],
             "server_cores_busy": d["server_cores_busy"], "frame_latency_p95_s": d["frame_latency_s"]["p95"],
+            "frame_interval_p95_s": d["frame_interval_s"]["p95"],
             "holds": d["errors"] == 0 and (d["updates_per_s"]["min"] or 0) >= FLOOR}
 
 

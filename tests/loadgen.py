@@ -20,7 +20,9 @@ whole-page rerun whose widget_states carry the button's trigger_value.
 
 What it measures, from the server's messages alone:
 - updates/s per session: new values of the step counter ("**step N** · …") per second, from Play;
-- frame latency: a fragment rerun request sent → the end of the first run started after it;
+- frame latency: a fragment rerun request sent → the first element of the first run started after
+  it (a run of the live view draws several frames: its end is not when the first one shows);
+- frame interval: the time between two consecutive updates of one session, as its viewer waits;
 - first render: connecting → the first step counter (on a page without one, the first run's end);
 - errors: exception elements, compile errors, page not found, lost connections it could not
   reconnect, requests no run serves, and tracebacks in the server's log when it is known.
@@ -129,6 +131,7 @@ class SessionResult:
     updates: int = 0  # new step values seen after Play
     window_s: float = 0.0
     frame_latencies_s: list[float] = field(default_factory=list)
+    frame_intervals_s: list[float] = field(default_factory=list)  # between consecutive updates
     runs: int = 0  # script runs finished
     errors: list[str] = field(default_factory=list)
     # cookies and reconnects
@@ -181,6 +184,8 @@ class Session:
         self._due: dict[str, None] = {}  # pace "finish": fragments due during a run (ordered set)
         self._unserved: dict[str, list[float]] = {}  # FULL or fragment id -> send times no run has served
         self._running: dict[str, float] = {}  # script_run_id -> when its run started (new_session)
+        self._drawn: dict[str, float] = {}  # script_run_id -> when its first element arrived
+        self._last_update_t: float | None = None
         self._cache: dict[str, list] = {}  # the browser's message cache: hash -> [run count, fragment, facts]
         self._run_count = 0
         self._max_cache_age = 2
@@ -418,6 +423,7 @@ class Session:
                 self._error(f"a rerun was not served within {self.stall_s:.0f} s")
                 self._unserved.clear()
                 self._running.clear()
+                self._drawn.clear()
                 self._update_idle()
                 await self._send_due()
 
@@ -460,6 +466,7 @@ class Session:
         self._due.clear()
         self._unserved.clear()
         self._running.clear()
+        self._drawn.clear()
         self._update_idle()
         delay = RECONNECT_DELAY_S
         while not self._closing and time.perf_counter() - dropped < self.reconnect_s:
@@ -491,6 +498,7 @@ class Session:
     async def _on_message(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
         if kind == "delta":
+            self._drawn.setdefault(msg.metadata.run.script_run_id, time.perf_counter())
             facts = self._facts(msg.delta)
             if msg.metadata.cacheable and msg.hash:
                 self._cache[msg.hash] = [self._run_count, msg.delta.fragment_id or None, facts]
@@ -546,6 +554,7 @@ class Session:
         now = time.perf_counter()
         run = msg.metadata.run
         started = self._running.pop(run.script_run_id, now)
+        drawn = self._drawn.pop(run.script_run_id, now)
         status = msg.script_finished
         if status == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
             self._error("the script did not compile")
@@ -559,7 +568,7 @@ class Session:
             served = [t for t in times if t <= started]
             times[:] = [t for t in times if t > started]
             if key != FULL:
-                self.result.frame_latencies_s.extend(now - t for t in served)
+                self.result.frame_latencies_s.extend(drawn - t for t in served)
         if not fragments:  # the server drops reruns of fragments a whole-page run did not keep
             for key in [k for k in self._unserved if k != FULL and k not in self._timers]:
                 del self._unserved[key]
@@ -631,6 +640,9 @@ class Session:
             self.result.first_render_s = now - self._t_connect
         if self._window_open and step not in self._steps_seen:
             self.result.updates += 1
+            if self._last_update_t is not None:
+                self.result.frame_intervals_s.append(now - self._last_update_t)
+            self._last_update_t = now
             if self.result.play_to_step_s is None:
                 self.result.play_to_step_s = now - self._play_t
         self._steps_seen.add(step)
@@ -669,6 +681,7 @@ class Report:
     def as_dict(self) -> dict:
         rates = [r.updates_per_s for r in self.results]
         latencies = [x for r in self.results for x in r.frame_latencies_s]
+        intervals = [x for r in self.results for x in r.frame_intervals_s]
         firsts = [r.first_render_s for r in self.results if r.first_render_s is not None]
         messages = list(dict.fromkeys([e for r in self.results for e in r.errors] + self.server_errors))
         return {
@@ -678,6 +691,8 @@ class Report:
                               "min": min(rates, default=None)},
             "frame_latency_s": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
                                 "p99": percentile(latencies, 0.99)},
+            "frame_interval_s": {"p50": percentile(intervals, 0.5), "p95": percentile(intervals, 0.95),
+                                 "p99": percentile(intervals, 0.99)},
             "first_render_s": {"p50": statistics.median(firsts) if firsts else None,
                                "max": max(firsts, default=None)},
             "first_render_missing": self.sessions - len(firsts),
@@ -706,12 +721,14 @@ class Report:
         def f(x):
             return "-" if x is None else f"{x:.3f}"
 
-        u, lat, fr = d["updates_per_s"], d["frame_latency_s"], d["first_render_s"]
+        u, lat, fr, gap = d["updates_per_s"], d["frame_latency_s"], d["first_render_s"], d["frame_interval_s"]
         lines = [f"{d['sessions']} sessions on {d['page']} for {d['seconds']:g} s, reruns sent at each "
                  f"{d['pace']}{'' if d['play'] else ', no Play'}: errors {d['errors']}",
                  f"visible updates/s per session: p50 {f(u['p50'])}, min {f(u['min'])}",
-                 f"frame latency (request -> script_finished, {d['frames']} frames): p50 {f(lat['p50'])} s, "
-                 f"p95 {f(lat['p95'])} s, p99 {f(lat['p99'])} s",
+                 f"frame latency (request -> the serving run's first element, {d['frames']} requests): "
+                 f"p50 {f(lat['p50'])} s, p95 {f(lat['p95'])} s, p99 {f(lat['p99'])} s",
+                 f"frame interval (between updates): p50 {f(gap['p50'])} s, p95 {f(gap['p95'])} s, "
+                 f"p99 {f(gap['p99'])} s",
                  f"first render (connect -> step counter, else first run): p50 {f(fr['p50'])} s, "
                  f"max {f(fr['max'])} s"
                  + (f", missing in {d['first_render_missing']}" if d["first_render_missing"] else ""),

@@ -27,7 +27,7 @@ from playground.ui.live_state import (
     stop_at_budget,
     take_step_request,
 )
-from playground.ui.pacing import forget_timers, last_fragment_of_run, retime
+from playground.ui.pacing import asked_again, forget_timers, last_fragment_of_run, retime
 from playground.ui.runtime import pacer, session_id
 from playground.ui.scenes import release_scenes, show_scenes
 from playground.ui.train_controls import LiveSettings
@@ -108,9 +108,10 @@ def headline_frame() -> None:
 def live_frame(settings: LiveSettings) -> None:
     """The hot view: a chunk of training while playing, the step counter and both models'
     pictures. While playing, one run of it draws frames for up to BURST_S, each into the same
-    placeholders: Streamlit's own cost of a run is about half of a frame's, so a run per frame
-    would spend half the CPU on it. A click elsewhere still interrupts at the next frame; a
-    fragment's own request (the picker, the slower views' timers) waits for the burst to end."""
+    placeholders, as long as the browser keeps asking: Streamlit's own cost of a run is about
+    half of a frame's, so a run per frame would spend half the CPU on it. A click elsewhere still
+    interrupts at the next frame; a fragment's own request (the picker, the slower views' timers)
+    waits for the burst to end."""
     slots = FrameSlots(st.empty(), st.empty(), st.empty())
     burst = playing() and last_fragment_of_run()
     ends = time.monotonic() + BURST_S
@@ -118,9 +119,11 @@ def live_frame(settings: LiveSettings) -> None:
         began = time.monotonic()
         pace = pacer().pace()
         draw_frame(settings, slots, pace)
-        if not (burst and playing()) or began + pace.frame_s > ends or not release_scenes():
+        if not (burst and playing()) or began + pace.frame_s > ends:
             return
         time.sleep(max(0.0, pace.frame_s - (time.monotonic() - began)))
+        if not asked_again() or not release_scenes():  # a browser that lags gets a frame per request
+            return
 
 
 class FrameSlots(NamedTuple):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
 
 _SENT = "_fragment_intervals"  # fragment id -> the interval the browser was last told
@@ -32,6 +33,21 @@ def retime(interval_s: float) -> None:
 def forget_timers() -> None:
     """A run of the whole page declares every fragment's interval afresh."""
     st.session_state.pop(_SENT, None)
+
+
+def asked_again() -> bool:
+    """Whether the browser has asked for this fragment again since its run began: its timer fires
+    late while it is busy drawing, so a fragment that keeps drawing frames only while asked again
+    never floods a slow browser. Streamlit folds such requests into one pending rerun and offers
+    no public way to read it, so this reads its request queue (False if it is not as expected)."""
+    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
+    try:
+        requests = ctx.script_requests
+        with requests._lock:
+            pending = requests._rerun_data.fragment_id_queue
+            return requests._state is ScriptRequestType.RERUN and fragment in pending
+    except AttributeError:
+        return False
 
 
 def last_fragment_of_run() -> bool:

@@ -2,7 +2,8 @@
 
 Streamlit tells the browser a fragment's interval when the page declares it; the browser keeps
 that timer until told another interval for the same fragment. Re-declaring needs a run of the
-whole page, so a fragment that must slow down (or may speed up) sends the new interval itself."""
+whole page, so a fragment that must slow down (or may speed up) sends the new interval itself.
+Also whether a fragment may go on drawing frames within its run (live_view.live_frame)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -14,9 +15,15 @@ _SENT = "_fragment_intervals"  # fragment id -> the interval the browser was las
 CHANGE = 0.15  # a smaller relative change is not worth a message
 
 
+def _running_fragment():
+    """(the run's context, the fragment running now), or None for either outside one."""
+    ctx = get_script_run_ctx()
+    return (None, None) if ctx is None else (ctx, ThreadState.get().fragment_id)
+
+
 def retime(interval_s: float) -> None:
     """From inside a fragment with run_every: rerun it every `interval_s` seconds from now on."""
-    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
+    ctx, fragment = _running_fragment()
     if ctx is None or fragment is None:
         return
     sent = st.session_state.setdefault(_SENT, {})
@@ -40,7 +47,7 @@ def asked_again() -> bool:
     late while it is busy drawing, so a fragment that keeps drawing frames only while asked again
     never floods a slow browser. Streamlit folds such requests into one pending rerun and offers
     no public way to read it, so this reads its request queue (False if it is not as expected)."""
-    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
+    ctx, fragment = _running_fragment()
     try:
         requests = ctx.script_requests
         with requests._lock:
@@ -54,6 +61,6 @@ def last_fragment_of_run() -> bool:
     """Whether this runs as the last fragment of a run of fragments alone: only such a fragment may
     hold the run for several frames. Other fragments of the run have drawn already, and a run of
     the whole page (a click, AppTest) is never held."""
-    ctx, fragment = get_script_run_ctx(), ThreadState.get().fragment_id
-    queue = None if ctx is None else ctx.fragment_ids_this_run
+    ctx, fragment = _running_fragment()
+    queue = getattr(ctx, "fragment_ids_this_run", None)
     return bool(fragment and queue and queue[-1] == fragment)

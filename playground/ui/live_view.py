@@ -8,7 +8,6 @@ import functools
 import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import NamedTuple
 
 import streamlit as st
@@ -39,10 +38,8 @@ BURST_S = 0.5  # the longest a run of the live view draws frames for
 # Live frames of this process compute one at a time. Every torch op releases and retakes the
 # interpreter's lock, and with several sessions computing at once that handover cost more than
 # the work: 8 sessions on 2 cores spent 22-23 ms of CPU per update computing together, 14-15 ms
-# taking turns (README, Capacity). A frame waits at most TURN_WAIT_S for its turn, then computes
-# anyway: a turn held up by other work (pages opening) must not stall every live session.
+# taking turns (README, Capacity).
 _COMPUTING = threading.Lock()
-TURN_WAIT_S = 0.1
 SIDE_EVERY = 2  # the charts' interval, in intervals of the headline numbers
 # key -> label, value format, delta format, delta colour (is higher better?), what it means
 HEADLINE = {
@@ -135,17 +132,6 @@ def live_frame(settings: LiveSettings) -> None:
             return
 
 
-@contextmanager
-def computing_turn():
-    """This process's turn to compute a live frame, or TURN_WAIT_S of waiting for it."""
-    mine = _COMPUTING.acquire(timeout=TURN_WAIT_S)
-    try:
-        yield
-    finally:
-        if mine:
-            _COMPUTING.release()
-
-
 class FrameSlots(NamedTuple):
     step: DeltaGenerator
     notices: DeltaGenerator
@@ -154,7 +140,7 @@ class FrameSlots(NamedTuple):
 
 def draw_frame(settings: LiveSettings, slots: FrameSlots, pace: Pace) -> None:
     """One frame into the live view's placeholders."""
-    with computing_turn():
+    with _COMPUTING:
         if playing():
             train_step(settings, pace.steps_scale)  # a Step press (below, in the page) trains in full
         run = live_run()  # a frame may follow a restart on the CPU

@@ -5,7 +5,6 @@ redrawn each time it runs, so what need not move every frame lives apart."""
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable
 from typing import NamedTuple
@@ -35,11 +34,6 @@ from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
 BURST_S = 0.5  # the longest a run of the live view draws frames for
-# Live frames of this process compute one at a time. Every torch op releases and retakes the
-# interpreter's lock, and with several sessions computing at once that handover cost more than
-# the work: 8 sessions on 2 cores spent 22-23 ms of CPU per update computing together, 14-15 ms
-# taking turns (README, Capacity).
-_COMPUTING = threading.Lock()
 SIDE_EVERY = 2  # the charts' interval, in intervals of the headline numbers
 # key -> label, value format, delta format, delta colour (is higher better?), what it means
 HEADLINE = {
@@ -140,12 +134,9 @@ class FrameSlots(NamedTuple):
 
 def draw_frame(settings: LiveSettings, slots: FrameSlots, pace: Pace) -> None:
     """One frame into the live view's placeholders."""
-    with _COMPUTING:
-        if playing():
-            train_step(settings, pace.steps_scale)  # a Step press (below, in the page) trains in full
-        run = live_run()  # a frame may follow a restart on the CPU
-        picked = st.session_state.get("pick_index", 0)
-        payload = run.scenes(settings.show_test, settings.discretize, picked, fade=settings.fade)
+    if playing():
+        train_step(settings, pace.steps_scale)  # a Step press (below, in the page) trains in full
+    run = live_run()  # a frame may follow a restart on the CPU
     slots.step.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
                         f"{run.engine.device.type.upper()}")
     if run.diverged or run.engine.graph_error:
@@ -158,8 +149,10 @@ def draw_frame(settings: LiveSettings, slots: FrameSlots, pace: Pace) -> None:
                          "learning rate and press Reset.")
             if run.engine.graph_error:
                 st.caption(run.engine.graph_error)
+    picked = st.session_state.get("pick_index", 0)
     with slots.scenes:
-        show_scenes(payload, PICTURE_PX)
+        show_scenes(run.scenes(settings.show_test, settings.discretize, picked, fade=settings.fade),
+                    PICTURE_PX)
     if playing():
         pacer().frame(session_id())
         retime(pace.frame_s)

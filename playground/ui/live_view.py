@@ -1,22 +1,19 @@
-"""The live page's views, each for its own fragment: the pictures, redrawn every frame (several
-frames per run of the fragment); the headline numbers every second and the history, reliability
-and point inspector every 2 s (less often under load). Every element of a fragment is sent and
-redrawn each time it runs, so what need not move every frame lives apart."""
+"""The live page's views, each for its own fragment: the pictures, redrawn every frame; the
+headline numbers every second and the history, reliability and point inspector every 2 s (less
+often under load). Every element of a fragment is sent and redrawn each time it runs, so what
+need not move every frame lives apart."""
 from __future__ import annotations
 
 import functools
 import time
 from collections.abc import Callable
-from typing import NamedTuple
 
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from playground import charts, render
 from playground.engine import DIVERGED_LOSS_FACTOR
 from playground.live import LiveRun
 from playground.render import data_url
-from playground.sharing import Pace
 from playground.ui.charts import draw
 from playground.ui.inspector import show_inspector
 from playground.ui.live_state import (
@@ -27,13 +24,12 @@ from playground.ui.live_state import (
     stop_at_budget,
     take_step_request,
 )
-from playground.ui.pacing import asked_again, forget_timers, last_fragment_of_run, retime
+from playground.ui.pacing import forget_timers, retime
 from playground.ui.runtime import pacer, session_id
-from playground.ui.scenes import release_scenes, show_scenes
+from playground.ui.scenes import show_scenes
 from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
-BURST_S = 0.5  # the longest a run of the live view draws frames for
 SIDE_EVERY = 2  # the charts' interval, in intervals of the headline numbers
 # key -> label, value format, delta format, delta colour (is higher better?), what it means
 HEADLINE = {
@@ -106,53 +102,24 @@ def headline_frame() -> None:
 
 @holding_run
 def live_frame(settings: LiveSettings) -> None:
-    """The hot view: a chunk of training while playing, the step counter and both models'
-    pictures. While playing, one run of it draws frames for up to BURST_S, each into the same
-    placeholders, as long as the browser keeps asking: Streamlit's own cost of a run (4.9 ms of
-    CPU for a bare fragment on 2 cores) was two fifths of a frame's. A click elsewhere still
-    interrupts at the next frame; a fragment's own request (the picker, the slower views' timers)
-    waits for the burst to end."""
-    slots = FrameSlots(st.empty(), st.empty(), st.empty())
-    burst = playing() and last_fragment_of_run()
-    ends = time.monotonic() + BURST_S
-    while True:
-        began = time.monotonic()
-        pace = pacer().pace()
-        draw_frame(settings, slots, pace)
-        if not (burst and playing()) or began + pace.frame_s > ends:
-            return
-        time.sleep(max(0.0, pace.frame_s - (time.monotonic() - began)))
-        if not asked_again() or not release_scenes():  # a browser that lags gets a frame per request
-            return
-
-
-class FrameSlots(NamedTuple):
-    step: DeltaGenerator
-    notices: DeltaGenerator
-    scenes: DeltaGenerator
-
-
-def draw_frame(settings: LiveSettings, slots: FrameSlots, pace: Pace) -> None:
-    """One frame into the live view's placeholders."""
+    """The hot view, redrawn every frame: a chunk of training while playing, the step counter and
+    both models' pictures. Nothing slower belongs here."""
+    pace = pacer().pace()
     if playing():
         train_step(settings, pace.steps_scale)  # a Step press (below, in the page) trains in full
     run = live_run()  # a frame may follow a restart on the CPU
-    slots.step.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
-                        f"{run.engine.device.type.upper()}")
-    if run.diverged or run.engine.graph_error:
-        with slots.notices.container():
-            if run.diverged:
-                both = len(run.diverged) == len(run.names)
-                st.error(f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past "
-                         f"{DIVERGED_LOSS_FACTOR:g}·log K). "
-                         f"{'Training has stopped' if both else 'The other model goes on'}; lower the "
-                         "learning rate and press Reset.")
-            if run.engine.graph_error:
-                st.caption(run.engine.graph_error)
+    st.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
+                f"{run.engine.device.type.upper()}")
+    if run.diverged:
+        both = len(run.diverged) == len(run.names)
+        st.error(f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past "
+                 f"{DIVERGED_LOSS_FACTOR:g}·log K). "
+                 f"{'Training has stopped' if both else 'The other model goes on'}; lower the learning "
+                 "rate and press Reset.")
+    if run.engine.graph_error:
+        st.caption(run.engine.graph_error)
     picked = st.session_state.get("pick_index", 0)
-    with slots.scenes:
-        show_scenes(run.scenes(settings.show_test, settings.discretize, picked, fade=settings.fade),
-                    PICTURE_PX)
+    show_scenes(run.scenes(settings.show_test, settings.discretize, picked, fade=settings.fade), PICTURE_PX)
     if playing():
         pacer().frame(session_id())
         retime(pace.frame_s)

@@ -20,8 +20,7 @@ whole-page rerun whose widget_states carry the button's trigger_value.
 
 What it measures, from the server's messages alone:
 - updates/s per session: new values of the step counter ("**step N** · …") per second, from Play;
-- frame latency: a fragment rerun request sent → the first element of the first run started after
-  it (a run of the live view draws several frames: its end is not when the first one shows);
+- frame latency: a fragment rerun request sent → the first element of the first run started after it;
 - frame interval: the time between two consecutive updates of one session, as its viewer waits;
 - first render: connecting → the first step counter (on a page without one, the first run's end);
 - errors: exception elements, compile errors, page not found, lost connections it could not

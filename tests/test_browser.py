@@ -21,7 +21,6 @@ def test_home_page_renders_without_exception(server, page):
     screenshot(page, "home")
 
 
-
 def test_train_page_plays_and_draws(server, page):
     open_app(page, f"{server}/train")
     assert shown_step(page) == 0

@@ -102,7 +102,6 @@ def animate_scrubber(page, tour: Tour) -> None:
     tour.check("stopping the animation")
 
 
-
 def pick_points(page, tour: Tour, how_many: int = 2) -> None:
     """Click dots in the point picker until `how_many` different points were inspected."""
     picker = page.locator(".st-key-picker [data-testid='stVegaLiteChart']")

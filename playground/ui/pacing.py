@@ -13,16 +13,13 @@ _SENT = "_fragment_intervals"  # fragment id -> the interval the browser was las
 CHANGE = 0.15  # a smaller relative change is not worth a message
 
 
-def _running_fragment():
-    """(the run's context, the fragment running now), or None for either outside one."""
-    ctx = get_script_run_ctx()
-    return (None, None) if ctx is None else (ctx, ThreadState.get().fragment_id)
-
-
 def retime(interval_s: float) -> None:
     """From inside a fragment with run_every: rerun it every `interval_s` seconds from now on."""
-    ctx, fragment = _running_fragment()
-    if ctx is None or fragment is None:
+    ctx = get_script_run_ctx()
+    if ctx is None:  # not in a run (ThreadState would raise)
+        return
+    fragment = ThreadState.get().fragment_id
+    if fragment is None:
         return
     sent = st.session_state.setdefault(_SENT, {})
     last = sent.get(fragment)

@@ -145,7 +145,7 @@ function render(root, data) {
 
 export default function (component) {
   const { parentElement } = component;
-  const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
+  const data = JSON.parse(component.data);  // one JSON string (scenes.py)
   const root = parentElement.querySelector(".scenes");
   root.lastData = data;
   render(root, data);

@@ -32,9 +32,11 @@ def screenshot(page: Page, name: str) -> str:
 
 
 def scenes(page: Page) -> list[dict]:
-    """The live page's boundary canvases (drawn in the browser): each one's width, the training
-    step it shows, and the share of its pixels that are coloured (neither white nor grey)."""
-    return [canvas.evaluate("""c => {
+    """The live page's boundary canvases a person sees (drawn in the browser), read in one go so
+    all come from one moment: each one's width, the training step it shows, and the share of its
+    pixels that are coloured (neither white nor grey)."""
+    return page.locator(".scenes canvas").evaluate_all("""cs => cs.filter(c => c.getClientRects().length)
+      .map(c => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let coloured = 0;
         for (let i = 0; i < d.length; i += 4) {
@@ -42,7 +44,7 @@ def scenes(page: Page) -> list[dict]:
           if (hi - lo > 30) coloured++;
         }
         return {width: c.width, step: Number(c.dataset.step), coloured: coloured / (d.length / 4)};
-    }""") for canvas in page.locator(".scenes canvas").all()]
+      })""")
 
 
 STEP = re.compile(r"step ([\d,]+)")

@@ -34,6 +34,7 @@ def test_train_page_plays_and_draws(server, page):
     drawn = scenes(page)  # both boundaries, drawn in the browser from the server's grids
     assert len(drawn) == 2 and all(d["width"] >= PICTURE_PX / 2 and d["coloured"] > 0.3 for d in drawn), drawn
     assert all(d["step"] > 0 for d in drawn)
+    assert len({d["step"] for d in drawn}) == 1, drawn  # both pictures from one frame
     page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
     assert exceptions(page) == []
     screenshot(page, "train")

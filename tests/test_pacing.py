@@ -1,8 +1,19 @@
-"""The live fragment's own timer outside a fragment run (a whole-page run, AppTest, a thread
-with no run): nothing is retimed, and nothing raises (it raised RuntimeError before)."""
+"""The live fragment's timing helpers outside a fragment run (a whole-page run, AppTest, a
+thread with no run): no burst is allowed and nothing is retimed. Inside real fragment runs they
+are exercised by tests/test_loadgen.py (bursts of frames) and tests/test_load.py (slow browsers)."""
 import streamlit as st
 
 from playground.ui import pacing
+from playground.ui.scenes import release_scenes
+
+
+def test_without_a_fragment_run_no_burst_is_allowed():
+    assert pacing.last_fragment_of_run() is False
+    assert pacing.next_request(0.01) is False
+
+
+def test_without_a_run_the_scenes_key_cannot_be_released():
+    assert release_scenes() is False
 
 
 def test_retime_outside_a_run_does_nothing():

@@ -2,24 +2,32 @@
 
 Streamlit tells the browser a fragment's interval when the page declares it; the browser keeps
 that timer until told another interval for the same fragment. Re-declaring needs a run of the
-whole page, so a fragment that must slow down (or may speed up) sends the new interval itself."""
+whole page, so a fragment that must slow down (or may speed up) sends the new interval itself.
+Also whether a fragment may go on drawing frames within its run (live_view.live_frame)."""
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
 
 _SENT = "_fragment_intervals"  # fragment id -> the interval the browser was last told
 CHANGE = 0.15  # a smaller relative change is not worth a message
+POLL_S = 0.004  # how often a fragment waiting for its next request looks
+
+
+def _running_fragment():
+    """(the run's context, the fragment running now), or None for either outside one."""
+    ctx = get_script_run_ctx()
+    return (None, None) if ctx is None else (ctx, ThreadState.get().fragment_id)
 
 
 def retime(interval_s: float) -> None:
     """From inside a fragment with run_every: rerun it every `interval_s` seconds from now on."""
-    ctx = get_script_run_ctx()
-    if ctx is None:  # not in a run (ThreadState would raise)
-        return
-    fragment = ThreadState.get().fragment_id
-    if fragment is None:
+    ctx, fragment = _running_fragment()
+    if ctx is None or fragment is None:
         return
     sent = st.session_state.setdefault(_SENT, {})
     last = sent.get(fragment)
@@ -35,3 +43,46 @@ def retime(interval_s: float) -> None:
 def forget_timers() -> None:
     """A run of the whole page declares every fragment's interval afresh."""
     st.session_state.pop(_SENT, None)
+
+
+def next_request(timeout_s: float) -> bool:
+    """Wait up to `timeout_s` for the browser's next timer request for the running fragment and
+    take it: the frame drawn next answers it, so a fragment that keeps drawing frames draws one per
+    request and never floods a slow browser (whose timer fires late while it is busy drawing).
+    False at once if anything else is pending (a click, a pick, another fragment's timer: Streamlit
+    serves it when the run ends), at the timeout, and outside a fragment run."""
+    ctx, fragment = _running_fragment()
+    if ctx is None or fragment is None:
+        return False
+    deadline = time.monotonic() + timeout_s
+    while (taken := _take_repeat(ctx.script_requests, fragment)) is None and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+    return bool(taken)
+
+
+def _take_repeat(requests, fragment: str) -> bool | None:
+    """True: took a timer request for `fragment` alone; False: something else is pending; None:
+    nothing is. Streamlit folds requests into one pending rerun and offers no public way to read or
+    take it, so this does what its runner does when it takes one, under the same lock (False if
+    the queue is not as expected)."""
+    try:
+        with requests._lock:
+            if requests._state is not ScriptRequestType.RERUN:
+                return None
+            pending = requests._rerun_data
+            if (pending.fragment_id_queue != [fragment] or not pending.is_auto_rerun
+                    or pending.is_fragment_scoped_rerun):
+                return False
+            requests._state = ScriptRequestType.CONTINUE
+            return True
+    except AttributeError:
+        return False
+
+
+def last_fragment_of_run() -> bool:
+    """Whether this runs as the last fragment of a run of fragments alone: only such a fragment may
+    hold the run for several frames. Other fragments of the run have drawn already, and a run of
+    the whole page (a click, AppTest) is never held."""
+    ctx, fragment = _running_fragment()
+    queue = getattr(ctx, "fragment_ids_this_run", None)
+    return bool(fragment and queue and queue[-1] == fragment)

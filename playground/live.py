@@ -14,7 +14,7 @@ import torch
 from playground import metrics, objectives, render, tables
 from playground.calibration import reliability_frame
 from playground.datasets import BOX, Dataset, grid_points, points_csv
-from playground.engine import Engine, TrainConfig
+from playground.engine import Engine, Prediction, TrainConfig
 from playground.smoothing import eps_label
 from playground.validation import check_int
 
@@ -49,6 +49,7 @@ class LiveRun:
         self.grid = grid_points(self.resolution)
         self.x = np.concatenate([data.x_train, data.x_test])
         self.labels = np.concatenate([data.y_train, data.y_test])
+        self._grid_and_points = np.concatenate([self.grid, self.x]).astype(np.float32)
         self.split = np.array(["train"] * len(data.y_train) + ["test"] * len(data.y_test))
         self._ticks: deque[tuple[float, int]] = deque()
         self._cache: dict[str, object] = {}  # views of the current step
@@ -167,13 +168,20 @@ class LiveRun:
             self._fixed[key] = compute()
         return self._fixed[key]
 
+    def _outputs(self) -> tuple[torch.Tensor, Prediction]:
+        """One forward pass over the grid and every point together (a frame needs both)."""
+        def compute():
+            out, g = self.engine.predict(self._grid_and_points), len(self.grid)
+            return out.probs[:, :g], Prediction(*(t[:, g:] for t in (out.logits, out.probs, out.penultimate)))
+        return self._cached("outputs", compute)
+
     def grid_probs(self) -> torch.Tensor:
         """[2, R*R, K] probabilities over the viewing box."""
-        return self._cached("grid", lambda: self.engine.predict(self.grid).probs)
+        return self._outputs()[0]
 
-    def point_outputs(self):
+    def point_outputs(self) -> Prediction:
         """Logits and probabilities of both models at every train and test point."""
-        return self._cached("points", lambda: self.engine.predict(self.x))
+        return self._outputs()[1]
 
     def points(self, show_test: bool = True) -> pd.DataFrame:
         """Every point: index, x1, x2, label, split, label noise. Fixed for the whole run."""

@@ -1,11 +1,11 @@
 """The live training page driven through AppTest: transport, resets, mid-run changes, bad input."""
-import json
 import re
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from playground.render import unpack_scene
 from tests.test_app import as_read, open_page
 
 pytestmark = pytest.mark.usefixtures("unpaced")
@@ -30,7 +30,7 @@ def at():
 def test_opens_paused_at_step_zero_with_both_models(at):
     assert step_shown(at) == 0
     assert len(at.get("image")) == 1  # the colour key; the boundaries are drawn in the browser:
-    scenes = json.loads(json.loads(at.get("bidi_component")[0].proto.json))  # a JSON string, sent as JSON
+    scenes = unpack_scene(at.get("bidi_component")[0].proto.bytes)  # one binary message
     assert [m["label"] for m in scenes["models"]] == at.session_state["live"].names and scenes["step"] == 0
     assert len(at.get("vega_lite_chart")) == 4  # history, reliability, point picker, inspector
     assert any("one-hot (ε=0)" in m.value for m in at.markdown)

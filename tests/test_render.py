@@ -120,8 +120,7 @@ def test_picked_point_gets_a_crosshair_not_a_ring():
 
 def colour_as_scenes_js(grid: dict, style: dict) -> np.ndarray:
     """scenes.js's colouring of a scene_grid, in numpy: [N, 3] (the browser rounds, numpy truncates)."""
-    cls = np.frombuffer(base64.b64decode(grid["cls"]), np.uint8)
-    level = np.frombuffer(base64.b64decode(grid["alpha"]), np.uint8).astype(float)
+    cls, level = grid["cls"], grid["alpha"].astype(float)
     diverged = level > style["levels"]
     a = np.where(diverged, 1.0, level / style["levels"])[:, None]
     colour = np.where(diverged[:, None], np.array(style["diverged"]), np.array(style["rgb"])[cls])
@@ -186,3 +185,19 @@ def test_data_url_round_trips():
     url = render.data_url(jpeg)
     assert url.startswith("data:image/jpeg;base64,")
     assert base64.b64decode(url.split(",", 1)[1]) == jpeg
+
+
+def test_a_packed_scene_unpacks_to_the_same_scene():
+    """pack_scene's layout, read back as scenes.js reads it: every array at a 4-byte boundary."""
+    xy = np.array([[0.5, -1.25], [2.0, 3.0], [-0.1, 0.2]], dtype=np.float32)
+    scene = {"res": 2, "step": 7, "label": "one-hot", "xy": xy,
+             "models": [{"cls": np.array([0, 1, 2, 1], np.uint8), "wrong": np.array([1, 0, 1], np.uint8)}]}
+    packed = render.pack_scene(scene)
+    back = render.unpack_scene(packed)
+    assert back["res"] == 2 and back["step"] == 7 and back["label"] == "one-hot"
+    assert np.array_equal(back["xy"].reshape(-1, 2), xy)
+    assert np.array_equal(back["models"][0]["cls"], [0, 1, 2, 1])
+    assert np.array_equal(back["models"][0]["wrong"], [1, 0, 1])
+    size = int.from_bytes(packed[:4], "little")
+    assert packed[4 + size:4 + size + (-size % 4)] == bytes(-size % 4)  # the header's padding
+    assert len(packed) % 4 == 0  # every array padded to the next boundary

@@ -34,7 +34,8 @@ from playground.ui.train_controls import LiveSettings
 
 PICTURE_PX = 480
 BURST_S = 0.5  # the longest a run of the live view draws frames for
-REQUEST_WAIT = 1.5  # how long a burst waits for the browser's next request, in frame intervals
+REQUEST_FROM, REQUEST_WAIT = 0.8, 0.7  # when a burst looks for the browser's next request, and how
+# long it waits for one, in frame intervals from the last frame's start and from then
 SIDE_EVERY = 2  # the charts' interval, in intervals of the headline numbers
 # key -> label, value format, delta format, delta colour (is higher better?), what it means
 HEADLINE = {
@@ -117,11 +118,13 @@ def live_frame(settings: LiveSettings) -> None:
     burst = playing() and last_fragment_of_run()
     ends = time.monotonic() + BURST_S
     while True:
-        pace = pacer().pace()
+        began, pace = time.monotonic(), pacer().pace()
         draw_frame(settings, slots, pace)
         if not (burst and playing()) or time.monotonic() > ends:
             return
-        # one frame per request of the browser's timer, which follows the pace (retime)
+        # one frame per request of the browser's timer, which follows the pace (retime): none is
+        # due before most of an interval has passed, so look only from then on
+        time.sleep(max(0.0, began + REQUEST_FROM * pace.frame_s - time.monotonic()))
         if not next_request(REQUEST_WAIT * pace.frame_s) or not release_scenes():
             return
 

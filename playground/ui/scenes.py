@@ -1,13 +1,15 @@
 """The live boundaries as a custom component: the browser draws both models' pictures from the
-small grids and packed points LiveRun.scenes sends, so the server encodes no picture per frame."""
+small grids and points LiveRun.scenes gives, sent as one binary message (render.pack_scene), so
+the server encodes no picture per frame."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.state.common import user_key_from_element_id
+
+from playground.render import pack_scene
 
 _ASSETS = Path(__file__).parent / "assets"
 _SCENES = st.components.v2.component(
@@ -18,8 +20,9 @@ KEY = "live_scenes"
 
 def show_scenes(payload: dict, size: int) -> None:
     """Both models side by side, each plot area at most `size` CSS pixels wide. The payload goes
-    as one JSON string: a dict would be walked key by key for dataframes on every frame."""
-    _SCENES(data=json.dumps({**payload, "size": size}), key=KEY, width="stretch")
+    as bytes, which Streamlit forwards as they are (a dict would be walked key by key for
+    dataframes, a string encoded as JSON again, on every frame)."""
+    _SCENES(data=pack_scene({**payload, "size": size}), key=KEY, width="stretch")
 
 
 def release_scenes() -> bool:

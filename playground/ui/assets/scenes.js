@@ -4,20 +4,25 @@
 const TEXT_GREY = "rgb(60,60,60)";
 const RING_GREY = "rgb(110,110,110)";
 
-function bytes(b64) {
-  const raw = atob(b64);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
-}
-
-function floats(b64) {
-  return new Float32Array(bytes(b64).buffer);
+// render.pack_scene's message: a uint32 header length, the JSON header, then the arrays' bytes;
+// each array is copied out, so a float view of it starts at offset 0 of its own buffer
+function unpack(raw) {
+  const size = new DataView(raw.buffer, raw.byteOffset, 4).getUint32(0, true);
+  const body = 4 + size + ((4 - (size % 4)) % 4);
+  const join = (value) => {
+    if (Array.isArray(value)) return value.map(join);
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value.at) && Object.keys(value).length === 1) {
+      return raw.slice(body + value.at[0], body + value.at[0] + value.at[1]);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, join(v)]));
+  };
+  return join(JSON.parse(new TextDecoder().decode(raw.subarray(4, 4 + size))));
 }
 
 // each cell: its class colour at opacity level/levels over white, as render.boundary_rgb mixes it
 function grid(data, model) {
-  const cls = bytes(model.cls), alpha = bytes(model.alpha);
+  const cls = model.cls, alpha = model.alpha;
   const off = document.createElement("canvas");
   off.width = off.height = data.res;
   const ctx = off.getContext("2d");
@@ -81,7 +86,7 @@ function draw(canvas, data, model, points) {
   ctx.fillText("x1", left + plot, top + plot + tick + 2);
 
   const { xy, classes, test } = points;
-  const wrong = bytes(model.wrong);
+  const wrong = model.wrong;
   const n = classes.length;
   const crowding = Math.min(Math.max(Math.log10(Math.max(n, 1) / 300), 0), 1);
   const r = Math.max(2, plot / (110 + 60 * crowding));
@@ -125,7 +130,7 @@ function draw(canvas, data, model, points) {
 }
 
 function render(root, data) {
-  const points = { xy: floats(data.xy), classes: bytes(data.classes), test: bytes(data.test) };
+  const points = { xy: new Float32Array(data.xy.buffer), classes: data.classes, test: data.test };
   let canvases = root.querySelectorAll("canvas");
   if (canvases.length !== data.models.length) {
     root.replaceChildren(...data.models.map(() => {
@@ -145,7 +150,7 @@ function render(root, data) {
 
 export default function (component) {
   const { parentElement } = component;
-  const data = JSON.parse(component.data);  // one JSON string (scenes.py)
+  const data = unpack(new Uint8Array(component.data));  // bytes (scenes.py)
   const root = parentElement.querySelector(".scenes");
   root.lastData = data;
   render(root, data);

@@ -110,16 +110,16 @@ def headline_frame() -> None:
 def live_frame(settings: LiveSettings) -> None:
     """The hot view: a chunk of training while playing, the step counter and both models'
     pictures. While playing, one run of it draws frames for up to BURST_S, each into the same
-    placeholders, one for each request of the browser's timer: Streamlit's own cost of a run (4.9 ms of
+    places, one for each request of the browser's timer: Streamlit's own cost of a run (4.9 ms of
     CPU for a bare fragment on 2 cores) was two fifths of a frame's. Any other request (a click,
     the picker, the slower views' timers) ends the run after the frame in hand, so the run always
     finishes whole and the request waits at most a frame."""
-    slots = FrameSlots(st.empty(), st.empty(), st.empty())
     burst = playing() and last_fragment_of_run()
     ends = time.monotonic() + BURST_S
+    slots = None
     while True:
         began, pace = time.monotonic(), pacer().pace()
-        draw_frame(settings, slots, pace)
+        slots = draw_frame(settings, slots, pace)
         if not (burst and playing()) or time.monotonic() > ends:
             return
         # one frame per request of the browser's timer, which follows the pace (retime): none is
@@ -135,31 +135,40 @@ class FrameSlots(NamedTuple):
     scenes: DeltaGenerator
 
 
-def draw_frame(settings: LiveSettings, slots: FrameSlots, pace: Pace) -> None:
-    """One frame into the live view's placeholders."""
+def draw_frame(settings: LiveSettings, slots: FrameSlots | None, pace: Pace) -> FrameSlots:
+    """One frame: the first of a run places its elements, each later one replaces them. Everything
+    is computed before anything is sent: a placeholder sent on its own would blank the step
+    counter and the pictures in the browser until the frame filled it (Streamlit merges a
+    placeholder with what fills it only while both wait in its queue)."""
     if playing():
         train_step(settings, pace.steps_scale)  # a Step press (below, in the page) trains in full
     run = live_run()  # a frame may follow a restart on the CPU
-    slots.step.markdown(f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · "
-                        f"{run.engine.device.type.upper()}")
-    if run.diverged or run.engine.graph_error:
+    step = f"**step {run.step:,}** · {run.steps_per_second():,.0f} steps/s · {run.engine.device.type.upper()}"
+    notices = []
+    if run.diverged:
+        both = len(run.diverged) == len(run.names)
+        going = "Training has stopped" if both else "The other model goes on"
+        notices.append((st.error, f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past "
+                                  f"{DIVERGED_LOSS_FACTOR:g}·log K). {going}; lower the learning rate and "
+                                  "press Reset."))
+    if run.engine.graph_error:
+        notices.append((st.caption, run.engine.graph_error))
+    scene = run.scenes(settings.show_test, settings.discretize, st.session_state.get("pick_index", 0),
+                       fade=settings.fade)
+    if slots is None:
+        slots = FrameSlots(st.empty(), st.empty(), st.empty())
+    slots.step.markdown(step)
+    if notices:
         with slots.notices.container():
-            if run.diverged:
-                both = len(run.diverged) == len(run.names)
-                st.error(f"Diverged and stopped: {', '.join(run.diverged)} (loss NaN, inf or past "
-                         f"{DIVERGED_LOSS_FACTOR:g}·log K). "
-                         f"{'Training has stopped' if both else 'The other model goes on'}; lower the "
-                         "learning rate and press Reset.")
-            if run.engine.graph_error:
-                st.caption(run.engine.graph_error)
-    picked = st.session_state.get("pick_index", 0)
+            for show, text in notices:
+                show(text)
     with slots.scenes:
-        show_scenes(run.scenes(settings.show_test, settings.discretize, picked, fade=settings.fade),
-                    PICTURE_PX)
+        show_scenes(scene, PICTURE_PX)
     if playing():
         pacer().frame(session_id())
         retime(pace.frame_s)
         follow_side_pace(pace.side_s)
+    return slots
 
 
 def colour_key(num_classes: int) -> None:

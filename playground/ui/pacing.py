@@ -49,8 +49,9 @@ def next_request(timeout_s: float) -> bool:
     """Wait up to `timeout_s` for the browser's next timer request for the running fragment and
     take it: the frame drawn next answers it, so a fragment that keeps drawing frames draws one per
     request and never floods a slow browser (whose timer fires late while it is busy drawing).
-    False at once if anything else is pending (a click, a pick, another fragment's timer: Streamlit
-    serves it when the run ends), at the timeout, and outside a fragment run."""
+    False, so that the run ends and Streamlit serves what is pending: at once for a click, a pick
+    or a rerun of the page; for other fragments' timers, once this fragment's own request has
+    joined them (one run then serves them all); at the timeout; and outside a fragment run."""
     ctx, fragment = _running_fragment()
     if ctx is None or fragment is None:
         return False
@@ -61,20 +62,23 @@ def next_request(timeout_s: float) -> bool:
 
 
 def _take_repeat(requests, fragment: str) -> bool | None:
-    """True: took a timer request for `fragment` alone; False: something else is pending; None:
-    nothing is. Streamlit folds requests into one pending rerun and offers no public way to read or
-    take it, so this does what its runner does when it takes one, under the same lock (False if
-    the queue is not as expected)."""
+    """True: took a timer request for `fragment` alone; False: the run should end now; None:
+    nothing to act on yet (nothing pending, or only other fragments' timers). Streamlit folds
+    requests into one pending rerun and offers no public way to read or take it, so this does
+    what its runner does when it takes one, under the same lock (False if the queue is not as
+    expected)."""
     try:
         with requests._lock:
             if requests._state is not ScriptRequestType.RERUN:
                 return None
             pending = requests._rerun_data
-            if (pending.fragment_id_queue != [fragment] or not pending.is_auto_rerun
-                    or pending.is_fragment_scoped_rerun):
-                return False
-            requests._state = ScriptRequestType.CONTINUE
-            return True
+            queue = pending.fragment_id_queue
+            if not queue or not pending.is_auto_rerun or pending.is_fragment_scoped_rerun:
+                return False  # a rerun of the page, a click or pick inside a fragment
+            if queue == [fragment]:
+                requests._state = ScriptRequestType.CONTINUE
+                return True
+            return False if fragment in queue else None
     except AttributeError:
         return False
 

@@ -148,14 +148,23 @@ function render(root, data) {
   });
 }
 
+// draw the latest scene once per animation frame: a browser that falls behind (a slow machine,
+// many tabs) skips the frames it could not show instead of drawing every one of them late
+function schedule(root) {
+  if (root.pending) return;
+  root.pending = requestAnimationFrame(() => {
+    root.pending = 0;
+    render(root, root.lastData);
+  });
+}
+
 export default function (component) {
   const { parentElement } = component;
-  const data = unpack(new Uint8Array(component.data));  // bytes (scenes.py)
   const root = parentElement.querySelector(".scenes");
-  root.lastData = data;
-  render(root, data);
+  root.lastData = unpack(new Uint8Array(component.data));  // bytes (scenes.py)
+  schedule(root);
   if (!root.resizer) {  // redraw at the new width when the column changes size
-    root.resizer = new ResizeObserver(() => root.lastData && render(root, root.lastData));
+    root.resizer = new ResizeObserver(() => root.lastData && schedule(root));
     root.resizer.observe(root);
   }
 }

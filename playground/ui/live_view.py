@@ -111,9 +111,9 @@ def live_frame(settings: LiveSettings) -> None:
     """The hot view: a chunk of training while playing, the step counter and both models'
     pictures. While playing, one run of it draws frames for up to BURST_S, each into the same
     places, one for each request of the browser's timer: Streamlit's own cost of a run (4.9 ms of
-    CPU for a bare fragment on 2 cores) was two fifths of a frame's. Any other request (a click,
-    the picker, the slower views' timers) ends the run after the frame in hand, so the run always
-    finishes whole and the request waits at most a frame."""
+    CPU for a bare fragment on 2 cores) was two fifths of a frame's. Any other request ends the
+    run after the frame in hand (pacing.next_request), so the run always finishes whole and the
+    request waits at most about a frame."""
     burst = playing() and last_fragment_of_run()
     ends = time.monotonic() + BURST_S
     slots = None

@@ -20,7 +20,10 @@ whole-page rerun whose widget_states carry the button's trigger_value.
 
 What it measures, from the server's messages alone:
 - updates/s per session: new values of the step counter ("**step N** · …") per second, from Play;
-- frame latency: a fragment rerun request sent → the first element of the first run started after it;
+- frame latency: a fragment rerun request sent → the next frame of that fragment (a new step value
+  drawn by it), or else the first element of the first run started after it; a request sent while
+  the server was already drawing the next frame counts as served by it, so this errs short by at
+  most one frame's own time;
 - frame interval: the time between two consecutive updates of one session, as its viewer waits;
 - first render: connecting → the first step counter (on a page without one, the first run's end);
 - errors: exception elements, compile errors, page not found, lost connections it could not
@@ -501,6 +504,8 @@ class Session:
             facts = self._facts(msg.delta)
             if msg.metadata.cacheable and msg.hash:
                 self._cache[msg.hash] = [self._run_count, msg.delta.fragment_id or None, facts]
+            if msg.delta.fragment_id and any(kind == "step" for kind, _ in facts):
+                self._frame_drawn(msg.delta.fragment_id)
             self._apply(facts)
         elif kind == "ref_hash":  # a message the server knows we hold: what we noted from it counts again
             entry = self._cache.get(msg.ref_hash)
@@ -546,6 +551,15 @@ class Session:
             self._error(f"compile error: {exc.type}: {exc.message}")
         elif kind == "page_not_found":
             self._error(f"page not found: {msg.page_not_found.page_name!r}")
+
+    def _frame_drawn(self, fragment: str) -> None:
+        """A frame of `fragment` arrived: it serves that fragment's requests sent before it, also
+        within a run that draws several frames (the live view takes its timer's requests one by one
+        and answers each with the next frame)."""
+        now, times = time.perf_counter(), self._unserved.get(fragment)
+        if times:
+            self.result.frame_latencies_s.extend(now - t for t in times)
+            times.clear()
 
     def _on_finished(self, msg: ForwardMsg) -> None:
         """A run ended: it served the requests for its fragments (all, for a whole-page run)
@@ -724,7 +738,7 @@ class Report:
         lines = [f"{d['sessions']} sessions on {d['page']} for {d['seconds']:g} s, reruns sent at each "
                  f"{d['pace']}{'' if d['play'] else ', no Play'}: errors {d['errors']}",
                  f"visible updates/s per session: p50 {f(u['p50'])}, min {f(u['min'])}",
-                 f"frame latency (request -> the serving run's first element, {d['frames']} requests): "
+                 f"frame latency (request -> the frame or run that serves it, {d['frames']} requests): "
                  f"p50 {f(lat['p50'])} s, p95 {f(lat['p95'])} s, p99 {f(lat['p99'])} s",
                  f"frame interval (between updates): p50 {f(gap['p50'])} s, p95 {f(gap['p95'])} s, "
                  f"p99 {f(gap['p99'])} s",

@@ -1,23 +1,21 @@
-"""Shared fixtures: a real `streamlit run` server on a free port, and headless Chromium."""
+"""Shared fixtures: a real `streamlit run` server on a free port, and headless Chromium (started
+by tools/serve.py, which the benchmark commands share)."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/browser.py, tests/postgres.py)
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    chromium_missing,
+    free_port,
+    loopback_only,
+    streamlit_process,
+    streamlit_server,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,59 +56,6 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def streamlit_process(log_name: str = "server.log", *flags: str, env: dict | None = None):
-    """`streamlit run app.py` on a free loopback port, with extra command-line `flags` and
-    environment; yields (base URL, the process) once healthy, and stops it after."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
-    with open(ARTIFACTS / log_name, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", *flags],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_healthy(url, proc, 60, f"streamlit did not start; see {ARTIFACTS / log_name}")
-            yield url, proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-@contextmanager
-def streamlit_server(log_name: str = "server.log"):
-    """`streamlit run app.py` on a free loopback port; yields its base URL once healthy."""
-    with streamlit_process(log_name) as (url, _):
-        yield url
-
-
-def wait_until_healthy(url: str, proc: subprocess.Popen, seconds: float, failure: str) -> None:
-    """Until `url`'s /_stcore/health answers; fail with `failure` if `proc` exits or time runs out."""
-    deadline = time.time() + seconds
-    while not _healthy(url):
-        if proc.poll() is not None or time.time() > deadline:
-            pytest.fail(failure)
-        time.sleep(0.2)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def server():
     """The app served for the whole test session."""
@@ -121,34 +66,13 @@ def server():
 @pytest.fixture(scope="session")
 def browser():
     """Headless Chromium from the system (never Playwright's own download). Missing is a failure."""
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) "
-                    "or point the CHROMIUM variable at it")
+    if missing := chromium_missing():
+        pytest.fail(missing)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-LOOPBACK = ("http://127.0.0.1", "ws://127.0.0.1", "http://localhost", "ws://localhost", "data:", "blob:",
-            "about:")
-
-
-def loopback_only(context) -> list[str]:
-    """Abort every request the browser makes beyond loopback; returns the list of those attempts,
-    which a test asserts empty: the app must need nothing from outside its own server."""
-    attempts: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(LOOPBACK):
-            r.continue_()
-        else:
-            attempts.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    return attempts
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ real server, whose resident memory must come back near its baseline within the
 disconnected-session TTL plus a minute."""
 import time
 
-from tests.conftest import streamlit_process
-from tests.loadgen import open_session
+from tools.loadgen import open_session
+from tools.serve import streamlit_process
 
 TTL_S = 5  # the server's disconnected-session TTL for this test (Streamlit's default is 120 s)
 LARGE = "ds_name=spirals&ds_k=10&ds_n=3000&net_layers=6&net_units=256"  # the largest live settings

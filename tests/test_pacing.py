@@ -1,6 +1,7 @@
 """The live fragment's timing helpers outside a fragment run (a whole-page run, AppTest, a
 thread with no run): no burst is allowed and nothing is retimed. Inside real fragment runs they
-are exercised by tests/test_loadgen.py (bursts of frames) and tests/test_load.py (slow browsers)."""
+are exercised by tests/test_loadgen.py (bursts of frames) and tests/test_browser.py (a browser's
+own timer); tools/browser_load.py runs them under 20 slow browsers."""
 import streamlit as st
 
 from playground.ui import pacing

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, free_port, streamlit_process, wait_until_healthy
-from tests.loadgen import USER_AGENT, log_errors, open_session, run_load
+from tools.loadgen import USER_AGENT, log_errors, open_session, run_load
+from tools.serve import ARTIFACTS, ROOT, free_port, streamlit_process, wait_until_healthy
 
 COOKIE = "playground_replica"
 REPLICAS = ("r1", "r2")
@@ -145,6 +145,17 @@ def wait_for(condition, timeout_s: float, what: str) -> float:
     return time.perf_counter() - start
 
 
+def logged_websockets(cluster: Cluster, indexes: list[int], each: int) -> list[dict]:
+    """Every request the proxy has logged, once it has logged `each` websockets of every session in
+    `indexes`: it logs a websocket when the websocket closes, a moment after the client closed it."""
+    def streams(requests, index):
+        return sum(r["path"] == "/_stcore/stream" for r in by_session(requests, index))
+
+    wait_for(lambda: all(streams(cluster.requests(), i) >= each for i in indexes), 30,
+             f"the proxy's log of {each} websocket(s) for each of sessions {indexes}")
+    return cluster.requests()
+
+
 def no_tracebacks():
     for name in REPLICAS:
         assert log_errors(ARTIFACTS / f"server-{name}.log") == [], name
@@ -158,8 +169,7 @@ def test_sessions_spread_over_the_replicas_and_stick(cluster):
     spread = summary["sessions_per_replica"]
     print(f"sessions per replica: {spread}")
     assert set(spread) == set(REPLICAS) and sum(spread.values()) == 4, spread
-    time.sleep(0.5)  # the proxy logs a websocket when it closes
-    requests = cluster.requests()
+    requests = logged_websockets(cluster, [r.index for r in report.results], 1)
     for result in report.results:
         [replica] = result.replicas  # the page named one replica, all along
         assert result.cookies[COOKIE] == replica and len(result.session_ids) == 1 and result.reconnects == 0
@@ -254,8 +264,7 @@ def test_a_stopped_replicas_sessions_move_to_the_live_one_and_are_told(cluster):
     finally:
         for s in [*sessions, resting]:
             s.close()
-    time.sleep(0.5)
-    requests = cluster.requests()
+    requests = logged_websockets(cluster, [s.result.index for s in [*moved, resting]], 2)
     for s in [*moved, resting]:
         seen = by_session(requests, s.result.index)
         before, after = [r for r in seen if r["path"] == "/_stcore/stream"]

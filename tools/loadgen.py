@@ -2,7 +2,7 @@
 loopback, each opening a page, pressing Play and keeping the live fragments rerunning as the
 browser does. Nothing is rendered, so the client costs the machine little next to the server.
 
-usage: .venv/bin/python -m tests.loadgen [--sessions 8] [--seconds 20] [--page /train]
+usage: .venv/bin/python -m tools.loadgen [--sessions 8] [--seconds 20] [--page /train]
            [--query 'k=v&...'] [--play | --no-play] [--pace tick|finish]
            [--url http://127.0.0.1:PORT [--pid PID]] [--json]
 
@@ -70,6 +70,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from tools.serve import ARTIFACTS, ROOT, streamlit_process
+
 STEP = re.compile(r"\*\*step ([\d,]+)\*\*")
 REPLICA = re.compile(r"^served by `([^`]+)`$")  # the sidebar caption of a named replica
 MAX_SESSIONS = 200
@@ -79,7 +81,6 @@ SETTLE_S = 1.0  # after the sessions close, before the server's log is read
 STALL_S = 60.0  # a request not served, or a run not finished, this long is an error; the session goes on
 FULL = ""  # the request key of a whole-page run (fragment runs use their fragment id)
 PACES = ("tick", "finish")
-ROOT = Path(__file__).resolve().parents[1]
 EARLY = ForwardMsg.FINISHED_EARLY_FOR_RERUN
 USER_AGENT = "playground-loadgen"  # then "/<session index>": a proxy's log tells the sessions apart
 RECONNECT_S = 60.0  # a dropped connection not reconnected this long is an error, and the session ends
@@ -710,6 +711,9 @@ class Report:
                                "max": max(firsts, default=None)},
             "first_render_missing": self.sessions - len(firsts),
             "frames": len(latencies),
+            # the live view draws frames in bursts: several updates per script run when it works
+            "updates_per_run": sum(r.updates for r in self.results)
+            / max(1, sum(r.runs for r in self.results)),
             "steps_advanced_min": min(((r.last_step or 0) - (r.step_at_play or 0) for r in self.results),
                                       default=0),
             "seconds": self.seconds,
@@ -745,7 +749,8 @@ class Report:
                  f"first render (connect -> step counter, else first run): p50 {f(fr['p50'])} s, "
                  f"max {f(fr['max'])} s"
                  + (f", missing in {d['first_render_missing']}" if d["first_render_missing"] else ""),
-                 f"fewest steps advanced by a session: {d['steps_advanced_min']}"]
+                 f"fewest steps advanced by a session: {d['steps_advanced_min']}; "
+                 f"{d['updates_per_run']:.2f} updates per script run"]
         if d["server_cpu_s"] is not None:
             lines.append(f"server CPU: {d['server_cpu_s']:.1f} s, {f(d['server_cores_busy'])} cores busy, "
                          f"{f(d['server_cpu_ms_per_update'])} ms per live update")
@@ -808,7 +813,6 @@ def served(url: str | None, log_name: str = "server-loadgen.log", pid: int | Non
     if url is not None:
         yield loopback_base(url), None, pid
         return
-    from tests.conftest import ARTIFACTS, streamlit_process
     with streamlit_process(log_name) as (base, proc):
         yield base, ARTIFACTS / log_name, proc.pid
 

@@ -1,7 +1,7 @@
 """How many live sessions one server holds: the load generator at growing counts against one
 server, and a newcomer's first render while the server is busy.
 
-usage: .venv/bin/python -m tests.capacity [--counts 1 2 4 8 12] [--seconds 20] [--busy 8] [--json]
+usage: .venv/bin/python -m tools.capacity [--counts 1 2 4 8 12] [--seconds 20] [--busy 8] [--json]
 
 A count holds when every session keeps at least FLOOR updates a second with no error. Figures
 depend on the machine; the README records them with the machine they came from."""
@@ -13,7 +13,7 @@ import os
 import threading
 import time
 
-from tests.loadgen import open_session, run_load, served
+from tools.loadgen import open_session, run_load, served
 
 FLOOR = 5.0  # visible updates a second a live session must keep
 
@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             print(f"{r['sessions']:3d} sessions: updates/s p50 {r['updates_per_s_p50']:.1f} min "
                   f"{r['updates_per_s_min']:.1f}, {r['cpu_ms_per_update'] or 0:.1f} ms CPU per update, "
-                  f"server {r['server_cores_busy'] or 0:.2f} cores, errors {r['errors']}")
+                  f"server {r['server_cores_busy'] or 0:.2f} cores, frame interval p95 "
+                  f"{r['frame_interval_p95_s'] or 0:.3f} s, errors {r['errors']}")
         print(f"holds {held} sessions at ≥ {FLOOR:g} updates/s; a newcomer beside {late['busy_sessions']} "
               f"playing: first render {late['first_render_s']:.2f} s")
     return 0

@@ -7,21 +7,18 @@ the page on screen; "complete" is the script finished with no placeholder left. 
 opened once beforehand so that trained results are cached, as on a warm server. Medians of
 --repeats visits. A benchmark, not a test.
 
-usage: .venv/bin/python scripts/page_times.py [--repeats 3]
+usage: .venv/bin/python -m tools.page_times [--repeats 3]
 """
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from playground.ui.navigation import PAGES  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from playground.ui.navigation import PAGES
+from tools.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 SHOWN = """() => document.querySelectorAll("[data-testid='stMain'] [data-testid='stElementContainer']")
     .length > 0"""

@@ -7,21 +7,18 @@ value it paints, so the figure is what was drawn, not what a slower poller happe
 Then one load-generator session plays on the same server for as long. Repeats, alternating the
 two, and prints each figure, the medians and their ratio. A benchmark, not a test.
 
-usage: .venv/bin/python scripts/live_fps.py [--repeats 5] [--seconds 8]
+usage: .venv/bin/python -m tools.live_fps [--repeats 5] [--seconds 8]
 """
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
-from tests.loadgen import run_load  # noqa: E402
+from tools.loadgen import run_load
+from tools.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 # every painted frame: the step counter's value, kept once per distinct value
 COUNT_PAINTED_STEPS = """() => {

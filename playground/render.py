@@ -316,3 +316,111 @@ def data_url(picture: bytes, mime: str = "image/jpeg") -> str:
     """The picture inline as a data: URL. Inline pictures travel with the page update itself, so
     a fast live view never points the browser at a picture the server has already dropped."""
     return f"data:{mime};base64," + base64.b64encode(picture).decode("ascii")
+
+
+# ---- text alternatives ------------------------------------------------------------------------
+# What a picture shows, in words, computed from the same grid (or the finished picture) a person
+# sees: which class holds how much of the view and where, and how much of it is pale.
+
+UNSURE_TOP = 0.75  # a cell is unsure below this top probability (metrics.boundary_blur's threshold)
+
+
+def _where(rows: np.ndarray, cols: np.ndarray, side: int) -> str:
+    """'on the left', 'in the upper right', 'in the middle': where cells (row 0 at the top) lie."""
+    x = 2 * (cols.mean() + 0.5) / side - 1
+    y = 1 - 2 * (rows.mean() + 0.5) / side
+    across = "left" if x < -0.2 else "right" if x > 0.2 else ""
+    up = "lower" if y < -0.2 else "upper" if y > 0.2 else ""
+    if across and up:
+        return f"in the {up} {across}"
+    if across:
+        return f"on the {across}"
+    if up:
+        return f"in the {'bottom' if up == 'lower' else 'top'} half"
+    return "around the middle"
+
+
+def describe_regions(cls: np.ndarray, strength: np.ndarray, num_classes: int,
+                     diverged: np.ndarray | None = None) -> str:
+    """One sentence about a square boundary picture: each class's share of the view and where it
+    lies, largest first, then the share that is pale (top probability below UNSURE_TOP).
+
+    cls [R, R]: the predicted class per cell, row 0 at the top; strength [R, R] in [0, 1]: how
+    strongly the cell is coloured, 0 at a top probability of 1/K and 1 at 1; diverged [R, R]: the
+    cells a diverged model left grey."""
+    cls, strength = np.asarray(cls), np.asarray(strength, dtype=np.float32)
+    side = cls.shape[0]
+    finite = np.ones_like(cls, dtype=bool) if diverged is None else ~np.asarray(diverged, dtype=bool)
+    if finite.mean() < 0.5:
+        return "grey: the model diverged, so it predicts nothing"
+    parts: list[str] = []
+    shares = [(float(((cls == c) & finite).mean()), c) for c in range(num_classes)]
+    for share, c in sorted(shares, key=lambda sc: (-sc[0], sc[1])):
+        name = f"{palette.CLASS_COLOUR_NAMES[c]} (class {c})"
+        if share < 0.005:
+            parts.append(f"{name} nowhere")
+            continue
+        rows, cols = np.nonzero((cls == c) & finite)
+        whole = "" if parts else " of the view"
+        parts.append(f"{name} {share:.0%}{whole}, {_where(rows, cols, side)}")
+    k = num_classes
+    unsure = float(((strength < (UNSURE_TOP - 1 / k) / (1 - 1 / k)) & finite).mean())
+    return "; ".join(parts) + f"; pale, where the top probability is below {UNSURE_TOP:g}: {unsure:.0%}"
+
+
+def describe_scene_grid(grid: dict, resolution: int, num_classes: int) -> str:
+    """describe_regions of a scene_grid (as the live canvas draws it)."""
+    level = np.asarray(grid["alpha"]).reshape(resolution, resolution)
+    alpha = level.astype(np.float32) / ALPHA_LEVELS
+    strength = np.clip((alpha - MIN_ALPHA) / (MAX_ALPHA - MIN_ALPHA), 0, 1)
+    return describe_regions(np.asarray(grid["cls"]).reshape(resolution, resolution), strength, num_classes,
+                            diverged=level > ALPHA_LEVELS)
+
+
+@lru_cache(maxsize=64)
+def _plot_size(width: int, height: int) -> int | None:
+    """The plot area's side in a scene picture of this size, or None for another picture."""
+    for size in range(16, 4096):
+        if picture_size(size) == (width, height):
+            return size
+        if picture_size(size)[0] > width:
+            return None
+    return None
+
+
+@lru_cache(maxsize=256)
+def describe_picture(picture: bytes, num_classes: int) -> str:
+    """describe_regions of a finished scene picture (scene_jpeg): each pixel of its plot area,
+    sampled on a grid, is read back as the class colour over white that it is closest to, and
+    how strong that colour is."""
+    image = Image.open(io.BytesIO(picture)).convert("RGB")
+    size = _plot_size(*image.size)
+    if size is None:
+        raise ValueError(f"picture of size {image.size} is no scene picture of render.scene_jpeg")
+    left, top = plot_origin(size)
+    side = min(size, 64)
+    plot = image.crop((left, top, left + size, top + size)).resize((side, side), Image.BOX)
+    pixels = np.asarray(plot, dtype=np.float32).reshape(-1, 3)
+    away = 255.0 - pixels  # from white
+    colours = 255.0 - np.array(CLASS_RGB[:num_classes], dtype=np.float32)  # each class colour, from white
+    alpha = np.clip(away @ colours.T / (colours ** 2).sum(1), 0, 1)  # [N, K]: the best mix with each
+    residual = ((away[:, None, :] - alpha[:, :, None] * colours[None]) ** 2).sum(-1)
+    cls = residual.argmin(1)
+    best = alpha[np.arange(len(cls)), cls]
+    grey = np.abs(pixels - np.array(DIVERGED_GREY, dtype=np.float32)).max(1) < 12
+    strength = np.clip((best - MIN_ALPHA) / (MAX_ALPHA - MIN_ALPHA), 0, 1)
+    return describe_regions(cls.reshape(side, side), strength.reshape(side, side), num_classes,
+                            diverged=grey.reshape(side, side))
+
+
+def boundary_alt(title: str, picture: bytes, num_classes: int) -> str:
+    """A scene picture's alt text: its title, then what it shows."""
+    return f"{title}: {describe_picture(picture, num_classes)}."
+
+
+def colour_key_alt(num_classes: int) -> str:
+    """colour_key_png's alt text."""
+    classes = ", ".join(f"class {c} {name}" for c, name in
+                        enumerate(palette.CLASS_COLOUR_NAMES[:num_classes]))
+    return (f"Colour key of the boundary pictures: {classes}; the stronger a colour, the higher the top "
+            f"probability, from 1/{num_classes} (white) to 1.")

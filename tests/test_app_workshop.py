@@ -19,7 +19,7 @@ def learner(params: dict | None = None) -> AppTest:
 def lock(at: AppTest, number: int, choice: int) -> AppTest:
     radio = at.radio(key=f"ws_choice_{number}")
     radio.set_value(radio.options[choice]).run()
-    at.button(key=f"ws_lock_{number}").click()
+    at.button(key="ws_action").click()
     return at.run()
 
 
@@ -32,7 +32,10 @@ def test_nothing_is_revealed_before_the_answer_is_locked():
     at = learner({"station": "3"})
     assert not at.exception
     assert at.header[0].value.startswith("Station 3 of 6")
-    assert at.button(key="ws_lock_3").disabled  # no choice yet
+    assert not at.get("vega_lite_chart") and "fell" not in texts(at)
+    at.button(key="ws_action").click()  # no choice yet: nothing is locked or revealed
+    at.run()
+    assert "Pick an answer first" in at.warning[0].value and not at.radio(key="ws_choice_3").disabled
     assert not at.get("vega_lite_chart") and "fell" not in texts(at)
 
 
@@ -44,6 +47,11 @@ def test_a_locked_answer_reveals_the_measurement_and_the_link():
     assert at.get("vega_lite_chart") and "fell as ε grew" in texts(at)
     link = at.get("page_link")[0].proto
     assert link.page.endswith("sweep") and "sw_count=4" in link.query_string
+    assert at.button(key="ws_action").label == "Next: station 4"
+    at.button(key="ws_action").click()
+    at.run()
+    assert at.header[0].value.startswith("Station 4 of 6")
+    assert at.button(key="ws_action").label.startswith("Lock")
 
 
 @pytest.mark.parametrize("number", range(1, len(workshop.STATIONS) + 1))
@@ -79,7 +87,8 @@ def test_a_room_counts_each_learners_answer_once_and_moves_on():
     one, two = learner({"room": code}), learner({"room": code})
     lock(one, 1, 2)
     lock(two, 1, 0)
-    assert one.radio(key="ws_choice_1").disabled and not [b for b in one.button if b.key == "ws_lock_1"]
+    assert one.radio(key="ws_choice_1").disabled
+    assert one.button(key="ws_action").label.startswith("Answer locked")  # the room moves on, not the learner
     host.run()
     assert metric(host, "learners in the room") == 2 and metric(host, "locked answers here") == 2
     choices = workshop.station(1).choices

@@ -1,4 +1,4 @@
-"""Every symbol a page shows has a tooltip in that page's glossary line."""
+"""Every symbol a page shows has a button with its meaning in that page's glossary line."""
 import re
 from html import escape
 
@@ -25,18 +25,19 @@ def page_text(at) -> tuple[str, str]:
         parts += [str(e.label) for e in getattr(at, kind)]
     parts += [" ".join(map(str, t.value.columns)) for t in at.dataframe]
     parts += [c.proto.spec for c in at.get("vega_lite_chart")]
-    line = next((p for p in parts if p.startswith(GLOSSARY_LINE)), "")
-    return "\n".join(p for p in parts if not p.startswith(GLOSSARY_LINE)), line
+    parts += [h.proto.body for h in at.get("html")]
+    line = next((p for p in parts if GLOSSARY_LINE in p), "")
+    return "\n".join(p for p in parts if GLOSSARY_LINE not in p), line
 
 
 @pytest.mark.parametrize("path", [p for p, _, _ in PAGES])
 def test_every_symbol_on_the_page_is_in_its_glossary(path):
     text, line = page_text(open_page(path))
-    explained = set(re.findall(r">([^<]+)</abbr>", line))
+    explained = set(re.findall(r"<summary[^>]*>([^<]+)</summary>", line))
     missing = [t for t in terms_in(text) if t not in explained]
-    assert not missing, f"{path} shows {missing} without a glossary tooltip"
+    assert not missing, f"{path} shows {missing} without a glossary entry"
     for term in explained:
-        assert term in GLOSSARY and f'title="{escape(GLOSSARY[term])}"' in line
+        assert term in GLOSSARY and f"<strong>{escape(term)}</strong>: {escape(GLOSSARY[term])}</div>" in line
 
 
 def test_terms_in_finds_symbols_in_order():

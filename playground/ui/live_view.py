@@ -155,6 +155,7 @@ def draw_frame(settings: LiveSettings, slots: FrameSlots | None, pace: Pace) -> 
         notices.append((st.caption, run.engine.graph_error))
     scene = run.scenes(settings.show_test, settings.discretize, st.session_state.get("pick_index", 0),
                        fade=settings.fade)
+    label_scenes(scene, run)
     if slots is None:
         slots = FrameSlots(st.empty(), st.empty(), st.empty())
     slots.step.markdown(step)
@@ -171,10 +172,21 @@ def draw_frame(settings: LiveSettings, slots: FrameSlots | None, pace: Pace) -> 
     return slots
 
 
+def label_scenes(scene: dict, run: LiveRun) -> None:
+    """Each canvas's text alternative (scenes.js puts it on the canvas, role img): what it draws,
+    at which step, and today's test accuracy."""
+    numbers = run.headline()
+    for m, model in enumerate(scene["models"]):
+        what = render.describe_scene_grid(model, scene["res"], run.data.num_classes)
+        model["label"] = (f"Decision boundary of {run.names[m]} at step {run.step:,}, test accuracy "
+                          f"{numbers[m]['accuracy']:.3f}: {what}.")
+
+
 def colour_key(num_classes: int) -> None:
     """How to read the pictures; it never changes during a run, so it lives outside the fragments."""
     # inline and byte-identical every time: the browser keeps the picture instead of fetching it again
-    st.image(data_url(render.colour_key_png(num_classes, 2 * PICTURE_PX), "image/png"))
+    st.image(data_url(render.colour_key_png(num_classes, 2 * PICTURE_PX), "image/png"),
+             alt=render.colour_key_alt(num_classes))
     st.caption("Hue: the predicted class; strength: its probability, from 1/K (white) to 1. Dots: training "
                "points, squares: test points; a grey ring marks a point the model gets wrong, the crosshair "
                "the inspected point. Far from the data a smoothed model is unsure, and faint streaks where "

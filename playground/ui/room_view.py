@@ -67,7 +67,7 @@ def show_room(room: Room, key: str) -> None:
     left, right = st.columns([3, 2])
     with right:
         st.markdown(f"### Room `{room.code}`")
-        st.image(qr_png(link), width=220)
+        st.image(qr_png(link), width=220, alt=f"QR code of the room's address, {link}")
         st.code(link, language=None, wrap_lines=True)
         st.caption(f"Learners open this address or scan the code. Open until {room.expires_at:%H:%M} UTC, "
                    f"up to {room.capacity} learners.")

@@ -71,9 +71,14 @@ def follow_room(room: Room) -> None:
         st.rerun(scope="app")
 
 
+ACTION = "ws_action"  # one key for Lock and then Next at every station: the button stays the same
+# element in the browser, so keyboard focus stays on it after each press
+
+
 def _lock(number: int, room: Room | None) -> None:
     choice = st.session_state.get(f"ws_choice_{number}")
     if choice is None:
+        st.session_state["ws_pick_first"] = True
         return
     st.session_state[f"ws_locked_{number}"] = choice
     if room is not None:
@@ -83,16 +88,34 @@ def _lock(number: int, room: Room | None) -> None:
             st.session_state["ws_answer_error"] = str(err)
 
 
+def _next(number: int) -> None:
+    st.session_state["station"] = number % len(workshop.STATIONS) + 1
+
+
+def action_button(number: int, room: Room | None, locked: bool) -> None:
+    """Lock, then (working alone) Next: one button in one place, for the keyboard as for the mouse."""
+    if not locked:
+        st.button("Lock in my answer", type="primary", key=ACTION, on_click=_lock, args=(number, room),
+                  help="answers are final: commit before you see the measurement")
+    elif room is None:
+        last = number == len(workshop.STATIONS)
+        st.button("Back to station 1" if last else f"Next: station {number + 1}", type="primary", key=ACTION,
+                  on_click=_next, args=(number,), icon=":material/arrow_forward:")
+    else:
+        st.button("Answer locked: the facilitator moves the room on", key=ACTION,
+                  help="your answer is recorded; the next station opens when the facilitator moves on")
+
+
 def show_station(number: int, room: Room | None) -> None:
     station = workshop.station(number)
     st.header(f"Station {number} of {len(workshop.STATIONS)}: {station.title}")
     locked = st.session_state.get(f"ws_locked_{number}")
     st.radio(station.question, station.choices, index=None, key=f"ws_choice_{number}",
              disabled=locked is not None)
+    action_button(number, room, locked is not None)
     if locked is None:
-        st.button("Lock in my answer", type="primary", key=f"ws_lock_{number}", on_click=_lock,
-                  args=(number, room), disabled=st.session_state.get(f"ws_choice_{number}") is None,
-                  help="answers are final: commit before you see the measurement")
+        if st.session_state.pop("ws_pick_first", False):
+            st.warning("Pick an answer first, then lock it in.")
         st.caption("Pick an answer and lock it in; the measurement is revealed after.")
         return
     if error := st.session_state.pop("ws_answer_error", None):

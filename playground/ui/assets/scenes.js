@@ -143,6 +143,7 @@ function render(root, data) {
   }
   data.models.forEach((model, m) => {
     canvases[m].dataset.step = String(data.step);
+    canvases[m].setAttribute("role", "img");  // a picture to assistive technology, named by its label
     canvases[m].setAttribute("aria-label", model.label);
     draw(canvases[m], data, model, points);
   });

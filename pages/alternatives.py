@@ -4,7 +4,7 @@ ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, compare, palette
+from playground import charts, compare, palette, render
 from playground.render import data_url
 from playground.ui.compare_controls import compare_settings, run_comparison
 from playground.ui.errors import stop_page
@@ -46,7 +46,9 @@ if any(r.kind == "smoothing" and r.value < 0 for r in config.recipes):
 st.header("Boundaries")
 for row in range(0, len(recipes), 3):
     for col, recipe in zip(st.columns(3), recipes[row:row + 3]):
-        col.image(data_url(result.images[recipe]), caption=recipe, width="stretch")
+        col.image(data_url(result.images[recipe]), caption=recipe, width="stretch",
+                  alt=render.boundary_alt(f"Boundary of {recipe}", result.images[recipe],
+                                          result.data.num_classes))
 st.caption("First seed of each. Hue: the predicted class; strength: its probability from 1/K (white) to 1.")
 
 st.header("Metrics")

@@ -4,7 +4,7 @@ ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, distillation
+from playground import charts, distillation, render
 from playground.render import data_url
 from playground.ui.distill_controls import distill_settings, run_distillation
 from playground.ui.glossary import glossary
@@ -75,5 +75,6 @@ for col, (caption, picture) in zip(
         ("student alone", result.alone_image),
     ),
 ):
-    col.image(data_url(picture), caption=caption, width="stretch")
+    col.image(data_url(picture), caption=caption, width="stretch",
+              alt=render.boundary_alt(f"Boundary of the {caption}", picture, result.data.num_classes))
 st.caption("First seed of each. Hue: the predicted class; strength: its probability from 1/K (white) to 1.")

@@ -34,8 +34,11 @@ st.header("Boundaries")
 eps_values = list(result.images)
 for row in range(0, len(eps_values), 7):
     for col, eps in zip(st.columns(7), eps_values[row:row + 7]):
-        col.image(data_url(result.images[eps]), caption=f"ε = {eps:g}", width="stretch")
-st.image(render.colour_key_png(result.data.num_classes, 480))
+        col.image(data_url(result.images[eps]), caption=f"ε = {eps:g}", width="stretch",
+                  alt=render.boundary_alt(f"Boundary at ε = {eps:g}", result.images[eps],
+                                          result.data.num_classes))
+st.image(render.colour_key_png(result.data.num_classes, 480),
+         alt=render.colour_key_alt(result.data.num_classes))
 st.caption("Each picture is the first seed's model for that ε, on one shared colour scale: hue is the "
            "predicted class, strength the confidence from 1/K (white) to 1.")
 
@@ -50,7 +53,8 @@ def scrubber():
         position = eps_values.index(current) if current in eps_values else -1
         st.session_state.sw_scrub = eps_values[(position + 1) % len(eps_values)]
     eps = bound(st.select_slider, "ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
-    st.image(data_url(result.images[eps]))
+    st.image(data_url(result.images[eps]),
+             alt=render.boundary_alt(f"Boundary at ε = {eps:g}", result.images[eps], result.data.num_classes))
 
 
 scrubber()

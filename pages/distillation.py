@@ -45,9 +45,9 @@ st.header("What the teachers' logits keep")
 teachers = models[(models["role"] == "teacher") & ~models["diverged"]]
 st.altair_chart(charts.information_chart(teachers), width="content")
 by = teachers.groupby("eps")["information"].mean()
+st.caption(result.information_note)
 st.markdown(
-    f"Estimated information between a training example and its logits (classes 0 and 1, inputs jittered by "
-    f"σ = 0.05 in place of data augmentation): {by.iloc[0]:.2f} nats at ε = {by.index[0]:g}, "
+    f"MKH's information estimate: {by.iloc[0]:.2f} nats at ε = {by.index[0]:g}, "
     f"{by.iloc[-1]:.2f} at ε = {by.index[-1]:g}. "
     + (
         "It falls with ε, as Müller, Kornblith & Hinton report: smoothing erases what tells examples apart."

@@ -96,8 +96,9 @@ class DistillResult:
     teacher_images: dict[float, bytes]  # ε -> first seed's boundary
     student_images: dict[tuple[float, float], bytes]  # (ε, T) -> first seed's boundary
     alone_image: bytes
-    teacher_test_logits: torch.Tensor  # [len(eps) × seeds, N_test, K], for the information estimate
+    teacher_test_logits: torch.Tensor  # [len(eps) × seeds, N_test, K]
     seconds: float
+    information_note: str  # what the teachers' "information" column is, with its settings and N
 
 
 def _train(engine: Engine, steps: int, progress: Callable[[int], None], chunk: int = 200) -> None:
@@ -126,9 +127,11 @@ def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | 
     teachers = Engine(data, list(config.eps), config.teacher, n_seeds=config.seeds)
     _train(teachers, config.steps, progress)
     teacher_train = teachers.predict(data.x_train).logits
-    # MKH's estimate of what the logits keep about which training example they came from
+    # MKH's estimate of what the logits keep about which training example of two classes they
+    # came from, over those classes' training examples only
     rows = [_measure(teachers, data, "teacher", None).assign(
-        information=information.model_information(teachers, data.x_train).numpy())]
+        information=information.model_information(teachers, data.x_train, data.y_train).numpy())]
+    examples = len(information.two_class_examples(data.x_train, data.y_train))
     # one engine for every student: slot (T, ε), model (T, ε, seed) learns from teacher (ε, seed)
     # at its own temperature
     temps = [t for t in config.temperatures for _ in teachers.model_eps]
@@ -160,6 +163,7 @@ def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | 
         alone_image,
         teachers.predict(data.x_test).logits,
         time.perf_counter() - start,
+        information.describe(examples),
     )
 
 

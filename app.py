@@ -23,9 +23,10 @@ from playground.ui.replica import replica_notice
 from playground.ui.runtime import configure_process
 from playground.ui.url import check_address, finish_page, share_link, start_page
 from playground.ui.visibility import apply_visibility, check_hidden
+from playground.ui.warmup import start_warmup
 
 try:
-    configure_process()
+    start_warmup(configure_process())  # once per process, in the background: the first render goes on
 except ValueError as err:  # scripts/run.sh and the image refuse to start with such a setting
     st.error(f"The server is misconfigured: {escaped(err)}")
     st.stop()

@@ -17,6 +17,10 @@ from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/brow
     streamlit_server,
 )
 
+# The app's warm-up trains four pages' default results in the background (playground/ui/warmup.py):
+# no test process or server it starts does unless a test asks for it.
+os.environ.setdefault("PLAYGROUND_WARMUP", "0")
+
 
 @pytest.fixture(scope="session", autouse=True)
 def rooms_store(tmp_path_factory):

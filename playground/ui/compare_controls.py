@@ -10,7 +10,8 @@ from playground.datasets import DATASETS, takes_k
 from playground.engine import TrainConfig
 from playground.ui.controls import classes_slider, dataset_name, objective_menu
 from playground.ui.errors import or_stop
-from playground.ui.training_run import Offer, check_caps, reserved
+from playground.ui.results_cache import Request
+from playground.ui.training_run import Offer, check_caps, trained
 from playground.ui.url import bound
 
 STEPS = [500, 1000, 2000, 3000, 5000]
@@ -58,12 +59,26 @@ def _size(config: CompareConfig) -> tuple[int, int, int]:
     return config.models, config.dataset["n"], config.dataset.get("num_classes") or 10
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _cached(key: str) -> compare.CompareResult:
-    config = CompareConfig.from_key(key)
+def request(config: CompareConfig) -> Request:
+    """The comparison as the results cache trains it: from its key alone, so the key holds every
+    setting. Its engines train one after another, so the caps see the largest."""
+    key = config.key()
     models, points, classes = _size(config)
-    return reserved(f"{models} models", models, points, config.train.widths, classes,
-                    lambda on_progress: compare.run(config, on_progress=on_progress))
+    groups = compare.engine_groups(config.recipes)
+    largest = max(len(g) for g in groups.values()) * config.seeds
+    return Request("alternatives", key, f"{models} models", largest, config.steps, points,
+                   config.train.widths, classes,
+                   lambda on_progress: compare.run(CompareConfig.from_key(key), on_progress=on_progress),
+                   runs=len(groups))
+
+
+def default_config() -> CompareConfig:
+    """The comparison the form asks for at its defaults (objectives view)."""
+    return CompareConfig()
+
+
+def default_request() -> Request:
+    return request(default_config().validated())
 
 
 def _use(seeds: int, steps: int) -> None:
@@ -92,4 +107,4 @@ def run_comparison(config: CompareConfig) -> compare.CompareResult:
     # one engine per group, one after another: their steps add up; the largest bounds the memory
     check_caps("the comparison", largest, checked.steps, points, train.widths, classes, train.device,
                len(groups), _smaller(checked, largest // checked.seeds, len(groups)))
-    return or_stop(lambda: _cached(checked.key()), "run the comparison")
+    return or_stop(lambda: trained(request(checked)), "run the comparison")

@@ -11,7 +11,8 @@ from playground.datasets import DATASETS, takes_k
 from playground.distillation import DistillConfig
 from playground.ui.controls import classes_slider, dataset_name
 from playground.ui.errors import or_stop
-from playground.ui.training_run import check_caps, reserved
+from playground.ui.results_cache import Request
+from playground.ui.training_run import check_caps, trained
 from playground.ui.url import bound
 
 EPS_CHOICES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.5]
@@ -72,19 +73,28 @@ def distill_settings() -> DistillConfig:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _cached(key: str) -> distillation.DistillResult:
-    config = DistillConfig.from_key(key)
+def request(config: DistillConfig) -> Request:
+    """The run as the results cache trains it: from its key alone, so the key holds every setting.
+    Every engine is at most as large as the teachers': the caps count them all at that size."""
+    key = config.key()
     models = len(config.eps) * config.seeds
-    classes = config.dataset.get("num_classes") or 10
-    return reserved(
+    return Request(
+        "distillation",
+        key,
         f"{models} teachers and their students",
         models,
+        config.steps,
         config.dataset["n"],
         config.teacher.widths,
-        classes,
-        lambda on_progress: distillation.run(config, on_progress=on_progress),
+        config.dataset.get("num_classes") or 10,
+        lambda on_progress: distillation.run(DistillConfig.from_key(key), on_progress=on_progress),
+        runs=config.engines,
     )
+
+
+def default_request() -> Request:
+    """The run the form asks for at its defaults."""
+    return request(DistillConfig().validated())
 
 
 def run_distillation(config: DistillConfig) -> distillation.DistillResult:
@@ -102,4 +112,4 @@ def run_distillation(config: DistillConfig) -> distillation.DistillResult:
         checked.teacher.device,
         checked.engines,
     )
-    return or_stop(lambda: _cached(checked.key()), "run the distillation")
+    return or_stop(lambda: trained(request(checked)), "run the distillation")

@@ -11,7 +11,8 @@ from playground.datasets import DATASETS, takes_k
 from playground.tightening import TighteningConfig
 from playground.ui.controls import classes_slider, dataset_name
 from playground.ui.errors import or_stop
-from playground.ui.training_run import check_caps, reserved
+from playground.ui.results_cache import Request
+from playground.ui.training_run import check_caps, trained
 from playground.ui.url import bound
 
 STEPS = [300, 1000, 1500, 3000]
@@ -43,18 +44,26 @@ def representation_settings() -> TighteningConfig:
     return replace(base, dataset=dataset, classes=tuple(classes), eps=eps, seeds=seeds, steps=steps)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _cached(key: str) -> tightening.TighteningResult:
-    config = TighteningConfig.from_key(key)
+def request(config: TighteningConfig) -> Request:
+    """The run as the results cache trains it: from its key alone, so the key holds every setting."""
+    key = config.key()
     models = len(config.grid) * config.seeds
-    return reserved(
+    return Request(
+        "representations",
+        key,
         f"{models} models",
         models,
+        config.steps,
         config.dataset["n"],
         config.train.widths,
         config.dataset.get("num_classes") or 10,
-        lambda on_progress: tightening.run(config, on_progress=on_progress),
+        lambda on_progress: tightening.run(TighteningConfig.from_key(key), on_progress=on_progress),
     )
+
+
+def default_request() -> Request:
+    """The run the form asks for at its defaults."""
+    return request(TighteningConfig().validated())
 
 
 def run_tightening(config: TighteningConfig) -> tightening.TighteningResult:
@@ -69,4 +78,4 @@ def run_tightening(config: TighteningConfig) -> tightening.TighteningResult:
         checked.dataset.get("num_classes") or 10,
         checked.train.device,
     )
-    return or_stop(lambda: _cached(checked.key()), "train")
+    return or_stop(lambda: trained(request(checked)), "train")

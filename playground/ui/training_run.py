@@ -1,24 +1,26 @@
 """Training a page asks for (a sweep, a comparison) within the server's caps: work and memory
-checked first, the time cap with a smaller run on offer, then the run holding its share of the
-process memory while a progress bar shows the steps and the time left."""
+checked first, the time cap with a smaller run on offer; then the result from the process's
+cache, or trained once (holding its share of the process memory) while a progress bar shows the
+steps and the time left, to this session and to every other one that asks for it meanwhile."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any
 
 import streamlit as st
 
 from playground.cost import CostModel, check_time
 from playground.engine import resolve_device
-from playground.limits import check_run, engine_bytes, memory_budget
+from playground.limits import check_run
 from playground.ui.errors import or_stop, stop_page
 from playground.ui.plain import escaped
 from playground.ui.progress import training_progress
+from playground.ui.results_cache import RESULTS, Request
 from playground.ui.runtime import cost_model, limits
 
-T = TypeVar("T")
 # Given the cost model and the cap: a smaller run's (button label, on_click, args), or None.
 Offer = Callable[[CostModel, float], tuple[str, Callable, tuple] | None]
+POLL_S = 0.2  # how often a waiting page redraws its progress bar (and notices a rerun)
 
 
 def check_caps(what: str, models: int, steps: int, points: int, widths: list[int], classes: int,
@@ -43,10 +45,14 @@ def check_caps(what: str, models: int, steps: int, points: int, widths: list[int
         stop_page()
 
 
-def reserved(what: str, models: int, points: int, widths: list[int], classes: int,
-             train: Callable[[Callable[[int, int, float], None]], T]) -> T:
-    """Run `train(on_progress)` holding its share of the process's memory budget (waiting its
-    turn), with a progress bar."""
-    with memory_budget().reserve(engine_bytes(models, points, widths, classes)):
-        with training_progress(what) as on_progress:
-            return train(on_progress)
+def trained(request: Request) -> Any:
+    """The request's result: kept from before, or trained once for every session asking now. While
+    it trains this page waits with a progress bar; a rerun meanwhile leaves the training going."""
+    flight = RESULTS.flight(request)
+    if flight.wait(0):
+        return flight.outcome()
+    with training_progress(request.what) as show:
+        while not flight.wait(POLL_S):
+            if flight.progress is not None:
+                show(*flight.progress)
+    return flight.outcome()

@@ -6,6 +6,13 @@ default there. Streamlit drops a link's value it cannot use and falls back to th
 default; `bound` notices that happened and says so, whatever the reason (malformed, out of
 range, NaN or inf, an unknown option). Parameters no widget on the page knows are reported and
 removed once the page has run.
+
+`bound` is the only place that binds a widget to the URL, and it records every key it has ever
+bound in the session. A control can vanish (focal loss has no ε; moons has no K): its parameter
+is then still bound to the widget until the run ends, when Streamlit itself unbinds it and takes
+it out of the address, keeping the value for when the control comes back. So `finish_page`
+removes only parameters that were never bound in this session, which no widget can own;
+deleting a bound one is what Streamlit refuses with an exception.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ _BOX = "_url_notice_box"
 _COUNT = "_url_notices"  # notices given in this run
 MAX_NOTICES = 5
 _KEYS = "_url_keys"  # bound parameter -> its value as the URL spells it, or None at the default
+_EVER = "_url_ever_bound"  # every parameter `bound` has bound in this session, on any page
 
 
 def start_page() -> None:
@@ -139,6 +147,7 @@ def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = 
     if aliases and any(r in aliases for r in raw):
         raw = [aliases.get(r, r) for r in raw]
         _rewrite(key, raw)
+    st.session_state.setdefault(_EVER, set()).add(key)  # before binding: the widget may raise
     value = widget(label, *args, key=key, bind="query-params", **kwargs)
     fmt = kwargs.get("format_func") or str
     spelled = _spell(value, fmt)
@@ -173,10 +182,22 @@ def check_address(page, pages) -> None:
         notice(f"There is no page at {quoted('/' + asked)}; this is the {page.title} page.{hint}")
 
 
+def ever_bound() -> set[str]:
+    """Every parameter a widget has been bound to in this session: never deleted by hand."""
+    return set(st.session_state.get(_EVER, ()))
+
+
+def unused(params, known, bound_before) -> list[str]:
+    """The link's parameters to report and drop: used by no control drawn this run (`known`) and
+    never bound to one (`bound_before`). A parameter of a control not drawn this run is left to
+    Streamlit, which unbinds it at the end of the run."""
+    return [k for k in params if k not in known and k not in bound_before]
+
+
 def finish_page() -> None:
     """After the page ran: report and drop the parameters no widget on it uses."""
     known = st.session_state.get(_KEYS, {})
-    for key in [k for k in st.query_params if k not in known]:
+    for key in unused(st.query_params, known, ever_bound()):
         notice(f"The link's parameter {quoted(f'{key}=' + st.query_params.get(key))} is not used on this "
                "page; it was ignored.")
         del st.query_params[key]

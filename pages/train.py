@@ -11,11 +11,20 @@ from playground.ui.live_view import show_live, train_step
 from playground.ui.preset_picker import preset_claim
 from playground.ui.train_controls import live_controls
 
+# the first view's honest caveat; it names no number, since the run on screen measures them
+WHY_WORSE = ("On these clean, well-separated moons the one-hot model can be right and sure at once, so "
+             "smoothing only holds its confidence below its accuracy, and its NLL and ECE look worse: "
+             "smoothing helps where a model over-fits noisy data.")
+
 settings = live_controls()
 st.title(f"Train live: one-hot against {settings.objective_title}")
 glossary("ε", "‖∂L/∂z‖", "NLL", "ECE", "uncertain area")
 preset_claim("train")
 st.caption("Two networks with the same data and the same initial weights; only the objective differs.")
+if settings.on_defaults():
+    st.markdown(WHY_WORSE)
+    st.page_link("pages/sweep.py", label="See it help: the ε sweep on the over-confident preset",
+                 icon=":material/arrow_forward:", query_params={"preset": "overconfident"})
 run = current_run(settings)
 for note in (st.session_state.pop("live_message", None), st.session_state.get("live_notice")):
     if note:

@@ -18,6 +18,33 @@ PROB_TICKS = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # probability axes label these and 
 PROB_FORMAT = ".1f"
 VALUE_FORMAT = ".3~g"  # metrics: 0, 0.05, 0.693 or 12.3, never "0.000000"
 WRAP = 3  # panels a row in per-model grids: three fit 1024 px with the sidebar open
+CLIP_FACTOR = 4.0  # a panel whose largest value is this many times every other line's is cut
+SVG = {"embedOptions": {"renderer": "svg"}}  # charts whose parts a screen reader (and a test) must reach
+
+
+# ---- text alternatives ------------------------------------------------------------------------
+# Each chart carries a description computed from its data (Vega makes it the chart's accessible
+# name): what is plotted against what, for which series, and the values that matter.
+
+def _names(values, most: int = 8) -> str:
+    """'a, b and c', at most `most` of them."""
+    values = [str(v) for v in dict.fromkeys(values)]
+    if len(values) > most:
+        values = [*values[:most - 1], f"{len(values) - most + 1} more"]
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + f" and {values[-1]}"
+
+
+def _trend(summary: pd.DataFrame, x: str = "eps", y: str = "mean", x_name: str = "ε") -> str:
+    """'from 0.12 at ε = 0 to 0.31 at ε = 0.3': the first and last point of a line."""
+    rows = summary.sort_values(x)
+    if rows.empty:
+        return "no values"
+    first, last = rows.iloc[0], rows.iloc[-1]
+    return f"from {first[y]:.3g} at {x_name} = {first[x]:g} to {last[y]:.3g} at {x_name} = {last[x]:g}"
+
+
+def _panel_trends(summary: pd.DataFrame, panel: str) -> str:
+    return "; ".join(f"{name} {_trend(rows)}" for name, rows in summary.groupby(panel, sort=False))
 
 
 def chance(num_classes: int) -> float:
@@ -85,7 +112,18 @@ def targets_bar(frame: pd.DataFrame) -> alt.Chart:
                         scale=alt.Scale(domain=kinds, range=palette.MODEL_COLOURS),
                         legend=alt.Legend(orient="top")),
         tooltip=["class:O", "target:N", alt.Tooltip("probability:Q", format=".4f")],
-    ).properties(height=320)
+    ).properties(height=320, description=_targets_text(frame, kinds))
+
+
+def _targets_text(frame: pd.DataFrame, kinds: list[str]) -> str:
+    parts = []
+    for kind in kinds:
+        rows = frame[frame["target"] == kind].set_index("class")["probability"]
+        others = rows.drop(index=rows.index[0])
+        rest = f", each other class {others.iloc[0]:.4g}" if len(others) else ""
+        parts.append(f"{kind}: the true class {rows.iloc[0]:.4g}{rest}")
+    return f"Bar chart of the target probability of each of {len(frame['class'].unique())} classes; " \
+           + "; ".join(parts)
 
 
 # ---- live charts ----------------------------------------------------------------------------
@@ -125,6 +163,8 @@ def picker_spec(num_classes: int, box: float, size: int = 300) -> dict:
         tooltip=[alt.Tooltip("index:Q"), alt.Tooltip("label:N", title="class"), alt.Tooltip("split:N"),
                  alt.Tooltip("label noise:N", title="label flipped")],
     ).add_params(pick).properties(
+        description="Scatter plot of every point, x1 across and x2 up, in its class colour (squares: test "
+                    "points); click a point to inspect it",
         # "fit-x": width is the outer width, axis and padding included (about 40 px), and height the
         # plot's own, so the plot stays square and the legends add below it
         width=size, height=size - 40, autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
@@ -136,7 +176,8 @@ def history_spec(names: tuple[str, ...], panel_width: int = 150) -> dict:
     """Dataset "history" (step, model, metric, split, value): one panel per metric, solid lines
     for train, dashed for test; dataset "changes" (step, change): a dashed rule in every panel
     where a setting changed mid-run. Panels are layers, not facets, so each can hold both."""
-    changes = alt.Chart(alt.NamedData("changes")).mark_rule(color=palette.NEUTRAL, strokeDash=[4, 3]).encode(
+    changes = alt.Chart(alt.NamedData("changes")).mark_rule(color=palette.NEUTRAL, strokeDash=[4, 3],
+                                                            aria=False).encode(
         x="step:Q", tooltip=[alt.Tooltip("change:N"), alt.Tooltip("step:Q", format=",d")])
     split = alt.Scale(domain=["train", "test"], range=[[1, 0], [5, 3]])
     panels = []
@@ -152,7 +193,10 @@ def history_spec(names: tuple[str, ...], panel_width: int = 150) -> dict:
                      alt.Tooltip("value:Q", format=".4f")])
         panels.append(alt.layer(line, changes).properties(width=panel_width, height=140, title=metric))
     # "pad": the natural size; Streamlit would ask for "fit", which concatenated views cannot do
-    chart = alt.hconcat(*panels, spacing=24, autosize=alt.AutoSizeParams(type="pad"))
+    chart = alt.hconcat(*panels, spacing=24, autosize=alt.AutoSizeParams(type="pad"),
+                        description=f"Training history of {_names(names)}: {_names(HISTORY_PANELS)} "
+                                    "against the step, solid lines for the training points, dashed for the "
+                                    "test points; dashed rules mark settings changed mid-run")
     return to_spec(chart.resolve_scale(y="independent"))
 
 
@@ -175,7 +219,9 @@ def inspector_spec(names: tuple[str, ...], width: int = 520) -> dict:
                                               symbolFillColor=palette.NEUTRAL, symbolStrokeWidth=0)),
         tooltip=["model:N", "class:O", "kind:N", alt.Tooltip("probability:Q", format=".4f")],
     ).properties(width=panel, height=150).facet(
-        column=alt.Column("model:N", title=None, sort=list(names)), spacing=spacing)
+        column=alt.Column("model:N", title=None, sort=list(names)), spacing=spacing).properties(
+        description=f"Bar charts, one per model ({_names(names)}): the inspected point's target (faint) and "
+                    "predicted probability (solid) for each class")
     return to_spec(chart)
 
 
@@ -184,7 +230,9 @@ def live_reliability_spec(names: tuple[str, ...], num_classes: int, size: int = 
     """Dataset "reliability" (model, lo, hi, count, accuracy, confidence; calibration.reliability_frame
     of each model, concatenated): one reliability diagram per model, in its model colour."""
     return to_spec(_reliability(alt.NamedData("reliability"), names, _model_colour(names), num_classes,
-                                width=size, height=size))
+                                width=size, height=size).properties(
+        description=f"Reliability diagrams of {_names(names)} on the test points: accuracy against "
+                    "confidence in each bin, beside the diagonal of perfect calibration"))
 
 
 # ---- mechanism charts ----------------------------------------------------------------------
@@ -200,7 +248,10 @@ def loss_curve_chart(curves: pd.DataFrame, minima: pd.DataFrame, y_max: float = 
         x=alt.X("q_true:Q"), y=alt.Y("min_loss:Q"), color=_eps_label_colour(minima),
         tooltip=["eps:N", alt.Tooltip("q_true:Q", title="q_t", format=".4f"),
                  alt.Tooltip("min_loss:Q", title="H(q)", format=".5f")])
-    return alt.layer(lines, dots).properties(height=320)
+    mins = "; ".join(f"{r.eps} at p = {r.q_true:.4g}, loss {r.min_loss:.4g}" for r in minima.itertuples())
+    return alt.layer(lines, dots).properties(height=320, description=(
+        f"Loss against the true-class probability p for {_names(minima['eps'])}; each line's minimum: "
+        f"{mins}"))
 
 
 def gradient_chart(curves: pd.DataFrame, marks: pd.DataFrame, x: str = "p", signed: bool = False
@@ -226,7 +277,11 @@ def gradient_chart(curves: pd.DataFrame, marks: pd.DataFrame, x: str = "p", sign
         layers.append(alt.Chart(marks).mark_rule(strokeDash=[4, 3]).encode(
             y="limit:Q", color=colour,
             tooltip=["eps:N", alt.Tooltip("limit:Q", title="limit as p→1", format=".4f")]))
-    return alt.layer(*layers).properties(height=300)
+    zeros_text = "; ".join(f"{r.eps} at {'p' if x == 'p' else 'gap'} = "
+                           f"{(r.q_true if x == 'p' else r.optimal_gap):.4g}" for r in finite.itertuples())
+    x_name = "the true-class probability p" if x == "p" else "the logit gap"
+    return alt.layer(*layers).properties(height=300, description=(
+        f"{y_title} against {x_name} for {_names(marks['eps'])}; zero (dots) {zeros_text or 'nowhere'}"))
 
 
 def measured_gradient_chart(samples: pd.DataFrame, curves: pd.DataFrame, names: list[str],
@@ -247,7 +302,9 @@ def measured_gradient_chart(samples: pd.DataFrame, curves: pd.DataFrame, names: 
     lines = alt.Chart().transform_filter(alt.datum.kind == "curve").mark_line(
         strokeDash=[5, 3], color=palette.NEUTRAL).encode(x=x, y=y, detail="model:N")
     return alt.layer(lines, dots, data=frame).properties(width=width, height=220).facet(
-        column=alt.Column("step:O", title="step", sort=steps))
+        column=alt.Column("step:O", title="step", sort=steps)).properties(description=(
+            f"Each point's ‖∂L/∂z‖ against its true-class probability p for {_names(names)}, one panel per "
+            f"step ({_names(steps)}), over the analytic curves (dashed)"))
 
 
 def logit_gap_chart(gaps: pd.DataFrame, names: list[str]) -> alt.LayerChart:
@@ -262,7 +319,11 @@ def logit_gap_chart(gaps: pd.DataFrame, names: list[str]) -> alt.LayerChart:
     finite = gaps[gaps["optimal"] != float("inf")].drop_duplicates("model")
     rule = alt.Chart(finite).mark_rule(strokeDash=[6, 3], color=palette.NEUTRAL).encode(
         y="optimal:Q", tooltip=[alt.Tooltip("optimal:Q", title="log(q_t/q_o)", format=".4f")])
-    return alt.layer(band, line, rule).properties(height=300)
+    last = gaps[gaps["step"] == gaps["step"].max()]
+    ends = "; ".join(f"{r.model} {r.q50:.3g}" for r in last.itertuples())
+    return alt.layer(band, line, rule).properties(height=300, description=(
+        f"Median logit gap over training with a 10–90% band for {_names(names)}; at step "
+        f"{gaps['step'].max():,} the median is {ends}; dashed: the finite optimum"))
 
 
 # ---- sweep and calibration charts -----------------------------------------------------------
@@ -285,7 +346,8 @@ def sweep_metrics_chart(summary: pd.DataFrame, columns: int = 4) -> alt.FacetCha
     """One panel per metric against eps: the mean over seeds with a min–max band."""
     # four narrow panels a row: the grid fits a projector's 1024 px with the sidebar open
     return alt.layer(*_sweep_layers(summary, None), data=summary).properties(width=105, height=110).facet(
-        facet=alt.Facet("label:N", title=None), columns=columns).resolve_scale(y="independent")
+        facet=alt.Facet("label:N", title=None), columns=columns).resolve_scale(y="independent").properties(
+        description="Metrics against ε, mean over seeds with the range: " + _panel_trends(summary, "label"))
 
 
 def gap_vs_eps_chart(summary: pd.DataFrame, reference: pd.DataFrame) -> alt.LayerChart:
@@ -295,7 +357,8 @@ def gap_vs_eps_chart(summary: pd.DataFrame, reference: pd.DataFrame) -> alt.Laye
         x="eps:Q", y="optimal_gap:Q",
         tooltip=["eps:Q", alt.Tooltip("optimal_gap:Q", title="log(q_t/q_o)", format=".3f")])
     measured = alt.layer(*_sweep_layers(gap, "logit gap"), data=gap)
-    return alt.layer(measured, ref).properties(height=240)
+    return alt.layer(measured, ref).properties(height=240, description=(
+        f"Mean training logit gap against ε, {_trend(gap)}, beside the optimum log(q_t/q_o) (dashed)"))
 
 
 def noise_comparison_chart(frame: pd.DataFrame) -> alt.FacetChart:
@@ -309,8 +372,11 @@ def noise_comparison_chart(frame: pd.DataFrame) -> alt.FacetChart:
     points = alt.Chart().mark_circle(size=50, opacity=1).encode(
         x="eps:Q", y="mean:Q", color=alt.Color("eps:N", scale=_eps_scale(frame["eps"]), legend=None),
         tooltip=["label noise:N", "eps:Q", alt.Tooltip("mean:Q", format=".4f")])
+    trends = "; ".join(f"{label}, label noise {level}: {_trend(rows)}"
+                       for (label, level), rows in frame.groupby(["label", "label noise"], sort=False))
     return alt.layer(line, points, data=frame).properties(width=250, height=180).facet(
-        column=alt.Column("label:N", title=None)).resolve_scale(y="independent")
+        column=alt.Column("label:N", title=None)).resolve_scale(y="independent").properties(
+        description=f"Against ε, one line per label-noise level: {trends}")
 
 
 def _reliability(data, names: Sequence[str], colour: alt.Color, num_classes: int, width: int, height: int
@@ -337,7 +403,7 @@ def _reliability(data, names: Sequence[str], colour: alt.Color, num_classes: int
         x=_confidence_x(num_classes, "confidence:Q"), y=y("accuracy:Q"))
     # one row per model, so each panel draws its diagonal once, not once per bin
     diagonal = alt.Chart().transform_aggregate(n="count()", groupby=["model"]).mark_rule(
-        strokeDash=[4, 3], color=palette.NEUTRAL).encode(
+        strokeDash=[4, 3], color=palette.NEUTRAL, aria=False).encode(
         x=_confidence_x(num_classes, datum=lo), y=y(datum=lo), x2=alt.datum(1.0), y2=alt.datum(1.0))
     return alt.layer(bars, means, diagonal, data=data).properties(width=width, height=height).facet(
         # a long name is cut rather than widening its column past the page
@@ -349,7 +415,22 @@ def reliability_chart(frame: pd.DataFrame, names: list[str], num_classes: int,
                       eps: Sequence[float | None]) -> alt.FacetChart:
     """Reliability diagrams of calibration.diagram_frames' bins, one panel per model. eps: each
     name's ε (its panel's colour), None for an entry that is no ε model (temperature-scaled)."""
-    return _reliability(frame, names, _panel_colours(names, eps), num_classes, width=170, height=170)
+    chart = _reliability(frame, names, _panel_colours(names, eps), num_classes, width=170, height=170)
+    return chart.properties(description=_reliability_text(frame, names))
+
+
+def _reliability_text(frame: pd.DataFrame, names: Sequence[str]) -> str:
+    """Per model, the mean gap between accuracy and confidence over its points: which way it leans."""
+    parts = []
+    for name in names:
+        rows = frame[(frame["model"] == name) & (frame["count"] > 0)]
+        if rows.empty:
+            continue
+        gap = float(((rows["accuracy"] - rows["confidence"]) * rows["count"]).sum() / rows["count"].sum())
+        lean = "under-confident" if gap > 0 else "over-confident"
+        parts.append(f"{name} accuracy {abs(gap):.3f} {'above' if gap > 0 else 'below'} confidence on "
+                     f"average ({lean})")
+    return "Reliability diagrams, accuracy against confidence per bin: " + "; ".join(parts)
 
 
 def confidence_histogram(frame: pd.DataFrame, names: list[str], num_classes: int,
@@ -361,7 +442,10 @@ def confidence_histogram(frame: pd.DataFrame, names: list[str], num_classes: int
         y=alt.Y("count():Q", title="points", axis=alt.Axis(format="~d", tickMinStep=1)),
         color=_panel_colours(names, eps),
     ).properties(width=170, height=130).facet(facet=alt.Facet("model:N", title=None, sort=names),
-                                              columns=WRAP)
+                                              columns=WRAP).properties(description=(
+        "Histograms of the test points' confidence, one per model: median "
+        + "; ".join(f"{name} {frame.loc[frame['model'] == name, 'confidence'].median():.3g}"
+                    for name in names)))
 
 
 def _recipe_colour(recipes: Sequence[str], colours: Sequence[str], field: str = "recipe",
@@ -370,22 +454,64 @@ def _recipe_colour(recipes: Sequence[str], colours: Sequence[str], field: str = 
                      scale=alt.Scale(domain=list(recipes), range=list(colours)))
 
 
+def axis_cuts(summary: pd.DataFrame, panel: str = "label", series: str = "recipe") -> dict[str, float]:
+    """Panels (by `panel`) where one series' largest value is over CLIP_FACTOR times every other
+    series': their axis ends at 1.5 times the next largest, so the other lines are not flattened
+    against the floor. Only for panels of positive values. Returns panel -> where the axis ends."""
+    cuts = {}
+    for name, rows in summary.groupby(panel, sort=False):
+        tops = rows.groupby(series)["max"].max().sort_values(ascending=False)
+        if len(tops) >= 2 and rows["min"].min() >= 0 and tops.iloc[1] > 0 \
+                and tops.iloc[0] > CLIP_FACTOR * tops.iloc[1]:
+            cuts[name] = float(1.5 * tops.iloc[1])
+    return cuts
+
+
+def cut_axes(summary: pd.DataFrame, cuts: dict[str, float], panel: str = "label") -> pd.DataFrame:
+    """`summary` with min, mean and max held at each cut panel's axis end (true values kept in
+    true_min, true_mean, true_max; `off` says which lie past it) and the panel's name saying where
+    its axis is cut."""
+    out = summary.assign(true_min=summary["min"], true_mean=summary["mean"], true_max=summary["max"],
+                         off=False)
+    for name, cut in cuts.items():
+        rows = out[panel] == name
+        out.loc[rows, "off"] = out.loc[rows, "mean"] > cut
+        for column in ("min", "mean", "max"):
+            out.loc[rows, column] = out.loc[rows, column].clip(upper=cut)
+        out.loc[rows, panel] = f"{name} (axis cut at {cut:.3g})"
+    return out
+
+
 def recipe_metrics_chart(summary: pd.DataFrame, recipes: Sequence[str], colours: Sequence[str],
                          columns: int = 3) -> alt.FacetChart:
-    """One panel per metric: each recipe's mean over seeds (dot) and min–max (line)."""
+    """One panel per metric: each recipe's mean over seeds (dot) and min–max (line). A panel where
+    one recipe dwarfs the rest is cut (axis_cuts): the panel's title says where, and a dot past
+    the cut sits at the end as a triangle labelled with its true value."""
+    cuts = axis_cuts(summary)
+    frame = cut_axes(summary, cuts)
     # every label shown: Vega drops labels it thinks overlap, which hides recipes at this row height
     y = alt.Y("recipe:N", sort=list(recipes), title=None, axis=alt.Axis(labelLimit=170, labelOverlap=False))
     x = alt.X("min:Q", title=None, scale=alt.Scale(zero=False),
               axis=alt.Axis(format=VALUE_FORMAT, tickCount=4))
     spread = alt.Chart().mark_rule(strokeWidth=2).encode(x=x, x2="max:Q", y=y,
                                                          color=_recipe_colour(recipes, colours))
-    mean = alt.Chart().mark_circle(size=70, opacity=1).encode(
-        x="mean:Q", y=y, color=_recipe_colour(recipes, colours),
-        tooltip=["recipe:N", "label:N", alt.Tooltip("mean:Q", format=".4f"),
-                 alt.Tooltip("min:Q", format=".4f"), alt.Tooltip("max:Q", format=".4f")])
-    order = list(dict.fromkeys(summary["label"]))
-    return alt.layer(spread, mean, data=summary).properties(width=115, height=22 * len(recipes)).facet(
-        facet=alt.Facet("label:N", title=None, sort=order), columns=columns).resolve_scale(x="independent")
+    tooltip = ["recipe:N", "label:N", alt.Tooltip("true_mean:Q", title="mean", format=".4f"),
+               alt.Tooltip("true_min:Q", title="min", format=".4f"),
+               alt.Tooltip("true_max:Q", title="max", format=".4f")]
+    mean = alt.Chart().mark_point(size=70, opacity=1, filled=True).encode(
+        x="mean:Q", y=y, color=_recipe_colour(recipes, colours), tooltip=tooltip,
+        shape=alt.Shape("off:N", scale=alt.Scale(domain=[False, True], range=["circle", "triangle-right"]),
+                        legend=None))
+    beyond = alt.Chart().transform_filter(alt.datum.off).mark_text(
+        align="right", dx=-9, fontSize=11, color="#262626").encode(
+        x="mean:Q", y=y, text=alt.Text("true_mean:Q", format=".3g"), tooltip=tooltip)
+    order = list(dict.fromkeys(frame["label"]))
+    text = "; ".join(f"{label}: " + ", ".join(f"{r.recipe} {r.true_mean:.3g}" for r in rows.itertuples())
+                     for label, rows in frame.groupby("label", sort=False))
+    return alt.layer(spread, mean, beyond, data=frame).properties(
+        width=115, height=22 * len(recipes)).facet(
+        facet=alt.Facet("label:N", title=None, sort=order), columns=columns).resolve_scale(
+        x="independent").properties(description=f"Metrics per recipe, mean over seeds with the range: {text}")
 
 
 def risk_coverage_chart(curves: pd.DataFrame, recipes: Sequence[str], colours: Sequence[str]
@@ -393,21 +519,25 @@ def risk_coverage_chart(curves: pd.DataFrame, recipes: Sequence[str], colours: S
     """Risk (error rate among the accepted) against coverage, one panel per confidence score,
     one line per recipe (mean over seeds). Lower is better; the area under a line is its AURC."""
     scores = list(dict.fromkeys(curves["score"]))
+    # short axis titles: panels sit side by side, and a title longer than its panel ran into the
+    # next panel's (the caption says what risk and coverage are)
     return alt.Chart(curves).mark_line(strokeWidth=2).encode(
-        x=alt.X("coverage:Q", title="coverage (share of points accepted)", scale=alt.Scale(domain=[0, 1]),
-                axis=_prob_axis()),
-        y=alt.Y("risk:Q", title="risk (error among accepted)", axis=alt.Axis(format=VALUE_FORMAT)),
+        x=alt.X("coverage:Q", title="coverage", scale=alt.Scale(domain=[0, 1]), axis=_prob_axis()),
+        y=alt.Y("risk:Q", title="risk (error rate)", axis=alt.Axis(format=VALUE_FORMAT)),
         color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=2, labelLimit=260)),
         tooltip=["recipe:N", alt.Tooltip("coverage:Q", format=".2f"), alt.Tooltip("risk:Q", format=".3f")],
     ).properties(width=165, height=165).facet(facet=alt.Facet("score:N", title=None, sort=scores),
-                                              columns=WRAP)
+                                              columns=WRAP).properties(usermeta=SVG, description=(
+        f"Risk, the error rate among the points kept, against coverage, one panel per confidence score "
+        f"({_names(scores)}), one line per recipe ({_names(recipes)})"))
 
 
 def recipe_reliability_chart(frame: pd.DataFrame, names: Sequence[str], colours: Sequence[str],
                              num_classes: int) -> alt.FacetChart:
     """Reliability diagrams, one panel per entry of `names` (column model), coloured by entry."""
     colour = alt.Color("model:N", scale=alt.Scale(domain=list(names), range=list(colours)), legend=None)
-    return _reliability(frame, names, colour, num_classes, width=150, height=150)
+    return _reliability(frame, names, colour, num_classes, width=150, height=150).properties(
+        description=_reliability_text(frame, names))
 
 
 def objective_gradient_chart(curves: pd.DataFrame, recipes: Sequence[str], colours: Sequence[str]
@@ -418,7 +548,8 @@ def objective_gradient_chart(curves: pd.DataFrame, recipes: Sequence[str], colou
         y=alt.Y("grad_norm:Q", title="‖∂L/∂z‖"),
         color=_recipe_colour(recipes, colours, legend=alt.Legend(orient="top", columns=2, labelLimit=260)),
         tooltip=["recipe:N", alt.Tooltip("p:Q", format=".3f"), alt.Tooltip("grad_norm:Q", format=".4f")],
-    ).properties(height=320)
+    ).properties(height=320, description=(
+        f"‖∂L/∂z‖ against the true-class probability p, one line per objective ({_names(recipes)})"))
 
 
 def distillation_chart(summary: pd.DataFrame, temperatures: Sequence[float]) -> alt.FacetChart:
@@ -445,9 +576,14 @@ def distillation_chart(summary: pd.DataFrame, temperatures: Sequence[float]) -> 
                  alt.Tooltip("max:Q", format=".4f")])
     alone = alt.Chart().transform_filter(alt.datum.role == "alone").mark_rule(strokeWidth=2).encode(
         y="mean:Q", color=colour, tooltip=["who:N", alt.Tooltip("mean:Q", format=".4f")])
+    trends = "; ".join(f"{label}, {who}: {_trend(rows)}" for (label, who), rows in
+                       frame[frame["role"] != "alone"].groupby(["label", "who"], sort=False))
+    alone_text = "; ".join(f"{r.label} of the student alone {r.mean:.3g}"
+                           for r in frame[frame["role"] == "alone"].drop_duplicates("label").itertuples())
     return alt.layer(band, line, alone, data=frame).properties(width=260, height=200).facet(
         column=alt.Column("label:N", title=None, sort=["test accuracy", "test NLL"])
-    ).resolve_scale(y="independent")
+    ).resolve_scale(y="independent").properties(description=(
+        f"Against the teacher's ε: {trends}; {alone_text}"))
 
 
 def representation_chart(points: pd.DataFrame, num_classes: int, models: Sequence[str]) -> alt.FacetChart:
@@ -463,22 +599,25 @@ def representation_chart(points: pd.DataFrame, num_classes: int, models: Sequenc
                                                                 range=["circle", "square"]),
                                       legend=alt.Legend(orient="top", title=None)))
     return alt.layer(dots, data=points).properties(width=300, height=300).facet(
-        column=alt.Column("model:N", title=None, sort=list(models))).resolve_scale(x="independent",
-                                                                                  y="independent")
+        column=alt.Column("model:N", title=None, sort=list(models))).resolve_scale(
+        x="independent", y="independent").properties(description=(
+            f"Penultimate activations projected onto the plane of three class templates, one panel per model "
+            f"({_names(models)}), each point in its class colour"))
 
 
 def tightness_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Tightness against ε: mean over seeds with a min–max band."""
     summary = frame.groupby("eps")["tightness"].agg(["mean", "min", "max"]).reset_index()
     return alt.layer(*_sweep_layers(summary, "tightness"), data=summary).properties(
-        width=320, height=200)
+        width=320, height=200, description=f"Tightness against ε, mean over seeds: {_trend(summary)}")
 
 
 def information_chart(teachers: pd.DataFrame) -> alt.LayerChart:
     """The teachers' mutual-information estimate against ε: mean over seeds, min–max band."""
     summary = teachers.groupby("eps")["information"].agg(["mean", "min", "max"]).reset_index()
-    return alt.layer(*_sweep_layers(summary, "information (nats)"), data=summary).properties(width=320,
-                                                                                           height=200)
+    return alt.layer(*_sweep_layers(summary, "information (nats)"), data=summary).properties(
+        width=320, height=200, description=f"The teachers' information (nats) against ε, mean over seeds: "
+                                           f"{_trend(summary)}")
 
 
 def pair_confusion_chart(pairs: pd.DataFrame, columns: int = 4) -> alt.FacetChart:
@@ -487,7 +626,9 @@ def pair_confusion_chart(pairs: pd.DataFrame, columns: int = 4) -> alt.FacetChar
     summary = pairs.groupby(["pair", "eps"])["rate"].agg(["mean", "min", "max"]).reset_index()
     order = list(summary.groupby("pair")["mean"].max().sort_values(ascending=False).index)
     return alt.layer(*_sweep_layers(summary, None), data=summary).properties(width=105, height=100).facet(
-        facet=alt.Facet("pair:N", title=None, sort=order), columns=columns)
+        facet=alt.Facet("pair:N", title=None, sort=order), columns=columns).properties(description=(
+            "Share of each class pair's test points taken for the other, against ε: "
+            + _panel_trends(summary, "pair")))
 
 
 def tally_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -498,4 +639,7 @@ def tally_chart(frame: pd.DataFrame) -> alt.Chart:
         color=alt.Color("right:N", title=None, scale=alt.Scale(domain=["right", "other"],
                                                                range=["#15803d", "#9ca3af"]),
                         legend=alt.Legend(orient="top")),
-        tooltip=["choice:N", "count:Q"]).properties(height=alt.Step(36))  # a fixed height collapses the bands
+        tooltip=["choice:N", "count:Q"]).properties(
+        height=alt.Step(36),  # a fixed height collapses the bands
+        description="Locked answers per choice: "
+                    + "; ".join(f"{r.choice}: {r.count}" for r in frame.itertuples()))

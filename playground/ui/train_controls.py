@@ -36,6 +36,12 @@ class LiveSettings:
     fade: bool
     kind: str = "smoothing"  # the second model's objective
 
+    def on_defaults(self) -> bool:
+        """The page's first view: default data and network, smoothing at some ε > 0."""
+        data = {k: v for k, v in self.data.items() if k != "seed"}
+        return (data == DEFAULT_DATA and self.kind == "smoothing" and self.eps > 0
+                and (self.config.hidden_layers, self.config.units) == (DEFAULT_LAYERS, DEFAULT_UNITS))
+
     @property
     def objective_title(self) -> str:
         if self.kind == "smoothing":
@@ -87,6 +93,10 @@ OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD"}
 
 
 MAX_SEED = 2**31 - 1
+# the first view's data and network; the sidebar's defaults
+DEFAULT_DATA = {"name": "moons", "n": 400, "noise": 0.2, "num_classes": None, "label_noise": 0.0,
+                "test_fraction": 0.3}
+DEFAULT_LAYERS, DEFAULT_UNITS = 2, 16
 
 
 def new_data_seed() -> None:
@@ -95,25 +105,33 @@ def new_data_seed() -> None:
 
 
 def live_controls() -> LiveSettings:
-    """Sidebar controls; returns plain settings for the library."""
+    """Sidebar controls; returns plain settings for the library. The objective comes first: ε is
+    what a visitor came to move, and it must be in view beside Play without scrolling."""
     sb = st.sidebar
+    with sb.expander("Objective", expanded=True):
+        code = bound(st.selectbox, "the second model trains with", list(OBJECTIVE_CHOICES), key="obj",
+                     help="the first model always trains with one-hot cross-entropy")
+        kind, label, lo, hi, default, step, key = OBJECTIVE_CHOICES[code]
+        eps = bound(st.slider, label, lo, hi, default, step, key=key, help=OBJECTIVE_HELP[code])
+        convention = convention_radio(st, "sm_conv") if kind == "smoothing" else "uniform"
     with sb.expander("Data", expanded=True):
         name = dataset_name(st, "ds_name")
         k = classes_slider(name, "ds_k")
         gap = gap_slider(name, "ds_gap")
-        n = bound(st.slider, "points (train + test)", 50, 3000, 400, 50, key="ds_n")
-        noise = bound(st.slider, "noise", 0.0, 0.6, 0.2, 0.02, key="ds_noise")
-        label_noise = bound(st.slider, "label noise (share of training labels flipped)", 0.0, 0.5, 0.0, 0.05,
-                                key="ds_label_noise")
-        test_fraction = bound(st.slider, "test share", 0.1, 0.5, 0.3, 0.05, key="ds_test")
+        n = bound(st.slider, "points (train + test)", 50, 3000, DEFAULT_DATA["n"], 50, key="ds_n")
+        noise = bound(st.slider, "noise", 0.0, 0.6, DEFAULT_DATA["noise"], 0.02, key="ds_noise")
+        label_noise = bound(st.slider, "label noise (share of training labels flipped)", 0.0, 0.5,
+                            DEFAULT_DATA["label_noise"], 0.05, key="ds_label_noise")
+        test_fraction = bound(st.slider, "test share", 0.1, 0.5, DEFAULT_DATA["test_fraction"], 0.05,
+                              key="ds_test")
         c1, c2 = st.columns([1, 1], vertical_alignment="bottom")
         seed = bound(c1.number_input, "data seed", 0, MAX_SEED, 0, key="ds_seed")
         c2.button("New", on_click=new_data_seed, key="ds_new_seed", icon=":material/casino:",
                   help="draw the data again with the next seed")
         points = own_points("ds_upload", seed=seed, test_fraction=test_fraction, label_noise=label_noise)
     with section(sb, "network").expander("Network", expanded=False):
-        layers = bound(st.slider, "hidden layers", 0, 6, 2, key="net_layers")
-        units = bound(st.select_slider, "units per layer", UNITS, 16, key="net_units")
+        layers = bound(st.slider, "hidden layers", 0, 6, DEFAULT_LAYERS, key="net_layers")
+        units = bound(st.select_slider, "units per layer", UNITS, DEFAULT_UNITS, key="net_units")
         activation = bound(st.selectbox, "activation", ACTIVATIONS, index=1, key="net_act")
     with section(sb, "optimizer").expander("Optimizer", expanded=False):
         optimizer = bound(st.radio, "optimizer", OPTIMIZERS, horizontal=True, key="opt_name",
@@ -123,12 +141,6 @@ def live_controls() -> LiveSettings:
         batch = bound(st.select_slider, "batch size", BATCH_SIZES, 0, key="opt_batch",
                                  format_func=lambda b: "full" if b == 0 else str(b))
         weight_decay = bound(st.select_slider, "weight decay (L2)", WEIGHT_DECAYS, 0.0, key="opt_wd")
-    with sb.expander("Objective", expanded=True):
-        code = bound(st.selectbox, "the second model trains with", list(OBJECTIVE_CHOICES), key="obj",
-                     help="the first model always trains with one-hot cross-entropy")
-        kind, label, lo, hi, default, step, key = OBJECTIVE_CHOICES[code]
-        eps = bound(st.slider, label, lo, hi, default, step, key=key, help=OBJECTIVE_HELP[code])
-        convention = convention_radio(st, "sm_conv") if kind == "smoothing" else "uniform"
     with section(sb, "device").expander("Device and speed", expanded=False):
         device = bound(st.radio, "device", list(DEVICE_LABELS), horizontal=True, key="dev",
                        format_func=DEVICE_LABELS.get, aliases={"GPU (none here)": "GPU"},

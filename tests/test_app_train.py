@@ -31,7 +31,12 @@ def test_opens_paused_at_step_zero_with_both_models(at):
     assert step_shown(at) == 0
     assert len(at.get("image")) == 1  # the colour key; the boundaries are drawn in the browser:
     scenes = unpack_scene(at.get("bidi_component")[0].proto.bytes)  # one binary message
-    assert [m["label"] for m in scenes["models"]] == at.session_state["live"].names and scenes["step"] == 0
+    run = at.session_state["live"]
+    assert scenes["step"] == 0 and len(scenes["models"]) == len(run.names)
+    for model, name, numbers in zip(scenes["models"], run.names, run.headline()):  # each canvas's alt text
+        assert model["label"].startswith(f"Decision boundary of {name} at step 0, test accuracy "
+                                         f"{numbers['accuracy']:.3f}: ")
+        assert "(class 0)" in model["label"] and "(class 1)" in model["label"]
     assert len(at.get("vega_lite_chart")) == 4  # history, reliability, point picker, inspector
     assert any("one-hot (ε=0)" in m.value for m in at.markdown)
     assert any("smoothed (ε=0.2)" in m.value for m in at.markdown)

@@ -56,10 +56,10 @@ summary = compare.summary(models)
 st.altair_chart(charts.recipe_metrics_chart(summary, recipes, colours), width="content")
 st.caption("Dot: mean over seeds; line: lowest to highest seed. NLL, ECE (15 bins) and AURC: lower is "
            "better; AUROC right/wrong: how well the confidence tells right from wrong predictions (0.5 is "
-           "chance). 'after T': after temperature scaling; 'logit norm': AURC when predictions are ranked by "
-           "max z/‖z‖₂ instead of the top probability.")
+           "chance). 'after T': after temperature scaling. " + compare.pnorm_note())
 table = summary.pivot(index="recipe", columns="label", values="mean").reindex(recipes)
 st.dataframe(table.style.format("{:.3f}"), width="content")
+st.dataframe(compare.tuned_p_table(models), width="content")
 
 st.header("Calibration, as trained and after temperature scaling")
 names = [compare.reliability_name(r, v) for v in ("as trained", compare.TEMPERATURE_SCALED) for r in recipes]

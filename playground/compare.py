@@ -1,7 +1,9 @@
 """Label smoothing beside its alternatives: several objectives (and regularisers) trained on the
 same data from the same seeds, then measured on held-out points as trained and after post-hoc
 fixes: temperature scaling (fitted on the validation half) and logit normalisation as the
-confidence score for selective classification (Xia et al., ICLR 2025)."""
+confidence score for selective classification (Xia et al., ICLR 2025), both centred (Cattelan &
+Silva's MaxLogit-pNorm) and uncentred (max z/‖z‖_p, as in Xia et al.'s code), each with its p
+chosen per model on the validation half (selective.P_GRID)."""
 from __future__ import annotations
 
 import json
@@ -37,7 +39,14 @@ METRICS = {
     "test_acc": ("accuracy", False), "test_nll": ("NLL", True), "test_ece": ("ECE", True),
     "aurc": ("AURC", True), "auroc": ("AUROC right/wrong", False),
     "mean_confidence": ("mean confidence", None),
-    "ts_nll": ("NLL after T", True), "ts_ece": ("ECE after T", True), "ln_aurc": ("AURC, logit norm", True),
+    "ts_nll": ("NLL after T", True), "ts_ece": ("ECE after T", True),
+    "pnorm_aurc": ("AURC, uncentred p-norm", True), "pnorm_centred_aurc": ("AURC, centred p-norm", True),
+}
+# the logit-normalised scores: column prefix -> (selective method, name of its risk-coverage curve);
+# each one's p is tuned per model on the validation half and kept in the column <prefix>_p
+PNORM_SCORES = {
+    "pnorm": ("maxlogit_pnorm_uncentred", "max z/‖z‖ₚ, uncentred, p tuned"),
+    "pnorm_centred": ("maxlogit_pnorm_centred", "MaxLogit-pNorm, centred, p tuned"),
 }
 
 
@@ -188,8 +197,12 @@ def measure(config: CompareConfig, data: Dataset, per_recipe: dict[int, tuple[En
         probs, scaled_probs = torch.softmax(test, -1), torch.softmax(scaled, -1)
         correct = test.argmax(-1) == y_test
         scores = {"max probability": selective.score(test, "msp"),
-                  "max probability after T": selective.score(scaled, "msp"),
-                  "logit norm": selective.score(test, "logit_norm")}
+                  "max probability after T": selective.score(scaled, "msp")}
+        tuned = {}
+        for prefix, (method, name) in PNORM_SCORES.items():
+            scores[name], p = selective.tuned_score(val, y_val, test, method)
+            tuned[f"{prefix}_aurc"] = selective.aurc(scores[name], correct).numpy()
+            tuned[f"{prefix}_p"] = p.numpy()
         diverged = set(engine.diverged)
         frame = pd.DataFrame({
             "recipe": recipe.label, "kind": recipe.kind, "value": recipe.value,
@@ -203,7 +216,7 @@ def measure(config: CompareConfig, data: Dataset, per_recipe: dict[int, tuple[En
             "mean_confidence": metrics.mean_confidence(probs).numpy(),
             "ts_nll": metrics.nll(scaled, y_test).numpy(),
             "ts_ece": metrics.ece(scaled_probs, y_test).numpy(),
-            "ln_aurc": selective.aurc(scores["logit norm"], correct).numpy(),
+            **tuned,
             "diverged": [slot * seeds + s in diverged for s in range(seeds)],
         })
         rows.append(frame)
@@ -226,6 +239,29 @@ def measure(config: CompareConfig, data: Dataset, per_recipe: dict[int, tuple[En
     return CompareResult(config, data, pd.concat(rows, ignore_index=True),
                          pd.concat(reliability, ignore_index=True), pd.concat(curves, ignore_index=True),
                          images, seconds)
+
+
+def pnorm_note() -> str:
+    """What the two logit-normalised AURC columns measure and how their p is chosen."""
+    grid = ", ".join(f"{p:g}" for p in selective.P_GRID)
+    return (f"'{METRICS['pnorm_aurc'][0]}': AURC when predictions are ranked by max z/‖z‖ₚ of the logits z "
+            f"as they are; '{METRICS['pnorm_centred_aurc'][0]}': by Cattelan & Silva's MaxLogit-pNorm, "
+            "max (z − z̄)/‖z − z̄‖ₚ, where z̄ is the mean of a point's logits. For each model p is the one of "
+            f"{grid} (0: no normalisation, the largest logit itself) with the least AURC on the validation "
+            "half; the second table gives each seed's p, in seed order.")
+
+
+def tuned_p_table(models: pd.DataFrame) -> pd.DataFrame:
+    """The p each logit-normalised score used, per recipe (rows, in the recipes' order) and score
+    (columns): the seeds' values in seed order, "–" for a diverged model."""
+    def listed(values: pd.Series) -> str:
+        return ", ".join("–" if np.isnan(v) else f"{v:g}" for v in values)
+
+    ordered = models.sort_values("seed", kind="stable")
+    table = {name: ordered.groupby("recipe", sort=False)[f"{prefix}_p"].agg(listed)
+             for prefix, (_, name) in PNORM_SCORES.items()}
+    recipes = list(dict.fromkeys(models["recipe"]))
+    return pd.DataFrame(table).reindex(recipes)
 
 
 def summary(models: pd.DataFrame) -> pd.DataFrame:
@@ -290,7 +326,7 @@ def interpretation(models: pd.DataFrame, num_classes: int) -> list[str]:
             f"Selective classification: {r} has AURC {means.loc[r, 'aurc']:.3f} against "
             f"{means.loc[base, 'aurc']:.3f} for cross-entropy, which is lower on {worse} of {seeds} seeds, "
             f"{shown}. Ranking {r}'s predictions by the normalised logits gives "
-            f"{means.loc[r, 'ln_aurc']:.3f}.")
+            f"{means.loc[r, 'pnorm_aurc']:.3f}.")
         if num_classes == 2:
             lines.append("With two classes, dividing the logits by their norm throws away their size, the "
                          "one thing that ranks a binary model's confidence, so the logit-norm score means "

@@ -15,29 +15,82 @@ import math
 
 import torch
 
-from playground.validation import check_choice, check_number, fail
+from playground.validation import check_choice, fail
 
-METHODS = ("msp", "logit_norm")
+METHODS = ("msp", "maxlogit_pnorm_centred", "maxlogit_pnorm_uncentred")
+# p tried when tuning on held-out data; 0 stands for no normalisation (the plain max logit).
+# Cattelan & Silva's code (lfpc/FixSelectiveClassification, post_hoc.optimize.p_range) searches
+# p in 0..9 with 0 = no norm; Xia et al.'s notebooks search 1..8 (CIFAR-10) and 1..10 (ImageNet).
+# This grid covers both.
+P_GRID = tuple(range(11))
+MAX_P = 100.0
 
 
-def score(logits: torch.Tensor, method: str = "msp", p: float = 2.0, centre: bool = False
-          ) -> torch.Tensor:
+def _check_p(p) -> float:
+    if isinstance(p, bool) or not isinstance(p, int | float) or not (p == 0 or 1 <= p <= MAX_P):
+        fail("p", p, f"must be 0 (no normalisation) or a number in [1, {MAX_P:g}]")
+    return float(p)
+
+
+def score(logits: torch.Tensor, method: str = "msp", p: float = 2.0) -> torch.Tensor:
     """Confidence of each prediction from [..., M, K] logits; returns [..., M], higher = surer.
 
     msp: max_k softmax(z)_k.
-    logit_norm: max_k z_k / ||z||_p (Cattelan & Silva's MaxLogit-pNorm, used by Xia et al.).
-      With centre=True the logits first lose their mean over classes, z - mean_k(z), as in
-      Cattelan & Silva's definition; the default does not centre, matching max of z/||z||_p.
-      Invariant to scaling the logits by a positive factor; a zero vector scores 0.
+    maxlogit_pnorm_centred: max_k (z − z̄)_k / ‖z − z̄‖_p, z̄ = mean_k z_k: Cattelan & Silva's
+      MaxLogit-pNorm, which centres the logits first.
+    maxlogit_pnorm_uncentred: max_k z_k / ‖z‖_p, without centring, as in Xia et al.'s code
+      (norm_logits with its default add_unit=0); a different score from the centred one.
+    p = 0 means no normalisation: the (centred) max logit itself. For p >= 1 the p-norm scores
+    are invariant to scaling the logits by a positive factor; a zero vector scores 0.
     """
     check_choice("method", method, METHODS)
     if method == "msp":
         return torch.softmax(logits, -1).max(-1).values
-    p = check_number("p", p, 1.0, 100.0)
-    z = logits - logits.mean(-1, keepdim=True) if centre else logits
-    norm = torch.linalg.vector_norm(z, ord=p, dim=-1, keepdim=True)
+    p = _check_p(p)
+    z = logits - logits.mean(-1, keepdim=True) if method == "maxlogit_pnorm_centred" else logits
+    if p == 0:
+        return z.max(-1).values
+    # in float64 and divided by max |z| first (which leaves the score unchanged): |z|^p for p up to
+    # 100 neither overflows nor loses the digits that tell close scores apart
+    z = z.to(torch.float64)
+    tiny = torch.finfo(z.dtype).tiny
+    u = z / z.abs().amax(-1, keepdim=True).clamp_min(tiny)
+    norm = torch.linalg.vector_norm(u, ord=p, dim=-1, keepdim=True)
     # an all-zero z has norm 0: divide by a tiny number instead so it scores 0, not nan
-    return (z / norm.clamp_min(torch.finfo(z.dtype).tiny)).max(-1).values
+    return (u / norm.clamp_min(tiny)).max(-1).values
+
+
+def grid_aurc(logits: torch.Tensor, labels: torch.Tensor, method: str, grid=P_GRID) -> torch.Tensor:
+    """AURC [..., len(grid)] of the score at each p of the grid, from [..., M, K] logits and [M]
+    labels (the predictions are the logits' argmax)."""
+    grid = tuple(_check_p(p) for p in grid)
+    if not grid:
+        fail("grid", grid, "must hold at least one p")
+    correct = logits.argmax(-1) == labels
+    return torch.stack([aurc(score(logits, method, p), correct) for p in grid], -1)
+
+
+def tune_p(logits: torch.Tensor, labels: torch.Tensor, method: str, grid=P_GRID) -> torch.Tensor:
+    """For each model ([...] leading dims of [..., M, K] logits), the p of the grid whose score
+    has the least AURC on these (held-out) points; the first such p on a tie, as a grid search
+    in order finds it. nan for a model whose AURC is nan at every p (a diverged model)."""
+    values = grid_aurc(logits, labels, method, grid)
+    best = torch.where(values.isnan(), math.inf, values).argmin(-1)
+    chosen = torch.tensor([float(p) for p in grid], dtype=torch.float64, device=values.device)[best]
+    return torch.where(values.isnan().all(-1), math.nan, chosen)
+
+
+def tuned_score(val_logits: torch.Tensor, val_labels: torch.Tensor, logits: torch.Tensor, method: str,
+                grid=P_GRID) -> tuple[torch.Tensor, torch.Tensor]:
+    """The score with p tuned per model on a validation split: p [...] from tune_p on
+    (val_logits [..., V, K], val_labels [V]), then the score [..., M] of logits [..., M, K] at
+    each model's own p. A model whose p is nan scores nan."""
+    p = tune_p(val_logits, val_labels, method, grid)
+    flat_p = p.reshape(-1).tolist()
+    flat = logits.reshape(-1, *logits.shape[-2:])
+    rows = [torch.full(flat.shape[1:2], math.nan, dtype=torch.float64, device=flat.device) if math.isnan(q)
+            else score(flat[i], method, q).to(torch.float64) for i, q in enumerate(flat_p)]
+    return torch.stack(rows).reshape(logits.shape[:-1]), p
 
 
 def _checked(scores: torch.Tensor, correct: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,10 +185,10 @@ def auroc(scores: torch.Tensor, correct: torch.Tensor) -> torch.Tensor:
     return _nan_where_nan(result, s)
 
 
-def summary(logits: torch.Tensor, labels: torch.Tensor, method: str = "msp", p: float = 2.0,
-            centre: bool = False) -> dict[str, torch.Tensor]:
+def summary(logits: torch.Tensor, labels: torch.Tensor, method: str = "msp", p: float = 2.0
+            ) -> dict[str, torch.Tensor]:
     """AURC, e-AURC and AUROC ([...] each) of the given score, from [..., M, K] logits and [M]
     labels."""
-    s = score(logits, method, p, centre)
+    s = score(logits, method, p)
     correct = logits.argmax(-1) == labels
     return {"aurc": aurc(s, correct), "eaurc": eaurc(s, correct), "auroc": auroc(s, correct)}

@@ -28,7 +28,7 @@ def test_the_default_regime_shows_what_the_page_says_over_five_seeds(default_run
     ls = models[models["recipe"] == "smoothing ε=0.1"].set_index("seed")
     assert (ls["test_nll"] < ce["test_nll"]).all()
     assert (ls["aurc"] > ce["aurc"]).sum() >= 4
-    assert ls["ln_aurc"].mean() < ls["aurc"].mean()
+    assert ls["pnorm_aurc"].mean() < ls["aurc"].mean()
     assert (ce["temperature"] > 1).all()  # over-confident one-hot models: T > 1 cools them
 
 
@@ -52,6 +52,29 @@ def test_each_models_metrics_match_the_metric_functions_on_its_own_logits():
     assert row["test_ece"] == pytest.approx(float(metrics.ece(torch.softmax(logits[3], -1), y)), rel=1e-5)
     correct = logits[3].argmax(-1) == y
     assert row["aurc"] == pytest.approx(float(selective.aurc(selective.score(logits[3]), correct)), rel=1e-5)
+    # the logit-normalised scores: p tuned on the validation half of this model's held-out points
+    val_idx, _ = split_held_out(d, 0)
+    val = engine.predict(d.x_test).logits[:, val_idx]
+    y_val = torch.as_tensor(d.y_test)[val_idx]
+    for prefix, (method, _) in compare.PNORM_SCORES.items():
+        p = float(selective.tune_p(val[3], y_val, method))
+        assert row[f"{prefix}_p"] == p and p in selective.P_GRID
+        assert row[f"{prefix}_aurc"] == pytest.approx(
+            float(selective.aurc(selective.score(logits[3], method, p), correct)), rel=1e-5)
+    assert compare.PNORM_SCORES["pnorm"][0] == "maxlogit_pnorm_uncentred"
+    assert compare.PNORM_SCORES["pnorm_centred"][0] == "maxlogit_pnorm_centred"
+    for column in ("pnorm_aurc", "pnorm_p", "pnorm_centred_aurc", "pnorm_centred_p"):
+        assert column in result.models and result.models[column].notna().all()
+    assert result.models["pnorm_p"].isin(selective.P_GRID).all()
+    assert result.models["pnorm_centred_p"].isin(selective.P_GRID).all()
+    assert {"pnorm_aurc", "pnorm_centred_aurc"} <= set(compare.METRICS) and "ln_aurc" not in compare.METRICS
+    names = {name for _, name in compare.PNORM_SCORES.values()}
+    assert names <= set(result.risk_coverage["score"])
+    table = compare.tuned_p_table(result.models)
+    assert list(table.index) == ["cross-entropy", "focal loss γ=2"] and set(table.columns) == names
+    focal = result.models[result.models["recipe"] == "focal loss γ=2"].sort_values("seed")
+    assert table.loc["focal loss γ=2", compare.PNORM_SCORES["pnorm"][1]] == ", ".join(
+        f"{v:g}" for v in focal["pnorm_p"])
 
 
 def test_the_sentences_follow_the_numbers_seed_by_seed():

@@ -103,22 +103,118 @@ def test_score_definitions():
     z = torch.tensor([[3.0, 1.0, -1.0], [0.0, 0.0, 0.0]])
     top = math.exp(3) / (math.exp(3) + math.e + math.exp(-1))
     assert sel.score(z, "msp").tolist() == pytest.approx([top, 1 / 3])
-    assert sel.score(z, "logit_norm").tolist() == pytest.approx([3 / math.sqrt(11), 0.0])
-    assert float(sel.score(z[0], "logit_norm", p=1)) == pytest.approx(3 / 5)
-    # centred: z - 1 = [2, 0, -2]; the zero vector still scores 0, not nan
-    assert sel.score(z, "logit_norm", centre=True).tolist() == pytest.approx([2 / math.sqrt(8), 0.0])
+    # uncentred: max z / ||z||_p of z as it is
+    assert sel.score(z, "maxlogit_pnorm_uncentred").tolist() == pytest.approx([3 / math.sqrt(11), 0.0])
+    assert float(sel.score(z[0], "maxlogit_pnorm_uncentred", p=1)) == pytest.approx(3 / 5)
+    assert float(sel.score(z[0], "maxlogit_pnorm_uncentred", p=3)) == pytest.approx(3 / 29 ** (1 / 3))
+    # centred: z - mean z = [2, 0, -2]; the zero vector still scores 0, not nan
+    assert sel.score(z, "maxlogit_pnorm_centred").tolist() == pytest.approx([2 / math.sqrt(8), 0.0])
+    assert float(sel.score(z[0], "maxlogit_pnorm_centred", p=1)) == pytest.approx(2 / 4)
+    # p = 0: no normalisation, the (centred) largest logit itself
+    assert float(sel.score(z[0], "maxlogit_pnorm_uncentred", p=0)) == 3.0
+    assert float(sel.score(z[0], "maxlogit_pnorm_centred", p=0)) == 2.0
 
 
-def test_logit_norm_scale_invariant_msp_not():
+def test_centring_changes_the_score_and_the_ranking():
+    """Shifting one row's logits by a constant changes nothing for the centred score and msp, but
+    changes the uncentred score, enough to reverse which of two points ranks first."""
+    a = torch.tensor([2.0, 0.0, 0.0])
+    b = torch.tensor([2.0, 1.0, 0.0])
+    for method in ("msp", "maxlogit_pnorm_centred"):
+        assert float(sel.score(a + 5, method)) == pytest.approx(float(sel.score(a, method)))
+    # a - 5 = [-3, -5, -5]: uncentred -3/sqrt(59); b: 2/sqrt(5). Centred: a - mean = [4/3, -2/3, -2/3]
+    # gives (4/3)/sqrt(8/3); b - mean = [1, 0, -1] gives 1/sqrt(2)
+    uncentred = sel.score(torch.stack([a - 5, b]), "maxlogit_pnorm_uncentred")
+    centred = sel.score(torch.stack([a - 5, b]), "maxlogit_pnorm_centred")
+    assert uncentred.tolist() == pytest.approx([-3 / math.sqrt(59), 2 / math.sqrt(5)])
+    assert centred.tolist() == pytest.approx([(4 / 3) / math.sqrt(8 / 3), 1 / math.sqrt(2)])
+    assert uncentred[0] < uncentred[1] and centred[0] > centred[1]
+
+
+def test_pnorm_scores_are_exact_for_huge_and_tiny_logits():
+    """Dividing by max |z| first: logits of 1e200 (whose square alone overflows float64) and of
+    1e-200 (whose square underflows) give the same score as [3, 1, -1]."""
+    z = torch.tensor([[3.0, 1.0, -1.0]], dtype=torch.float64)
+    for method in ("maxlogit_pnorm_uncentred", "maxlogit_pnorm_centred"):
+        for p in (1, 2, 10, 100):
+            ref = float(sel.score(z, method, p))
+            assert float(sel.score(z * 1e200, method, p)) == pytest.approx(ref, rel=1e-12)
+            assert float(sel.score(z * 1e-200, method, p)) == pytest.approx(ref, rel=1e-12)
+    assert float(sel.score(z, "maxlogit_pnorm_uncentred", 100)) == pytest.approx(3 / (3**100 + 2) ** 0.01)
+
+
+def test_pnorm_scale_invariant_msp_not():
     gen = torch.Generator().manual_seed(3)
     z = torch.randn(50, 5, generator=gen, dtype=torch.float64)
-    for p in (1, 2, 3.5):
-        assert torch.allclose(sel.score(3.7 * z, "logit_norm", p), sel.score(z, "logit_norm", p))
+    for method in ("maxlogit_pnorm_uncentred", "maxlogit_pnorm_centred"):
+        for p in (1, 2, 3.5):
+            assert torch.allclose(sel.score(3.7 * z, method, p), sel.score(z, method, p))
     assert not torch.allclose(sel.score(3.7 * z, "msp"), sel.score(z, "msp"))
-    # scaling can reorder msp but never logit_norm, so the latter's AURC is unchanged
+    # scaling can reorder msp but never a p-norm score, so the latter's AURC is unchanged
     correct = torch.rand(50, generator=gen) < 0.6
-    assert float(sel.aurc(sel.score(9 * z, "logit_norm"), correct)) == pytest.approx(
-        float(sel.aurc(sel.score(z, "logit_norm"), correct)))
+    assert float(sel.aurc(sel.score(9 * z, "maxlogit_pnorm_uncentred"), correct)) == pytest.approx(
+        float(sel.aurc(sel.score(z, "maxlogit_pnorm_uncentred"), correct)))
+
+
+def test_the_grid_is_the_papers():
+    """Cattelan & Silva's code searches p in 0..9 (0: no norm), Xia et al.'s 1..8 and 1..10."""
+    assert sel.P_GRID == tuple(range(11))
+
+
+# Validation sets (8 points, K = 3) where one p of the grid, inside it, has strictly the least AURC:
+# method -> (logits, labels, that p). Found by a seeded search over rounded random logits.
+TUNING_CASES = {
+    "maxlogit_pnorm_uncentred": (
+        [[-1.6, 3.1, -1.3], [2.6, 1.4, -1.6], [-0.3, -1.6, -3.6], [2.5, 1.4, -0.3], [2.3, 1.7, -2.4],
+         [1.7, 2.9, -1.8], [2.9, 1.0, -1.2], [0.3, 1.2, 2.6]], [0, 0, 0, 0, 2, 0, 0, 1], 4),
+    "maxlogit_pnorm_centred": (
+        [[-2.2, 0.4, 1.9], [0.7, 0.6, -1.3], [0.9, -1.6, 1.0], [0.0, -1.6, 1.6], [-1.4, -4.4, -2.9],
+         [-1.5, -1.0, -3.7], [-0.5, -3.3, -0.3], [-4.4, -2.0, 2.3]], [0, 0, 2, 2, 1, 2, 0, 1], 7),
+}
+
+
+def constructed_case(method="maxlogit_pnorm_uncentred"):
+    logits, labels, best = TUNING_CASES[method]
+    return torch.tensor(logits, dtype=torch.float64), torch.tensor(labels), best
+
+
+@pytest.mark.parametrize("method", list(TUNING_CASES))
+def test_tuning_picks_the_p_with_the_least_validation_aurc(method):
+    logits, labels, best = constructed_case(method)
+    values = sel.grid_aurc(logits, labels, method)
+    assert values.shape == (len(sel.P_GRID),)
+    correct = logits.argmax(-1) == labels
+    by_hand = [float(sel.aurc(sel.score(logits, method, p), correct)) for p in sel.P_GRID]
+    assert values.tolist() == pytest.approx(by_hand)
+    i = sel.P_GRID.index(best)
+    assert all(by_hand[i] < v - 0.01 for j, v in enumerate(by_hand) if j != i)
+    assert float(sel.tune_p(logits, labels, method)) == best
+
+
+def test_tuning_is_per_model_and_a_tie_takes_the_first_p():
+    logits, labels, best = constructed_case()
+    # every prediction right: every p has AURC 0
+    all_right = logits + 20 * torch.nn.functional.one_hot(labels, 3)
+    stacked = torch.stack([logits, all_right])
+    p = sel.tune_p(stacked, labels, "maxlogit_pnorm_uncentred")
+    assert p.shape == (2,)
+    assert float(p[0]) == best
+    assert float(p[1]) == sel.P_GRID[0]
+    nan = torch.full_like(logits, float("nan"))
+    assert math.isnan(float(sel.tune_p(torch.stack([logits, nan]), labels, "maxlogit_pnorm_centred")[1]))
+
+
+def test_tuned_score_applies_each_models_own_p_to_other_points():
+    logits, labels, _ = constructed_case()
+    gen = torch.Generator().manual_seed(4)
+    other = torch.randn(2, 30, 3, generator=gen, dtype=torch.float64)
+    val = torch.stack([logits, logits.flip(-1)])  # two models, tuned apart
+    scores, p = sel.tuned_score(val, labels, other, "maxlogit_pnorm_uncentred")
+    assert scores.shape == (2, 30) and p.shape == (2,)
+    for i in range(2):
+        assert float(p[i]) == float(sel.tune_p(val[i], labels, "maxlogit_pnorm_uncentred"))
+        assert scores[i].tolist() == pytest.approx(
+            sel.score(other[i], "maxlogit_pnorm_uncentred", float(p[i])).tolist())
 
 
 def test_degenerate_inputs():
@@ -140,8 +236,13 @@ def test_degenerate_inputs():
 def test_argument_errors():
     with pytest.raises(ValueError, match="^method="):
         sel.score(torch.zeros(2, 3), "entropy")
-    with pytest.raises(ValueError, match="^p="):
-        sel.score(torch.zeros(2, 3), "logit_norm", p=0.5)
+    with pytest.raises(ValueError, match="^method="):
+        sel.score(torch.zeros(2, 3), "logit_norm")
+    for p in (0.5, -1, 101, float("nan"), True):
+        with pytest.raises(ValueError, match="^p="):
+            sel.score(torch.zeros(2, 3), "maxlogit_pnorm_centred", p=p)
+    with pytest.raises(ValueError, match="^grid="):
+        sel.tune_p(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long), "maxlogit_pnorm_centred", grid=())
     with pytest.raises(ValueError, match="^correct="):
         sel.aurc(torch.zeros(3), torch.zeros(4))
     with pytest.raises(ValueError, match="^correct="):

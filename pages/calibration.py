@@ -4,7 +4,7 @@ ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import calibration, charts
+from playground import calibration, charts, sweep
 from playground.smoothing import eps_label
 from playground.ui.errors import stop_page
 from playground.ui.glossary import glossary
@@ -32,9 +32,9 @@ chosen = bound(st.multiselect, "ε values to draw", grid, default=default, key="
 kept = models["model"].tolist()
 compared = calibration.compare_with_temperature(result.val_logits[kept], result.val_labels,
                                                 result.test_logits[kept], result.test_labels,
-                                                models["eps"].tolist())
+                                                models["eps"].tolist(), models["seed"].tolist())
 st.header("Temperature scaling against label smoothing")
-st.markdown(compared["verdict"])
+st.markdown("\n".join(f"- {line}" for line in sweep.temperature_verdict(compared)))
 table = compared["table"].drop(columns="eps")
 st.dataframe(table.style.format({c: "{:.4f}" for c in table.columns if c != "method"}), hide_index=True)
 st.caption("Means over seeds. For scale, Müller, Kornblith & Hinton (2019, Table 3) report ECE "

@@ -146,7 +146,7 @@ class Comparison:
             spread = f"the same on every one of the {seeds_phrase(self.n)}"
             return f"by {number(abs(mean))}, {spread}"
         return (f"by {number(abs(mean))} on average ({INTERVAL} of {self.a_name} minus {self.b_name}: "
-                f"{number(low)} to {number(high)}; {seeds_phrase(self.n)}, {word} at {self.a_name} on "
+                f"{number(low)} to {number(high)}; {seeds_phrase(self.n)}, {word} {at(self.a_name)} on "
                 f"{self.wins})")
 
     def sentence(self) -> str:
@@ -158,20 +158,25 @@ class Comparison:
         means = f"{number(self.a_mean)} against {number(self.b_mean)}"
         verdict = self.verdict
         if verdict == HOLDS:
-            return (f"{_cap(self.metric)} is {word} at {self.a_name} than at {self.b_name}: {means}, "
+            return (f"{_cap(self.metric)} is {word} {at(self.a_name)} than {at(self.b_name)}: {means}, "
                     f"{self.effect()}.")
         if verdict == OPPOSITE:
             flipped = Comparison(self.metric, self.b_name, self.a_name, self.lower_is_better, self.seeds,
                                  self.b, self.a)
-            return (f"{_cap(self.metric)} is {word} at {self.b_name} than at {self.a_name}: "
+            return (f"{_cap(self.metric)} is {word} {at(self.b_name)} than {at(self.a_name)}: "
                     f"{number(self.b_mean)} against {number(self.a_mean)}, {flipped.effect()}.")
         if self.n == 1:
-            return (f"{_cap(self.metric)}: {means} at {self.a_name} and {self.b_name} on one seed, which "
+            return (f"{_cap(self.metric)}: {means} {at(self.a_name)} and {self.b_name} on one seed, which "
                     "cannot tell a difference from noise.")
         _, low, high = self.interval
-        return (f"{_cap(self.metric)} is about the same at {self.a_name} and {self.b_name}: {means}, a "
+        return (f"{_cap(self.metric)} is about the same {at(self.a_name)} and {self.b_name}: {means}, a "
                 f"difference inside the noise across seeds ({INTERVAL} {number(low)} to {number(high)}, "
                 f"{seeds_phrase(self.n)}).")
+
+
+def at(name: str) -> str:
+    """'at ε = 0.2', but 'for weight decay 0.001': a side is a place on the ε axis or a method."""
+    return f"at {name}" if name.startswith("ε") else f"for {name}"
 
 
 def _cap(text: str) -> str:
@@ -332,17 +337,10 @@ def seed_config(config, seed: int):
 def models_frame(result) -> pd.DataFrame:
     """One row per model and seed, with `seed`, `diverged`, the columns claims compare by and the
     metrics, from a page's result."""
-    from playground import compare, distillation, metrics, tightening
-    if isinstance(result, compare.CompareResult):
-        return result.models
+    from playground import tightening
     if isinstance(result, tightening.TighteningResult):
         return result.tightness
-    if isinstance(result, distillation.DistillResult):
-        return result.models
-    frame = result.models.copy()
-    if result.data.name == "similar_classes":
-        frame["similar_share"] = metrics.similar_share(result.test_logits, result.test_labels).numpy()
-    return frame
+    return result.models
 
 
 def run_page(config, on_progress=None):

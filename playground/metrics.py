@@ -110,3 +110,32 @@ def boundary_blur(grid_probs: torch.Tensor, threshold: float = 0.75) -> dict[str
         "uncertain_share": (confidence(grid_probs) < threshold).float().mean(-1),
         "mean_entropy": entropy(grid_probs).mean(-1) / math.log(k),
     }
+
+
+# each metric column's name in a sentence
+METRIC_NAMES = {
+    "train_acc": "training accuracy", "test_acc": "test accuracy", "test_nll": "test NLL",
+    "test_ece": "test ECE", "test_mce": "test MCE", "mean_confidence": "mean confidence",
+    "overconfidence": "over-confidence (confidence minus accuracy)",
+    "mean_logit_gap": "mean training logit gap", "uncertain_share": "uncertain area",
+    "mean_entropy": "mean entropy", "aurc": "AURC", "auroc": "AUROC of right against wrong",
+    "ts_nll": "test NLL after temperature scaling", "ts_ece": "test ECE after temperature scaling",
+    "tightness": "cluster tightness (spread within a class over the distance between classes)",
+    "similar_share": "the share of the wrong-class probability on the similar class",
+    "information": "information about the example (MKH's estimate, nats)",
+}
+
+
+def similar_share(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """[E]: over the test points of classes 0 and 1 (the close pair of similar_classes), the mean share
+    of the wrong-class probability that goes to the other class of the pair, p(partner) / (1 − p(true)).
+    It is 1 when the model puts all its doubt on the similar class and 1/(K − 1) when it spreads it
+    evenly. Computed as a softmax over the wrong classes only, which stays exact when p(true) rounds to 1."""
+    pair = (labels == 0) | (labels == 1)
+    z = logits[:, pair].double()
+    true = labels[pair]
+    partner = 1 - true
+    rows = torch.arange(len(true))
+    wrong_only = z.clone()
+    wrong_only[:, rows, true] = float("-inf")
+    return torch.softmax(wrong_only, -1)[:, rows, partner].mean(-1)

@@ -15,9 +15,10 @@ import pandas as pd
 import torch
 from sklearn.model_selection import train_test_split
 
-from playground import metrics, render
+from playground import claims, metrics, render
 from playground.datasets import BOX, Dataset, dataset_from_spec, grid_points, points_csv
 from playground.engine import Engine, TrainConfig
+from playground.metrics import METRIC_NAMES
 from playground.smoothing import check_eps_grid, eps_label, optimal_logit_gap
 from playground.validation import check_int, fail
 
@@ -131,6 +132,8 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
         "mean_entropy": blur["mean_entropy"].numpy(),
     }).assign(overconfidence=lambda f: f["mean_confidence"] - f["test_acc"])  # signed: > 0 over-confident
     frame["diverged"] = frame["model"].isin(engine.diverged)
+    if data.name == "similar_classes":  # where the model puts its doubt about the close pair
+        frame["similar_share"] = metrics.similar_share(test_logits, test_labels).numpy()
     predicted = torch.cat([train_logits, held], dim=1).argmax(-1).numpy()
     predictions = points_csv(np.concatenate([data.x_train, data.x_test]),
                              np.concatenate([data.y_train, data.y_test]), split=split,
@@ -194,34 +197,43 @@ def summary_by_eps(models: pd.DataFrame) -> pd.DataFrame:
 
 
 def interpretation(models: pd.DataFrame) -> list[str]:
-    """A few sentences computed from the results."""
-    by = models[~models["diverged"]].groupby("eps").mean(numeric_only=True)
-    if by.empty:
+    """Sentences from the numbers the charts show, each a paired comparison over the seeds
+    (claims.paired): the best ε against the first for NLL and ECE, then the first against the
+    last ε for accuracy, the uncertain area and the confidence."""
+    live = models[~models["diverged"]]
+    if live.empty:
         return ["Every model diverged: lower the learning rate."]
-    base = by.iloc[0]
+    by = live.groupby("eps").mean(numeric_only=True)
     first, last = by.index[0], by.index[-1]
+    if first == last:
+        return [f"Only ε = {first:g} trained: there is nothing to compare it with."]
     lines = []
-    for key, name in (("test_nll", "test NLL"), ("test_ece", "test ECE")):
+    for key in ("test_nll", "test_ece"):
         best = by[key].idxmin()
-        if best == first:
-            lines.append(f"ε = {first:g} gives the lowest {name} ({base[key]:.3f}); at ε = {last:g} it is "
-                         f"{by.loc[last, key]:.3f}.")
-        else:
-            lines.append(f"The lowest {name} is at ε = {best:g}: {by.loc[best, key]:.3f} against "
-                         f"{base[key]:.3f} at ε = {first:g}.")
-    top = by.iloc[-1]
-    lines.append(f"Test accuracy moves from {base['test_acc']:.3f} to {top['test_acc']:.3f} across the grid.")
-    if base["uncertain_share"] > 0:
-        ratio = top["uncertain_share"] / base["uncertain_share"]
-        lines.append(f"The uncertain band (top probability below 0.75) covers {base['uncertain_share']:.1%} "
-                     f"of the box at ε = {first:g} and {top['uncertain_share']:.1%} at ε = {last:g}: "
-                     f"{ratio:.1f}× as wide.")
-    else:
-        lines.append(f"The uncertain band (top probability below 0.75) grows from none of the box at "
-                     f"ε = {first:g} to {top['uncertain_share']:.1%} at ε = {last:g}.")
-    lines.append(f"Mean confidence on test points falls from {base['mean_confidence']:.3f} to "
-                 f"{top['mean_confidence']:.3f}, and the mean training logit gap from "
-                 f"{base['mean_logit_gap']:.2f} to {top['mean_logit_gap']:.2f}.")
+        other = last if best == first else first
+        lines.append(claims.paired(live, key, "eps", best, other, name=METRIC_NAMES[key]).sentence())
+    for key, lower in (("test_acc", False), ("uncertain_share", True), ("mean_confidence", False)):
+        lines.append(claims.paired(live, key, "eps", last, first, lower, name=METRIC_NAMES[key]).sentence())
+    return lines
+
+
+def temperature_verdict(compared: dict) -> list[str]:
+    """Temperature scaling of the ε = 0 model against that model as trained and against smoothing
+    at its best ε, on test ECE, each paired by seed (compared: calibration.compare_with_temperature)."""
+    from playground.calibration import SCALED, TEMPERATURE
+    models = compared["models"]
+    smoothed = models[models["eps"] > 0]
+    if models[models["eps"] == TEMPERATURE].empty or smoothed.empty:
+        return ["The grid needs ε = 0 and at least one ε > 0 to compare temperature scaling with label "
+                "smoothing."]
+    best = smoothed.groupby("method", sort=False)["ECE"].mean().idxmin()
+    lines = [claims.paired(models, "ECE", "method", SCALED, other, name="test ECE").sentence()
+             for other in ("label smoothing ε=0", best)]
+    temps = compared["temperatures"]
+    lines.append(f"The fitted temperature is T = {sum(temps) / len(temps):.3f} (mean over "
+                 f"{claims.seeds_phrase(len(temps))}); T minimises the NLL on the validation half, which "
+                 "need not lower the binned ECE on the test half, least of all when the model was already "
+                 "calibrated.")
     return lines
 
 

@@ -24,18 +24,29 @@ def test_temperature_never_changes_the_argmax_and_lowers_nll():
     assert after["NLL"] < before["NLL"] and after["accuracy"] == before["accuracy"]
 
 
-def test_compare_with_temperature_reports_a_winner():
+def test_temperature_scaling_is_compared_with_both_models_seed_by_seed():
+    from playground import sweep
     gen = torch.Generator().manual_seed(2)
-    logits = torch.randn(4, 200, 3, generator=gen) * torch.tensor([6.0, 6.0, 2.0, 1.0])[:, None, None]
-    labels = torch.randint(0, 3, (200,), generator=gen)
-    out = calibration.compare_with_temperature(logits[:, :100], labels[:100], logits[:, 100:], labels[100:],
-                                               [0.0, 0.0, 0.1, 0.2])
-    table = out["table"]
-    assert list(table["method"]) == ["label smoothing ε=0", "ε=0 + temperature scaling",
-                                     "label smoothing ε=0.1", "label smoothing ε=0.2"]
-    assert len(out["temperatures"]) == 2 and "calibrates better" in out["verdict"]
-    best = min(table.loc[table["eps"] != 0, "ECE"])
-    assert f"{best:.4f}" in out["verdict"]
+    base = torch.randn(300, 3, generator=gen)
+    scale = torch.tensor([6.0, 6.0, 6.0, 2.0, 2.0, 2.0])[:, None, None]
+    logits = (base + 0.05 * torch.randn(6, 300, 3, generator=gen)) * scale  # each seed a little different
+    labels = logits[0].argmax(-1)  # the ε = 0 models are right but far too sure: T fixes that
+    labels[::3] = (labels[::3] + 1) % 3
+    out = calibration.compare_with_temperature(logits[:, :150], labels[:150], logits[:, 150:], labels[150:],
+                                               [0.0, 0.0, 0.0, 0.1, 0.1, 0.1], [0, 1, 2, 0, 1, 2])
+    assert list(out["table"]["method"]) == ["label smoothing ε=0", calibration.SCALED,
+                                            "label smoothing ε=0.1"]
+    assert len(out["models"]) == 9 and len(out["temperatures"]) == 3
+    against_plain, against_smoothing, temperature = sweep.temperature_verdict(out)
+    means = out["table"].set_index("method")["ECE"]
+    assert means[calibration.SCALED] < means["label smoothing ε=0"]
+    assert against_plain.startswith(
+        f"Test ECE is lower for {calibration.SCALED} than for label smoothing ε=0")
+    assert "label smoothing ε=0.1" in against_smoothing and "3 seeds" in against_smoothing
+    assert "T = " in temperature and "3 seeds" in temperature
+    only_zero = calibration.compare_with_temperature(logits[:1, :150], labels[:150], logits[:1, 150:],
+                                                     labels[150:], [0.0], [0])
+    assert "needs ε = 0 and at least one ε > 0" in sweep.temperature_verdict(only_zero)[0]
 
 
 def test_diagram_frames():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground import metrics, sweep
+from playground import claims, metrics, sweep
 from playground.engine import TrainConfig
 
 
@@ -76,8 +76,10 @@ def test_summary_interpretation_and_noise_comparison(small):
     row = summary[(summary["eps"] == 0.2) & (summary["metric"] == "test_acc")].iloc[0]
     accs = small.models[small.models["eps"] == 0.2]["test_acc"]
     assert row["mean"] == pytest.approx(accs.mean()) and row["min"] == accs.min() and row["max"] == accs.max()
-    text = " ".join(sweep.interpretation(small.models))
-    assert f"{small.models.groupby('eps')['test_nll'].mean().min():.3f}" in text
+    lines = sweep.interpretation(small.models)
+    best = small.models.groupby("eps")["test_nll"].mean().min()
+    assert claims.number(best) in lines[0] and "NLL" in lines[0]
+    assert all("95% t-interval" in line or "one seed" in line or "every one" in line for line in lines)
     both = sweep.noise_comparison({0.1: small.models, 0.0: small.models})
     assert set(both["label noise"]) == {"10% flipped", "0% flipped"}
     assert set(both["metric"]) == {"test_acc", "test_ece"}

@@ -45,8 +45,8 @@ METRICS = {
 # the logit-normalised scores: column prefix -> (selective method, name of its risk-coverage curve);
 # each one's p is tuned per model on the validation half and kept in the column <prefix>_p
 PNORM_SCORES = {
-    "pnorm": ("maxlogit_pnorm_uncentred", "max z/‖z‖ₚ, uncentred, p tuned"),
-    "pnorm_centred": ("maxlogit_pnorm_centred", "MaxLogit-pNorm, centred, p tuned"),
+    "pnorm": ("maxlogit_pnorm_uncentred", "max z/‖z‖ₚ (uncentred)"),
+    "pnorm_centred": ("maxlogit_pnorm_centred", "MaxLogit-pNorm (centred)"),
 }
 
 

@@ -21,7 +21,8 @@ METHODS = ("msp", "maxlogit_pnorm_centred", "maxlogit_pnorm_uncentred")
 # p tried when tuning on held-out data; 0 stands for no normalisation (the plain max logit).
 # Cattelan & Silva's code (lfpc/FixSelectiveClassification, post_hoc.optimize.p_range) searches
 # p in 0..9 with 0 = no norm; Xia et al.'s notebooks search 1..8 (CIFAR-10) and 1..10 (ImageNet).
-# This grid covers both.
+# This grid covers both. Cattelan & Silva's search can also fall back to the max probability when
+# that validates better; tune_p never does, so a tuned score is always the one its name says.
 P_GRID = tuple(range(11))
 MAX_P = 100.0
 

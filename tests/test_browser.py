@@ -5,8 +5,18 @@ import time
 import pytest
 
 from playground.ui.live_view import PICTURE_PX
-from tests.browser import exceptions, open_app, scenes, screenshot, settle, shown_step
-from tests.conftest import streamlit_server
+from tests.browser import (
+    exceptions,
+    new_pick,
+    open_app,
+    scenes,
+    screenshot,
+    settle,
+    shown_step,
+    step_past,
+    still_for,
+)
+from tools.serve import streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +35,10 @@ def test_train_page_plays_and_draws(server, page):
     open_app(page, f"{server}/train")
     assert shown_step(page) == 0
     page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function("/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
-                           timeout=30_000)
-    first = shown_step(page)
-    time.sleep(2)
-    assert shown_step(page) > first  # still advancing
+    first = step_past(page, 0)
+    began = time.monotonic()
+    step_past(page, first)  # still advancing
+    update_s = time.monotonic() - began  # about one update's interval on this machine, now
     # both boundary pictures are loaded images, and the charts drew
     drawn = scenes(page)  # both boundaries, drawn in the browser from the server's grids
     assert len(drawn) == 2 and all(d["width"] >= PICTURE_PX / 2 and d["coloured"] > 0.3 for d in drawn), drawn
@@ -40,10 +49,10 @@ def test_train_page_plays_and_draws(server, page):
     screenshot(page, "train")
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Play", exact=True).wait_for(timeout=30_000)
-    time.sleep(1)  # let any update already on its way arrive
-    paused = shown_step(page)
-    time.sleep(1)
-    assert shown_step(page) == paused
+    # paused, the counter holds still for many of the intervals it moved at (an update already on
+    # its way may still arrive first); playing, it would never hold that long
+    hold_ms = max(1000, 4000 * update_s)
+    still_for(page, hold_ms, timeout=30_000 + hold_ms)
 
 
 def test_deep_link_on_a_fresh_server_goes_through_the_router(page):
@@ -111,8 +120,7 @@ def test_clicking_a_point_in_the_picker_inspects_it(server, page):
     for fx in (0.35, 0.45, 0.55, 0.65, 0.3, 0.5, 0.7):
         for fy in (0.35, 0.45, 0.55, 0.65, 0.5):
             page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-            page.wait_for_timeout(400)
-            if index.input_value() != start:
+            if new_pick(page, {start}) is not None:
                 settle(page)
                 assert exceptions(page) == []
                 picked = int(index.input_value())

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from playground.ui.navigation import PAGES
-from tests.browser import exceptions, open_app, screenshot, settle, shown_step
-from tests.conftest import ARTIFACTS, loopback_only, streamlit_server
+from tests.browser import drawn, exceptions, new_pick, open_app, screenshot, settle, shown_step, step_past
+from tools.serve import ARTIFACTS, loopback_only, streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -85,19 +86,28 @@ def flip_every_toggle(page, tour: Tour) -> int:
     return count
 
 
+# the last slider's values as the page shows them, kept; true once `n` were seen, or on an exception
+SCRUBBED = """n => {
+  const thumbs = document.querySelectorAll("[data-testid='stSliderThumbValue']");
+  if (thumbs.length) window.__scrubbed.add(thumbs[thumbs.length - 1].innerText);
+  return window.__scrubbed.size >= n || document.querySelector("[data-testid='stException']") !== null;
+}"""
+SCRUBBER_VALUES = 4
+
+
 def animate_scrubber(page, tour: Tour) -> None:
     animate = toggles(page).filter(has_text="animate the scrubber")
     if animate.count() == 0:
         return
-    scrubber = page.locator("[data-testid='stSliderThumbValue']").last
+    page.evaluate("window.__scrubbed = new Set()")
     animate.locator("label").first.click()
-    seen = set()
-    for _ in range(25):  # 5 s
-        page.wait_for_timeout(200)
-        seen.add(scrubber.inner_text())
-        assert not exceptions(page), f"{tour.name}: exception while animating: {exceptions(page)[0][:600]}"
-    assert len(seen) >= 4, f"{tour.name}: the scrubber showed only {sorted(seen)} in 5 s of animation"
-    tour.check("animating the scrubber for 5 s")
+    try:
+        page.wait_for_function(SCRUBBED, arg=SCRUBBER_VALUES, polling=100, timeout=60_000)
+    except PlaywrightTimeout:
+        seen = page.evaluate("[...window.__scrubbed]")
+        pytest.fail(f"{tour.name}: the scrubber showed only {sorted(seen)} in 60 s of animation")
+    assert not exceptions(page), f"{tour.name}: exception while animating: {exceptions(page)[0][:600]}"
+    tour.check(f"animating the scrubber through {SCRUBBER_VALUES} values")
     animate.locator("label").first.click()
     tour.check("stopping the animation")
 
@@ -112,8 +122,7 @@ def pick_points(page, tour: Tour, how_many: int = 2) -> None:
             picker.scroll_into_view_if_needed()
             box = picker.locator("canvas, svg").first.bounding_box()  # the layout may move after a pick
             page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-            page.wait_for_timeout(350)
-            if index.input_value() not in picked:
+            if new_pick(page, picked) is not None:
                 picked.add(index.input_value())
                 tour.check(f"picking point {index.input_value()}")
                 assert re.search(r"predicts class \d with [01]\.\d\d \((right|wrong)\)",
@@ -125,9 +134,7 @@ def pick_points(page, tour: Tour, how_many: int = 2) -> None:
 
 def transport(page, tour: Tour) -> None:
     page.get_by_role("button", name="Play", exact=True).click()
-    page.wait_for_function("/step [1-9]/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
-                           timeout=30_000)
-    page.wait_for_timeout(1500)
+    step_past(page, step_past(page, 0))  # training, and still moving
     assert not exceptions(page)
     pick_points(page, tour, how_many=1)  # while playing
     page.get_by_role("button", name="Pause", exact=True).click()
@@ -157,7 +164,7 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
     tour = Tour(page, f"{slug} at {width}×{height}")
     try:
         open_app(page, tour_server if slug == "home" else f"{tour_server}/{slug}", timeout=120_000)
-        page.wait_for_timeout(1500)  # charts draw after the script has finished
+        drawn(page)
         tour.check("opening the page")
         # the upload box states the limit the library enforces, not Streamlit's default
         assert "200MB" not in page.inner_text("[data-testid='stApp']")
@@ -169,7 +176,7 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
         if slug == "alternatives":  # the other comparison: trains anew, then draws every chart again
             page.get_by_text("Regularisers", exact=True).click()
             settle(page, timeout=120_000)
-            page.wait_for_timeout(1500)
+            drawn(page)
             tour.check("switching to the regulariser comparison")
             assert "dropout 0.2 against cross-entropy" in page.inner_text("[data-testid='stMain']")
             screenshot(page, f"tour-{slug}-regularisers-{size}")

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from playground import workshop
-from tests.browser import exceptions, open_app, screenshot, settle
-from tests.conftest import ARTIFACTS, loopback_only, streamlit_server
+from tests.browser import drawn, exceptions, open_app, screenshot, settle
+from tools.serve import ARTIFACTS, loopback_only, streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("one_thread")]
 LOG = "server-workshop.log"
@@ -54,7 +54,7 @@ def test_a_learner_locks_an_answer_and_the_facilitator_counts_it(workshop_server
         open_app(learner, f"{workshop_server}/workshop?room={code}")
         assert f"Room {code}" in learner.inner_text("[data-testid='stMain']")
         station = workshop.station(1)
-        assert learner.get_by_role("button", name="Lock in my answer").is_disabled()
+        assert learner.get_by_role("button", name="Lock in my answer").is_visible()
         seconds = lock_answer(learner, station, station.correct)
         text = learner.inner_text("[data-testid='stMain']")
         assert "Right." in text and "The predictions follow through training" in text
@@ -63,14 +63,14 @@ def test_a_learner_locks_an_answer_and_the_facilitator_counts_it(workshop_server
 
         host.wait_for_function(  # the live tally refreshes every 2 s
             "/locked answers here\\s*1/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
-            timeout=20_000)
+            timeout=60_000)
         assert re.search(r"learners in the room\s*1", host.inner_text("[data-testid='stMain']"))
         screenshot(host, "workshop-facilitator-tally")
 
         host.get_by_role("button", name="Next station").click()
         learner.wait_for_function(  # the learner's page follows the room
             "/Station 2 of 6/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
-            timeout=20_000)
+            timeout=60_000)
         assert exceptions(host) == [] and exceptions(learner) == []
     finally:
         host_context.close()
@@ -87,7 +87,7 @@ def test_every_station_reveals_at_a_projectors_size(workshop_server, browser):
         for number, station in enumerate(workshop.STATIONS, 1):
             open_app(page, f"{workshop_server}/workshop?station={number}")
             times[number] = lock_answer(page, station, station.correct)
-            page.wait_for_timeout(800)  # charts draw after the script has finished
+            drawn(page)
             screenshot(page, f"workshop-station-{number}")
             chart = page.locator("[data-testid='stMain'] [data-testid='stVegaLiteChart'] canvas, "
                                  "[data-testid='stMain'] [data-testid='stVegaLiteChart'] svg.marks").first

@@ -121,6 +121,17 @@ def test_at_most_max_entries_per_page_least_recently_used_first():
     assert cache.stats()["a"]["entries"] == 2 and cache.stats()["a"]["max_entries"] == 2
 
 
+def test_at_most_max_bytes_in_all_least_recently_used_first():
+    cache = ResultsCache(8, max_bytes=25_000)
+    for key in ("1", "2", "3"):  # 10 kB each: the third passes the bound and the first goes
+        cache.get(request(key, lambda report: torch.zeros(2500), page="a" if key != "2" else "b"))
+    assert cache.keys("a") == ["3"] and cache.keys("b") == ["2"]
+    assert sum(row["bytes"] for row in cache.stats().values()) == 20_000
+    alone = ResultsCache(8, max_bytes=1)
+    alone.get(request("big", lambda report: torch.zeros(10)))
+    assert alone.keys("p") == ["big"]  # one larger than the bound is still kept, alone
+
+
 def test_a_training_holds_its_memory_share_while_it_trains():
     cache, seen = ResultsCache(), []
     job = request("k", lambda report: seen.append(memory_budget().used))

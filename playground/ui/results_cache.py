@@ -11,9 +11,9 @@ that asks for the same key meanwhile waits on that flight (single-flight: one tr
 many ask), and its progress bar follows it. A session that reruns or leaves while it waits does
 not stop the training, so its result is there when the session asks again.
 
-At most MAX_ENTRIES results per page are kept, the least recently used going first; their
-memory is `deep_size`'s count. Nothing here imports Streamlit: pages reach it through
-`training_run.trained`.
+At most MAX_ENTRIES results per page are kept, and at most MAX_BYTES in all (by `deep_size`'s
+count, taken once when a result lands), the least recently used going first. Nothing here imports
+Streamlit: pages reach it through `training_run.trained`.
 """
 from __future__ import annotations
 
@@ -32,9 +32,11 @@ import torch
 from playground.limits import engine_bytes, memory_budget
 
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, seconds left)
-# Results kept per page. A default entry measured 0.3-1.2 MB (see the README), so a full cache
-# holds a few tens of MB.
+# Results kept per page. Each page's default result holds 0.25-0.93 MB, so full of such results the
+# cache holds about 25 MB; the largest sweep the form allows (210 models, 3,000 points, 10 classes)
+# holds about 10 MB, so MAX_BYTES is the bound that matters for large ones.
 MAX_ENTRIES = {"sweep": 16, "alternatives": 8, "representations": 8, "distillation": 8}
+MAX_BYTES = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,11 @@ class Flight:
 class ResultsCache:
     """Results by (page, key), at most `max_entries` per page, with one flight per key in training."""
 
-    def __init__(self, max_entries: int | Mapping[str, int] = 8):
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int | Mapping[str, int] = 8, max_bytes: int = MAX_BYTES):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
         self._lock = threading.Lock()
-        self._results: dict[str, OrderedDict[str, Any]] = {}
+        # (page, key) -> (result, its bytes), least recently used first
+        self._results: OrderedDict[tuple[str, str], tuple[Any, int]] = OrderedDict()
         self._flights: dict[tuple[str, str], Flight] = {}
         self.trainings = 0  # flights started since the last clear
         self.hits = 0
@@ -99,27 +102,28 @@ class ResultsCache:
         limit = self.max_entries
         return limit.get(page, 8) if isinstance(limit, Mapping) else limit
 
+    def _take(self, ident: tuple[str, str]) -> tuple[bool, Any]:
+        """Under the lock: (True, result) when kept; it becomes the most recently used."""
+        if ident not in self._results:
+            return False, None
+        self._results.move_to_end(ident)
+        self.hits += 1
+        return True, self._results[ident][0]
+
     def cached(self, page: str, key: str) -> tuple[bool, Any]:
         """(True, result) when the result is kept; it becomes the most recently used."""
         with self._lock:
-            kept = self._results.get(page)
-            if kept is None or key not in kept:
-                return False, None
-            kept.move_to_end(key)
-            self.hits += 1
-            return True, kept[key]
+            return self._take((page, key))
 
     def flight(self, request: Request) -> Flight:
         """The request's flight: a finished one when its result is kept, the one in the air for its
         key, or a new one, started on its own thread."""
         ident = (request.page, request.key)
         with self._lock:
-            kept = self._results.get(request.page)
-            if kept is not None and request.key in kept:
-                kept.move_to_end(request.key)
-                self.hits += 1
+            found, result = self._take(ident)
+            if found:
                 done = Flight(request)
-                done.result = kept[request.key]
+                done.result = result
                 done._done.set()
                 return done
             flying = self._flights.get(ident)
@@ -147,29 +151,41 @@ class ResultsCache:
                 del self._flights[(request.page, request.key)]
         else:
             flight.result = result
+            nbytes = deep_size(result)
             with self._lock:  # stored and landed in one step: an asker sees one or the other
-                kept = self._results.setdefault(request.page, OrderedDict())
-                kept[request.key] = result
-                while len(kept) > self._limit(request.page):
-                    kept.popitem(last=False)
+                self._store(request.page, request.key, result, nbytes)
                 del self._flights[(request.page, request.key)]
         finally:
             flight._done.set()
 
+    def _store(self, page: str, key: str, result: Any, nbytes: int) -> None:
+        """Under the lock: keep the result; drop the least recently used past the page's limit, then
+        past the bytes (never the one just kept)."""
+        self._results[(page, key)] = (result, nbytes)
+        same_page = [ident for ident in self._results if ident[0] == page]
+        for ident in same_page[:max(0, len(same_page) - self._limit(page))]:
+            del self._results[ident]
+        while len(self._results) > 1 and sum(n for _, n in self._results.values()) > self.max_bytes:
+            self._results.popitem(last=False)
+
     def keys(self, page: str) -> list[str]:
+        """The page's kept keys, least recently used first."""
         with self._lock:
-            return list(self._results.get(page, ()))
+            return [key for p, key in self._results if p == page]
 
     def in_flight(self) -> list[Flight]:
         with self._lock:
             return list(self._flights.values())
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Per page: results kept, their bytes, and the limit."""
+        """Per page: results kept, their bytes, and the page's limit."""
+        out: dict[str, dict[str, int]] = {}
         with self._lock:
-            kept = {page: list(results.values()) for page, results in self._results.items()}
-        return {page: {"entries": len(results), "bytes": sum(map(deep_size, results)),
-                       "max_entries": self._limit(page)} for page, results in kept.items()}
+            for (page, _), (_, nbytes) in self._results.items():
+                row = out.setdefault(page, {"entries": 0, "bytes": 0, "max_entries": self._limit(page)})
+                row["entries"] += 1
+                row["bytes"] += nbytes
+        return out
 
     def clear(self) -> None:
         """Forget every kept result (flights in the air still land)."""

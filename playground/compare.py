@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from playground import metrics, objectives, render, selective
+from playground import claims, metrics, objectives, render, selective
 from playground.calibration import fit_temperature, reliability_frame
 from playground.datasets import BOX, Dataset, dataset_from_spec, grid_points
 from playground.engine import Engine, TrainConfig
@@ -275,85 +275,71 @@ def summary(models: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _wins(models: pd.DataFrame, recipe: str, base: str, column: str) -> int:
-    """On how many seeds `recipe` beats `base` on `column` (in the metric's better direction)."""
-    a = models[models["recipe"] == recipe].set_index("seed")[column]
-    b = models[models["recipe"] == base].set_index("seed")[column]
-    lower = METRICS[column][1]
-    return int(((a < b) if lower else (a > b)).reindex(b.index).fillna(False).sum())
+def _paired(models: pd.DataFrame, column: str, a: str, b: str, b_column: str | None = None,
+            a_name: str | None = None, b_name: str | None = None, name: str | None = None
+            ) -> claims.Comparison:
+    """`column` for recipe a against recipe b (or b's `b_column`), paired by seed, in the metric's
+    better direction."""
+    return claims.paired(models, column, "recipe", a, b, METRICS[column][1] is not False,
+                         name=name or f"test {METRICS[column][0]}", a_name=a_name, b_name=b_name,
+                         b_metric=b_column)
 
 
 def interpretation(models: pd.DataFrame, num_classes: int) -> list[str]:
-    """Sentences computed from the numbers: each recipe against the first one, seed by seed."""
+    """Sentences from the numbers the charts show, each a paired comparison over the seeds: every
+    recipe against the first, then selective classification as Xia et al. measure it."""
     live = models[~models["diverged"]]
     if live.empty:
         return ["Every model diverged: lower the learning rate."]
     order = list(dict.fromkeys(models["recipe"]))
     base = order[0]
     seeds = models["seed"].nunique()
-    means = live.groupby("recipe", sort=False)[list(METRICS)].mean()
     lines = []
     dead = models[models["diverged"]].groupby("recipe", sort=False).size()
     for recipe, count in dead.items():
-        lines.append(f"{recipe}: {count} of {seeds} seeds diverged and are left out.")
+        lines.append(f"{recipe}: {count} of {claims.seeds_phrase(seeds)} diverged and are left out.")
     for recipe in order[1:]:
-        if recipe not in means.index or base not in means.index:
-            continue
-        said = []
-        for column in ("test_nll", "test_ece", "aurc", "test_acc"):
-            label = METRICS[column][0]
-            wins = _wins(live, recipe, base, column)
-            a, b = means.loc[recipe, column], means.loc[base, column]
-            if wins == seeds:
-                verdict = "better on every seed"
-            elif wins == 0:
-                verdict = "worse on every seed"
-            else:
-                verdict = f"better on {wins} of {seeds} seeds"
-            said.append(f"{label} {a:.3f} against {b:.3f} ({verdict})")
-        lines.append(f"**{recipe}** against {base}: " + "; ".join(said) + ".")
-    best_ece = means["test_ece"].idxmin()
-    lines.append(f"Lowest test ECE as trained: {best_ece} ({means.loc[best_ece, 'test_ece']:.3f}). "
-                 f"Temperature scaling brings {base} from {means.loc[base, 'test_ece']:.3f} to "
-                 f"{means.loc[base, 'ts_ece']:.3f}, without changing a single prediction.")
+        said = [_paired(live, column, recipe, base).sentence()
+                for column in ("test_nll", "test_ece", "test_acc")]
+        lines.append(f"**{recipe}** against {base}: " + " ".join(said))
+    scaled = _paired(live, "ts_ece", base, base, "test_ece", a_name=f"{base} after temperature scaling",
+                     b_name=f"{base} as trained", name="test ECE")
+    lines.append(scaled.sentence() + " Temperature scaling changes no prediction.")
     smoothed = [r for r in order if r.startswith("smoothing ε")]
     if smoothed and base == "cross-entropy":
         r = smoothed[0]
-        worse = _wins(live, base, r, "aurc")  # seeds on which cross-entropy ranks better
-        shown = ("as Xia et al. report" if worse > seeds / 2
-                 else "so this data does not show what Xia et al. report")
-        lines.append(
-            f"Selective classification: {r} has AURC {means.loc[r, 'aurc']:.3f} against "
-            f"{means.loc[base, 'aurc']:.3f} for cross-entropy, which is lower on {worse} of {seeds} seeds, "
-            f"{shown}. Ranking {r}'s predictions by the normalised logits gives "
-            f"{means.loc[r, 'pnorm_aurc']:.3f}.")
+        lines.append("Selective classification (AURC of the max-probability ranking, lower is better): "
+                     + _paired(live, "aurc", r, base).sentence())
+        for score in ("pnorm_centred_aurc", "pnorm_aurc"):
+            name = PNORM_SCORES[score.removesuffix("_aurc")][1]
+            lines.append(_paired(live, score, r, r, "aurc", a_name=f"{r} ranked by {name}, p tuned",
+                                 b_name=f"{r} ranked by max probability", name="AURC").sentence())
         if num_classes == 2:
-            lines.append("With two classes, dividing the logits by their norm throws away their size, the "
-                         "one thing that ranks a binary model's confidence, so the logit-norm score means "
-                         "little here; Xia et al.'s recovery needs more classes (blobs or spirals, K ≥ 3).")
+            lines.append("With two classes, the centred score gives every point the same value at any "
+                         "p ≥ 1, and dividing by the norm throws away the size that ranks a binary model's "
+                         "confidence: the p-norm scores mean little here (Xia et al. use K ≥ 10).")
     return lines
 
 
 def regulariser_verdict(models: pd.DataFrame) -> str:
-    """Does smoothing replace weight decay or dropout? Smoothing alone against each of them, seed by
-    seed on NLL, ECE and accuracy, from the numbers of this run."""
+    """Does smoothing replace weight decay or dropout? Each of them against smoothing alone, paired
+    by seed on NLL, ECE and accuracy, from the numbers of this run."""
     live = models[~models["diverged"]]
     order = list(dict.fromkeys(live["recipe"]))
     smoothing = next((r for r in order if r.startswith("smoothing ε") and "+" not in r), None)
     others = [r for r in order if r.startswith(("weight decay", "dropout"))]
     if smoothing is None or not others:
         return ""
-    seeds = live["seed"].nunique()
-    said = []
+    said, better = [], []
     for other in others:
-        wins = {label: _wins(live, other, smoothing, column)
-                for column, (label, _) in ((c, METRICS[c]) for c in ("test_nll", "test_ece", "test_acc"))}
-        said.append(f"{other} beats it on " + ", ".join(f"{label} on {n} of {seeds} seeds" for label, n in
-                                                        wins.items()))
-    replaced = all(_wins(live, other, smoothing, "test_nll") > seeds / 2 for other in others)
-    verdict = ("So here smoothing does not replace them: each regulariser does better than smoothing alone."
-               if replaced else "So here smoothing holds its own against at least one of them.")
-    return f"Against {smoothing} alone: " + "; ".join(said) + ". " + verdict
+        nll = _paired(live, "test_nll", other, smoothing)
+        better.append(nll.verdict == claims.HOLDS)
+        said += [nll.sentence(), _paired(live, "test_ece", other, smoothing).sentence(),
+                 _paired(live, "test_acc", other, smoothing).sentence()]
+    verdict = ("So on this run smoothing does not replace them: each regulariser has the clearly lower NLL."
+               if all(better) else "So on this run smoothing is not clearly worse on NLL than at least one "
+                                   "of them.")
+    return " ".join(said) + " " + verdict
 
 
 REGULARISER_DEFAULTS = {"eps": 0.1, "weight_decay": 1e-3, "dropout": 0.2}

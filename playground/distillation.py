@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from playground import information, metrics, render
+from playground import claims, information, metrics, render
 from playground.datasets import BOX, Dataset, dataset_from_spec, grid_points
 from playground.engine import Engine, TrainConfig
 from playground.smoothing import check_eps_grid
@@ -203,58 +203,44 @@ def _measure(engine: Engine, data: Dataset, role: str, temperature: float | None
 
 
 def interpretation(models: pd.DataFrame) -> list[str]:
-    """Sentences computed from the numbers: the students of the smoothest teacher against those of
-    the one-hot teacher, seed by seed, at each temperature; and both against the student alone."""
+    """Sentences from the numbers, each a paired comparison over the seeds (claims.paired): the
+    teachers' information, the students of the smoothest teacher against those of the one-hot
+    teacher at each temperature, and the best student against the student alone."""
     live = models[~models["diverged"]]
-    teachers = live[live["role"] == "teacher"].groupby("eps")[["test_acc", "train_acc", "test_nll"]].mean()
+    teachers = live[live["role"] == "teacher"]
     alone = live[live["role"] == "alone"]
     if teachers.empty or alone.empty:
         return ["Too many models diverged to compare: lower the learning rates."]
-    lo, hi = teachers.index.min(), teachers.index.max()
-    lines = [
-        f"Teachers: test accuracy {teachers.loc[lo, 'test_acc']:.3f} at ε = {lo:g} and "
-        f"{teachers.loc[hi, 'test_acc']:.3f} at ε = {hi:g} (training accuracy "
-        f"{teachers.loc[lo, 'train_acc']:.3f} and {teachers.loc[hi, 'train_acc']:.3f}). The student alone "
-        f"reaches {alone['test_acc'].mean():.3f}."
-    ]
+    lo, hi = teachers["eps"].min(), teachers["eps"].max()
+    if lo == hi:
+        return [f"Only teachers at ε = {lo:g} trained: there is nothing to compare them with."]
+    lines = [claims.paired(teachers, "test_acc", "eps", hi, lo, lower_is_better=False,
+                           name="teacher test accuracy").sentence()]
+    if "information" in teachers.columns:
+        lines.append(claims.paired(teachers, "information", "eps", hi, lo,
+                                   name="the teachers' information about the example (nats)").sentence())
     students = live[live["role"] == "student"]
-    seeds = models["seed"].nunique()
-    worse_everywhere = True
+    behind = []
     for t, group in students.groupby("temperature"):
-        a = group[group["eps"] == lo].set_index("seed")["test_acc"]
-        b = group[group["eps"] == hi].set_index("seed")["test_acc"]
-        wins = int((a > b).reindex(b.index).fillna(False).sum())
-        worse_everywhere &= wins > seeds / 2
-        lines.append(
-            f"At T = {t:g}: students of the ε = {lo:g} teacher reach {a.mean():.3f}, of the ε = {hi:g} "
-            f"teacher {b.mean():.3f} (the one-hot teacher's student is ahead on {wins} of {seeds} seeds); "
-            f"the student alone {alone['test_acc'].mean():.3f}."
-        )
-    best = students.groupby(["eps", "temperature"])["test_acc"].mean()
-    (e, t), top = best.idxmax(), best.max()
-    spread = alone["test_acc"].max() - alone["test_acc"].min()
-    if top - alone["test_acc"].mean() > spread:
-        lines.append(
-            f"Distillation helps here: the best students (teacher ε = {e:g}, T = {t:g}) reach {top:.3f}, "
-            f"above the student alone by more than its spread over seeds ({spread:.3f})."
-        )
+        compared = claims.paired(group, "test_acc", "eps", lo, hi, lower_is_better=False,
+                                 name=f"student test accuracy at T = {t:g}",
+                                 a_name=f"the ε = {lo:g} teacher's student",
+                                 b_name=f"the ε = {hi:g} teacher's student")
+        behind.append(compared.verdict == claims.HOLDS)
+        lines.append(compared.sentence())
+    best = students.groupby(["eps", "temperature"])["test_acc"].mean().idxmax()
+    top = students[(students["eps"] == best[0]) & (students["temperature"] == best[1])]
+    both = pd.concat([top.assign(who="best"), alone.assign(who="alone")])
+    lines.append(claims.paired(both, "test_acc", "who", "best", "alone", lower_is_better=False,
+                               name="student test accuracy",
+                               a_name=f"the best student (teacher ε = {best[0]:g}, T = {best[1]:g})",
+                               b_name="the student alone").sentence())
+    if behind and all(behind):
+        lines.append("So here, as Müller, Kornblith & Hinton report, the smoothed teacher makes the worse "
+                     "student at every temperature.")
     else:
-        lines.append(
-            f"No student beats the student alone by more than its spread over seeds ({spread:.3f}): the "
-            f"best, from the ε = {e:g} teacher at T = {t:g}, reaches {top:.3f}. What differs is how much "
-            "each teacher's softened probabilities cost the student."
-        )
-    if worse_everywhere:
-        lines.append(
-            "So here, as Müller, Kornblith & Hinton report, the smoothed teacher makes the worse "
-            "student at every temperature."
-        )
-    else:
-        lines.append(
-            "So this data does not show Müller, Kornblith & Hinton's effect at every temperature: "
-            "their smoothed teachers made worse students on MNIST and CIFAR; on this toy problem the "
-            "difference is within the spread over seeds at some temperatures."
-        )
+        lines.append("So this run does not show Müller, Kornblith & Hinton's effect at every temperature: "
+                     "their smoothed teachers made worse students on MNIST and CIFAR.")
     return lines
 
 

@@ -123,6 +123,8 @@ METRIC_NAMES = {
     "tightness": "cluster tightness (spread within a class over the distance between classes)",
     "similar_share": "the share of the wrong-class probability on the similar class",
     "information": "information about the example (MKH's estimate, nats)",
+    "pnorm_aurc": "AURC ranked by max z/‖z‖ₚ (uncentred, p tuned)",
+    "pnorm_centred_aurc": "AURC ranked by MaxLogit-pNorm (centred, p tuned)",
 }
 
 

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 import torch
 
-from playground import charts, presets, smoothing, sweep, tables
+from playground import charts, claims, presets, smoothing, sweep, tables
 from playground.engine import TrainConfig
 from playground.validation import check_int
 
@@ -67,13 +67,12 @@ def _targets_and_predictions() -> Reveal:
         y=alt.Y("value:Q", title="probability", scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("model:N", sort=None, legend=None), column=alt.Column("what:N", title=None),
         tooltip=["what:N", "model:N", alt.Tooltip("value:Q", format=".3f")]).properties(width=180, height=220)
-    onehot, smoothed = means.loc[0.0, "mean_confidence"], means.loc[eps, "mean_confidence"]
+    confidence = claims.paired(models, "mean_confidence", "eps", eps, 0.0, lower_is_better=True,
+                               name="mean test confidence")
     return Reveal(chart, [
         f"The targets change: with ε = {eps:g} and K = 2 the true class's target is {q_true:.2f}, not 1.",
-        f"The predictions follow through training: mean test confidence {onehot:.3f} one-hot against "
-        f"{smoothed:.3f} smoothed ({'lower' if smoothed < onehot else 'not lower'} by "
-        f"{abs(onehot - smoothed):.3f}, "
-        f"mean of {models['seed'].nunique()} seeds). Nothing is done to the predictions directly."])
+        f"The predictions follow through training. {confidence.sentence()} Nothing is done to the "
+        "predictions directly."])
 
 
 def _pytorch_convention() -> Reveal:
@@ -104,12 +103,15 @@ def _confidence() -> Reveal:
     summary = sweep.summary_by_eps(models)
     shown = summary[summary["metric"].isin(["mean_confidence", "test_acc"])]
     means = models.groupby("eps")[["mean_confidence", "test_acc"]].mean()
-    direction = "fell" if means["mean_confidence"].iloc[-1] < means["mean_confidence"].iloc[0] else "rose"
+    first, last = means.index[0], means.index[-1]
     return Reveal(charts.sweep_metrics_chart(shown, columns=2), [
-        f"Mean test confidence {direction} as ε grew: {_fmt(means['mean_confidence'])} at ε = "
-        f"{', '.join(f'{e:g}' for e in means.index)}.",
-        f"Accuracy meanwhile: {_fmt(means['test_acc'])}. Smoothing lowers confidence; on its own it says "
-        "nothing about whether that confidence was too high."])
+        f"Mean test confidence at ε = {', '.join(f'{e:g}' for e in means.index)}: "
+        f"{_fmt(means['mean_confidence'])}.",
+        claims.paired(models, "mean_confidence", "eps", last, first, name="mean test confidence").sentence(),
+        claims.paired(models, "test_acc", "eps", last, first, lower_is_better=False,
+                      name="test accuracy").sentence(),
+        "Smoothing lowers confidence; on its own that says nothing about whether the confidence was too "
+        "high."])
 
 
 def _saturation() -> Reveal:
@@ -140,13 +142,6 @@ def _per_seed_chart(models: pd.DataFrame, metrics: dict[str, str]) -> alt.FacetC
     ).resolve_scale(y="independent").properties(width=200, height=220)
 
 
-def _seed_changes(models: pd.DataFrame, metric: str, eps: float) -> tuple[int, int, int]:
-    """Seeds on which `metric` at `eps` is above, below and equal to its value at ε = 0."""
-    table = models.pivot(index="seed", columns="eps", values=metric).dropna()
-    diff = (table[eps] - table[0.0]).round(6)
-    return int((diff > 0).sum()), int((diff < 0).sum()), int((diff == 0).sum())
-
-
 # clean moons: the one-hot model is already as accurate as the data allow
 CLEAN_MOONS = {"name": "moons", "n": 1000, "noise": 0.2, "label_noise": 0.0}
 ACCURACY_RUN = sweep.SweepConfig(CLEAN_MOONS, TrainConfig(), (0.0, 0.1, 0.3), 5, 500)
@@ -155,18 +150,15 @@ ACCURACY_RUN = sweep.SweepConfig(CLEAN_MOONS, TrainConfig(), (0.0, 0.1, 0.3), 5,
 def _accuracy() -> Reveal:
     models = sweep.run(ACCURACY_RUN).models
     models = models[~models["diverged"]]
-    sentences = []
-    for eps in ACCURACY_RUN.eps[1:]:
-        up, down, tied = _seed_changes(models, "test_acc", eps)
-        sentences.append(f"ε = {eps:g} against one-hot, seed by seed: test accuracy higher on {up}, lower on "
-                         f"{down}, equal on {tied} of {up + down + tied} seeds.")
-    seeds = models["seed"].nunique()
-    always = all(_seed_changes(models, "test_acc", e)[0] == seeds for e in ACCURACY_RUN.eps[1:])
+    accuracy = [claims.paired(models, "test_acc", "eps", eps, 0.0, lower_is_better=False,
+                              name="test accuracy") for eps in ACCURACY_RUN.eps[1:]]
+    sentences = [c.sentence() for c in accuracy]
     means = models.groupby("eps")["test_nll"].mean()
     sentences.append(f"Test NLL: {_fmt(means)} at ε = {', '.join(f'{e:g}' for e in means.index)}.")
-    sentences.append("Here smoothing raised accuracy on every seed; other data on the ε sweep page do not."
-                     if always else "So no: smoothing does not always improve accuracy; on clean data it "
-                                    "mostly changes the probabilities, not the decisions.")
+    sentences.append("Here smoothing raised accuracy clearly; other data on the ε sweep page do not."
+                     if any(c.verdict == claims.HOLDS for c in accuracy) else
+                     "So no: smoothing does not always improve accuracy; on clean data it mostly changes the "
+                     "probabilities, not the decisions.")
     return Reveal(_per_seed_chart(models, {"test_acc": "test accuracy", "test_nll": "test NLL"}), sentences)
 
 

@@ -19,17 +19,15 @@ def means(result, column):
     return result.models.groupby("recipe", sort=False)[column].mean()
 
 
-def test_the_default_regime_shows_what_the_page_says_over_five_seeds(default_run):
-    """Blobs, K = 4, 300 noisy points, 3,000 steps: one-hot over-fits; smoothing lowers the NLL on
-    every seed and raises the AURC (Xia et al.), and normalised logits win much of it back."""
+def test_the_default_regime_trains_cleanly_and_cools_over_confident_models(default_run):
+    """Blobs, K = 4, 300 noisy points, 3,000 steps: the page's default (its claims are decided on
+    held-out seeds in tests/test_presets.py)."""
     models = default_run.models
     assert models["seed"].nunique() == 5 and not models["diverged"].any()
     ce = models[models["recipe"] == "cross-entropy"].set_index("seed")
-    ls = models[models["recipe"] == "smoothing ε=0.1"].set_index("seed")
-    assert (ls["test_nll"] < ce["test_nll"]).all()
-    assert (ls["aurc"] > ce["aurc"]).sum() >= 4
-    assert ls["pnorm_aurc"].mean() < ls["aurc"].mean()
     assert (ce["temperature"] > 1).all()  # over-confident one-hot models: T > 1 cools them
+    said = compare.interpretation(models, num_classes=4)
+    assert any(line.startswith("Selective classification") for line in said)
 
 
 def test_each_models_metrics_match_the_metric_functions_on_its_own_logits():
@@ -87,9 +85,11 @@ def test_the_sentences_follow_the_numbers_seed_by_seed():
                      **{m: 0.5 for m in compare.METRICS}, "test_nll": 0.3, "aurc": 0.4 + 0.2 * (seed == 0)})
     lines = compare.interpretation(pd.DataFrame(rows), num_classes=3)
     said = " ".join(lines)
-    assert "NLL 0.300 against 0.500 (better on every seed)" in said
-    assert "AURC 0.467 against 0.500 (better on 2 of 3 seeds)" in said
-    assert "does not show what Xia et al. report" in said  # cross-entropy lower on only 1 of 3
+    # every seed 0.2 lower: the better side is named, with no interval that reads "0.2 to 0.2"
+    assert ("Test NLL is lower for smoothing ε=0.1 than for cross-entropy: 0.3 against 0.5, by 0.2, the same "
+            "on every one of the 3 seeds") in said
+    # 0.6, 0.4, 0.4 against 0.5: the interval holds 0, so neither side is called better
+    assert "Test AURC is about the same for smoothing ε=0.1 and cross-entropy: 0.467 against 0.5" in said
     assert "two classes" not in said
     assert "two classes" in " ".join(compare.interpretation(pd.DataFrame(rows), num_classes=2))
 
@@ -119,6 +119,6 @@ def test_the_regulariser_verdict_follows_the_seeds():
             rows.append({"recipe": recipe, "seed": seed, "diverged": False,
                          **{m: 0.5 for m in compare.METRICS}, "test_nll": nll})
     said = compare.regulariser_verdict(pd.DataFrame(rows))
-    assert "weight decay 0.001 beats it on NLL on 3 of 3 seeds" in said
-    assert "dropout 0.2 beats it on NLL on 1 of 3 seeds" in said
-    assert "holds its own" in said
+    assert "Test NLL is lower for weight decay 0.001 than for smoothing ε=0.1: 0.4 against 0.6" in said
+    assert "Test NLL is about the same for dropout 0.2 and smoothing ε=0.1" in said
+    assert "not clearly worse" in said

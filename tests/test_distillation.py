@@ -19,20 +19,20 @@ def default_run(one_thread):
     return distillation.run(DistillConfig())
 
 
-def test_smoothed_teachers_make_worse_students_here_over_five_seeds(default_run):
-    """On the default data (well-fit teachers), the ε = 0.3 teacher's student is behind the one-hot
-    teacher's on at least 4 of 5 seeds at every temperature, as Müller, Kornblith & Hinton report."""
+def test_the_default_run_fits_well_and_says_what_its_paired_seeds_show(default_run):
+    """Well-fit teachers; each sentence a paired comparison over the page's seeds (the held-out
+    claims are tests/test_presets.py's)."""
     models = default_run.models
     assert models["seed"].nunique() == 5 and not models["diverged"].any()
     teachers = models[models["role"] == "teacher"]
     assert teachers["test_acc"].min() > 0.9  # teachers that fit well
-    students = models[models["role"] == "student"]
-    for t, group in students.groupby("temperature"):
-        one_hot = group[group["eps"] == 0.0].set_index("seed")["test_acc"]
-        smoothed = group[group["eps"] == 0.3].set_index("seed")["test_acc"]
-        assert (one_hot > smoothed).sum() >= 4, f"T={t}: {one_hot.tolist()} against {smoothed.tolist()}"
-    said = " ".join(distillation.interpretation(models))
-    assert "as Müller, Kornblith & Hinton report" in said
+    said = distillation.interpretation(models)
+    temperatures = sorted(set(models.loc[models["role"] == "student", "temperature"]))
+    assert len(said) == 2 + len(temperatures) + 2
+    for line, t in zip(said[2:], temperatures):
+        assert f"at T = {t:g}" in line.lower() or f"T = {t:g}" in line, line
+        assert "95% t-interval" in line or "every one of the 5 seeds" in line, line
+    assert "information" in said[1] and "Müller, Kornblith & Hinton" in said[-1]
 
 
 def test_every_teacher_has_a_student_per_temperature_and_a_baseline():
@@ -102,9 +102,10 @@ def test_the_sentences_say_when_the_effect_does_not_show():
                 "diverged": False,
             }
         )
-    said = " ".join(distillation.interpretation(pd.DataFrame(rows)))
-    assert "ahead on 0 of 3 seeds" in said and "does not show" in said
-    assert "No student beats the student alone by more than its spread over seeds (0.020)" in said
+    said = distillation.interpretation(pd.DataFrame(rows))
+    assert "Student test accuracy at T = 2 is about the same for the ε = 0 teacher's student" in said[1]
+    assert "the student alone" in said[2] and "about the same" in said[2]
+    assert "does not show" in said[-1]
 
 
 def test_bad_settings_are_named():
@@ -112,12 +113,3 @@ def test_bad_settings_are_named():
         DistillConfig(temperatures=()).validated()
     with pytest.raises(ValueError, match="alpha"):
         DistillConfig(alpha=1.5).validated()
-
-
-def test_the_teachers_information_falls_with_smoothing_over_five_seeds(default_run):
-    """MKH's published estimate (information.mkh_information): measured 0.56-0.60 nats at eps = 0,
-    0.37-0.40 at eps = 0.3."""
-    teachers = default_run.models[default_run.models["role"] == "teacher"]
-    one_hot = teachers[teachers["eps"] == 0.0].set_index("seed")["information"]
-    smoothed = teachers[teachers["eps"] == 0.3].set_index("seed")["information"]
-    assert (smoothed < one_hot).all(), (one_hot.tolist(), smoothed.tolist())

@@ -1,20 +1,23 @@
 """The Representations page's experiment: clusters tighten under smoothing, over 5 seeds."""
 import pytest
 
-from playground import tightening
+from playground import claims, tightening
 from playground.tightening import TighteningConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
 
-def test_the_default_run_tightens_on_every_one_of_five_seeds():
+def test_the_default_run_says_what_its_paired_seeds_show():
     result = tightening.run(TighteningConfig(seeds=5))
     frame = result.tightness
-    base = frame[frame["eps"] == 0.0]["tightness"]
-    smoothed = frame[frame["eps"] == 0.1]["tightness"]
-    assert smoothed.max() < base.min() and base.mean() / smoothed.mean() > 1.5
-    said = " ".join(tightening.interpretation(frame, 0.1))
-    assert "tighter on every seed" in said and "As Müller, Kornblith & Hinton report" in said
+    compared = claims.paired(frame, "tightness", "eps", 0.1, 0.0)
+    said = tightening.interpretation(frame, 0.1)
+    if compared.verdict == claims.HOLDS:  # the held-out evidence is the preset's (tests/test_presets.py)
+        assert said[0].startswith("Tightness (lower is tighter) is lower at ε = 0.1 than at ε = 0")
+        assert f"{compared.b_mean / compared.a_mean:.1f}× tighter" in said[1] and "Kornblith" in said[1]
+    else:
+        assert "does not show it clearly" in said[1]
+    assert said[2].startswith("Mean tightness across ε: 0: ")
     # the scrubber's saved steps end at the last step, with both models and both splits at each
     steps = sorted(set(result.points["step"]))
     assert steps[-1] == 1500 and len(steps) >= 5

@@ -42,7 +42,7 @@ def test_the_pytorch_station_measures_torchs_own_loss(reveals):
 
 
 def test_confidence_falls_with_eps(reveals):
-    assert "fell as ε grew" in reveals[3].sentences[0]
+    assert reveals[3].sentences[1].startswith("Mean test confidence is lower at ε = 0.3 than at ε = 0")
 
 
 @pytest.mark.parametrize("number", range(1, 7))
@@ -59,7 +59,7 @@ def test_the_saturation_station_quotes_the_closed_form(reveals):
 
 
 def test_accuracy_is_not_always_improved_over_five_seeds(reveals):
-    assert "of 5 seeds" in reveals[5].sentences[0]
+    assert "5 seeds" in reveals[5].sentences[0] and "Test accuracy" in reveals[5].sentences[0]
     assert reveals[5].sentences[-1].startswith("So no")
 
 

@@ -11,7 +11,8 @@ from playground.engine import cuda_available
 def device_label() -> str:
     if cuda_available():
         return f"GPU · {torch.cuda.get_device_name(0)}"
-    return f"CPU · {torch.get_num_threads()} threads (no CUDA device found)"
+    threads = torch.get_num_threads()
+    return f"CPU · {threads} thread{'' if threads == 1 else 's'} (no CUDA device found)"
 
 
 def show_device() -> None:

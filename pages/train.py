@@ -9,12 +9,7 @@ from playground.ui.inspector import follow_click
 from playground.ui.live_state import current_run, holding, playing, transport
 from playground.ui.live_view import show_live, train_step
 from playground.ui.preset_picker import preset_claim
-from playground.ui.train_controls import live_controls
-
-# the first view's honest caveat; it names no number, since the run on screen measures them
-WHY_WORSE = ("On these clean, well-separated moons the one-hot model can be right and sure at once, so "
-             "smoothing only holds its confidence below its accuracy, and its NLL and ECE look worse: "
-             "smoothing helps where a model over-fits noisy data.")
+from playground.ui.train_controls import WHY_WORSE, live_controls
 
 settings = live_controls()
 st.title(f"Train live: one-hot against {settings.objective_title}")

@@ -399,7 +399,8 @@ def describe_picture(picture: bytes, num_classes: int) -> str:
         raise ValueError(f"picture of size {image.size} is no scene picture of render.scene_jpeg")
     left, top = plot_origin(size)
     side = min(size, 64)
-    plot = image.crop((left, top, left + size, top + size)).resize((side, side), Image.BOX)
+    # nearest, not an average: two class colours averaged at a boundary read as a third class
+    plot = image.crop((left, top, left + size, top + size)).resize((side, side), Image.NEAREST)
     pixels = np.asarray(plot, dtype=np.float32).reshape(-1, 3)
     away = 255.0 - pixels  # from white
     colours = 255.0 - np.array(CLASS_RGB[:num_classes], dtype=np.float32)  # each class colour, from white

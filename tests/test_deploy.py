@@ -31,3 +31,12 @@ def test_dockerfile_runs_the_app_as_a_non_root_user_with_a_health_check():
     # the limits are checked first: a malformed one refuses to start instead of failing every page
     assert lines[cmd] == 'CMD ["sh", "-c", "python -m playground.limits && exec streamlit run app.py"]'
     assert "deploy/config.toml ./.streamlit/config.toml" in text
+
+
+def test_the_image_leaves_the_tests_and_tools_out():
+    """The image serves the app; the tests and the benchmark tools stay out of its build context."""
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {"tests", "tools", ".venv", "artifacts"} <= ignored
+    sources = [word for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("COPY ")
+               for word in line.split()[1:-1] if not word.startswith("--")]
+    assert sources and not [s for s in sources if s.split("/")[0] in ("tests", "tools", "scripts")], sources

@@ -21,6 +21,10 @@ from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/brow
 # no test process or server it starts does unless a test asks for it.
 os.environ.setdefault("PLAYGROUND_WARMUP", "0")
 
+# AppTest's wait for one run of a page: a guard against a hung run, not a speed check (a page that
+# trains took over 60 s on 2 cores shared with other work)
+APP_TIMEOUT_S = 240
+
 
 @pytest.fixture(scope="session", autouse=True)
 def rooms_store(tmp_path_factory):

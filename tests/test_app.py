@@ -6,10 +6,11 @@ from streamlit.testing.v1 import AppTest
 
 from playground import smoothing
 from playground.ui.navigation import PAGES
+from tests.conftest import APP_TIMEOUT_S
 
 
 def open_page(path: str) -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file("../app.py", default_timeout=APP_TIMEOUT_S)
     at.run()
     at.switch_page(path)
     return at.run()

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from playground.ui import replica
 from playground.ui.replica import ENV, moved_from, replica_id
+from tests.conftest import APP_TIMEOUT_S
 
 
 def test_moved_only_when_the_cookie_names_another_replica():
@@ -67,7 +68,7 @@ def test_a_hostile_cookie_is_shown_as_a_value(monkeypatch):
 
 def test_the_app_names_its_replica(monkeypatch):
     monkeypatch.setenv(ENV, "r2")
-    at = AppTest.from_file("../app.py", default_timeout=60).run()
+    at = AppTest.from_file("../app.py", default_timeout=APP_TIMEOUT_S).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "served by `r2`" in [c.value for c in at.sidebar.caption]
     assert not at.info or all("stopped" not in i.value for i in at.info)

@@ -9,12 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from playground.ui.controls import CONVENTION_CAPTIONS
 from playground.ui.navigation import PAGES
+from tests.conftest import APP_TIMEOUT_S
 from tests.test_app import as_read, open_page
 
 
 def open_with(path: str, params: dict) -> AppTest:
     """A fresh session that opens `path` from a link carrying `params`."""
-    at = AppTest.from_file("../app.py", default_timeout=60)
+    at = AppTest.from_file("../app.py", default_timeout=APP_TIMEOUT_S)
     if path != PAGES[0][0]:  # another page: land on the default page first, then follow the link
         at.run()
         at.switch_page(path)

@@ -4,7 +4,7 @@ ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, smoothing, tables
+from playground import charts, claims, smoothing, tables
 from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
 from playground.ui.device import show_device
 from playground.ui.glossary import glossary
@@ -48,6 +48,7 @@ st.caption("PyTorch's `CrossEntropyLoss(label_smoothing=ε)` uses the uniform co
            "and ε=0.1 the target is [0.95, 0.05], not [0.9, 0.1].")
 
 st.header("Presets: where smoothing helps, and where it hurts")
-st.caption("Each preset sets a page to one configuration and states one claim; the page measures the claim "
-           "on its own run and says whether the numbers show it. The tests hold every claim over 5 seeds.")
+st.caption("Each preset sets a page to one configuration and states its claims. Each claim is decided on "
+           f"{len(claims.HELD_OUT_SEEDS)} held-out seeds (data and weights both new on each), with the effect and its 95% interval; "
+           "the page shows that evidence and whether its own run agrees.")
 show_presets()

@@ -49,6 +49,6 @@ st.caption("PyTorch's `CrossEntropyLoss(label_smoothing=ε)` uses the uniform co
 
 st.header("Presets: where smoothing helps, and where it hurts")
 st.caption("Each preset sets a page to one configuration and states its claims. Each claim is decided on "
-           f"{len(claims.HELD_OUT_SEEDS)} held-out seeds (data and weights both new on each), with the effect and its 95% interval; "
-           "the page shows that evidence and whether its own run agrees.")
+           f"{len(claims.HELD_OUT_SEEDS)} held-out seeds (data and weights both new on each), with the "
+           "effect and its 95% interval; the page shows that evidence and whether its own run agrees.")
 show_presets()

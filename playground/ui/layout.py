@@ -28,19 +28,19 @@ _CSS = f"""<style>
   /* a chart wider than the screen scrolls sideways inside its own box, never the page */
   [data-testid="stVegaLiteChart"] {{ max-width: 100%; overflow-x: auto; overflow-y: hidden; }}
   [data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
-  /* tap targets */
+  /* tap targets; !important: Streamlit's own rules are as specific and come later */
   button, summary, [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"],
   [data-testid="stNumberInputContainer"], [data-baseweb="select"] > div, [data-baseweb="input"],
   [data-testid="stRadio"] label, [data-testid="stCheckbox"] label, [data-testid="stToggle"] label,
-  [data-testid="stMultiSelect"] [data-baseweb="select"] > div {{ min-height: {TAP_PX}px; }}
+  [data-testid="stSlider"] [data-baseweb="slider"] {{ min-height: {TAP_PX}px !important; }}
   [data-testid="stRadio"] label, [data-testid="stCheckbox"] label {{ align-items: center; }}
-  [data-testid="stNumberInputContainer"] button {{ min-width: {TAP_PX}px; }}
+  [data-testid="stNumberInputContainer"] button, [data-testid="stElementToolbar"] button,
+  [data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapseButton"] button,
+  [data-testid="stHeader"] button {{ min-width: {TAP_PX}px !important; min-height: {TAP_PX}px !important; }}
   [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"] {{ display: flex;
     align-items: center; }}
-  [data-testid="stSlider"] [data-baseweb="slider"] {{ min-height: {TAP_PX}px; }}
   [data-testid="stTooltipHoverTarget"] {{ min-width: {TAP_PX}px; min-height: {TAP_PX}px;
     display: inline-flex; align-items: center; justify-content: center; }}
-  [data-testid="stElementToolbar"] button {{ min-width: {TAP_PX}px; min-height: {TAP_PX}px; }}
   /* a heading's anchor link shows on hover, which a touch screen has not */
   [data-testid="stHeaderActionElements"] {{ display: none; }}
 }}

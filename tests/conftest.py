@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import playground.ui.threads  # noqa: F401  (before PyTorch loads: one thread per op in every test, as served)
 from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/browser.py, tests/postgres.py)
     ARTIFACTS,
     CHROMIUM,

@@ -23,6 +23,13 @@ _CSS = f"""<style>
 [data-testid="stCaptionContainer"] {{ color: {MUTED_TEXT}; opacity: 1; }}
 /* a disabled control's label stays readable (the greyed control itself says it is disabled) */
 [data-testid="stWidgetLabel"][disabled] {{ color: {MUTED_TEXT}; }}
+/* a laptop's sidebar: the page menu closer together, so the first controls (on the live page ε,
+   beside Play) are in view at 1366×768 without scrolling */
+@media (min-width: {PHONE_PX + 1}px) {{
+  [data-testid="stSidebarNavItems"] li, [data-testid="stSidebarNavLink"] {{ margin: 0; }}
+  [data-testid="stSidebarHeader"] {{ height: 2.75rem; margin-bottom: 0.5rem; }}
+  [data-testid="stSidebarUserContent"] {{ padding-top: 0.5rem; }}
+}}
 @media (max-width: {PHONE_PX}px) {{
   [data-testid="stMainBlockContainer"] {{ padding: {HEADER_REM + 0.5}rem 1rem 3rem 1rem; }}
   /* a chart wider than the screen scrolls sideways inside its own box, never the page */

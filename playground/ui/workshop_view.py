@@ -72,7 +72,8 @@ def follow_room(room: Room) -> None:
 
 
 ACTION = "ws_action"  # one key for Lock and then Next at every station: the button stays the same
-# element in the browser, so keyboard focus stays on it after each press
+# element in the browser, so keyboard focus stays on it after each press; every state has an icon
+# and help, since a button with help or an icon is drawn inside other elements than one without
 
 
 def _lock(number: int, room: Room | None) -> None:
@@ -96,13 +97,15 @@ def action_button(number: int, room: Room | None, locked: bool) -> None:
     """Lock, then (working alone) Next: one button in one place, for the keyboard as for the mouse."""
     if not locked:
         st.button("Lock in my answer", type="primary", key=ACTION, on_click=_lock, args=(number, room),
-                  help="answers are final: commit before you see the measurement")
+                  icon=":material/lock:", help="answers are final: commit before you see the measurement")
     elif room is None:
         last = number == len(workshop.STATIONS)
         st.button("Back to station 1" if last else f"Next: station {number + 1}", type="primary", key=ACTION,
-                  on_click=_next, args=(number,), icon=":material/arrow_forward:")
+                  on_click=_next, args=(number,), icon=":material/arrow_forward:",
+                  help="the next question; your answers here stay locked")
     else:
-        st.button("Answer locked: the facilitator moves the room on", key=ACTION,
+        st.button("Answer locked: the facilitator moves the room on", type="primary", key=ACTION,
+                  icon=":material/hourglass_top:",
                   help="your answer is recorded; the next station opens when the facilitator moves on")
 
 

@@ -183,10 +183,15 @@ def history_spec(names: tuple[str, ...], panel_width: int = 150) -> dict:
     panels = []
     for metric in HISTORY_PANELS:
         rows = alt.Chart(alt.NamedData("history")).transform_filter(alt.datum.metric == metric)
+        # the loss on a log scale, said on its axis: a model whose loss runs away (negative
+        # smoothing's test NLL reaches tens) would otherwise flatten the other line on the floor
+        log = metric == HISTORY_PANELS[0]
         line = rows.mark_line().encode(
             # integer steps; a run at step 0 alone would otherwise get ticks like "0.000000"
             x=alt.X("step:Q", axis=alt.Axis(format=",d", tickMinStep=1, tickCount=4)),
-            y=alt.Y("value:Q", title=None, axis=alt.Axis(format=VALUE_FORMAT, tickCount=4)),
+            y=alt.Y("value:Q", title="log scale" if log else None,
+                    scale=alt.Scale(type="log" if log else "linear"),
+                    axis=alt.Axis(format=VALUE_FORMAT, tickCount=4)),
             color=_model_colour(names, alt.Legend(orient="top", title=None)),
             strokeDash=alt.StrokeDash("split:N", scale=split, legend=alt.Legend(orient="top", title=None)),
             tooltip=[alt.Tooltip("step:Q", format=",d"), "model:N", "split:N",

@@ -30,7 +30,9 @@ _STYLE = f"""<style>
 
 
 def glossary_html(terms: tuple[str, ...]) -> str:
-    items = "".join(f'<details><summary aria-label="{escape(t)}: what it means">{escape(t)}</summary>'
+    # one name: the browser keeps one meaning open at a time, so two never overlap
+    items = "".join(f'<details name="glossary"><summary aria-label="{escape(t)}: what it means">'
+                    f'{escape(t)}</summary>'
                     f'<div role="note"><strong>{escape(t)}</strong>: {escape(GLOSSARY[t])}</div></details>'
                     for t in terms)
     line = f"<span>{GLOSSARY_LINE} (open one for its meaning):</span>"

@@ -142,4 +142,7 @@ def test_every_station_fits_a_phone_before_and_after_its_reveal(phone, number):
     drawn(page)
     assert exceptions(page) == []
     check(page, f"station {number}'s reveal")
+    chart = page.locator("[data-testid=stMain] [data-testid=stVegaLiteChart]").first
+    label = chart.get_attribute("aria-label")
+    assert label.startswith(f"The measurement for station {number}, {station.title}: ")  # its alt text
     screenshot(page, f"phone-station-{number}")

@@ -130,7 +130,10 @@ def show_station(number: int, room: Room | None) -> None:
         st.info(f"You answered: {locked}. The measurement says: {right}.", icon=":material/lightbulb:")
     with st.spinner("Measuring…"):
         reveal = measured(number)
-    st.altair_chart(reveal.chart, width="content")
+    # its text alternative: the sentences computed from the same run, which say what it shows
+    st.altair_chart(reveal.chart, width="content",
+                    alt=f"The measurement for station {number}, {station.title}: "
+                        + " ".join(reveal.sentences))
     st.markdown("\n".join(f"- {line}" for line in reveal.sentences))
     st.caption(f"Measured on this server in {reveal.seconds:.1f} s (once; everyone in the room sees the same "
                "run).")

@@ -1,34 +1,65 @@
-"""Every preset's claim holds over 5 seeds, measured by the page it configures, and the verdicts say
-so (or say that it does not) in words computed from the numbers."""
+"""Every preset's claims hold on the held-out seeds, as the claims module decides them: the stored
+evidence is what the code computes (re-run here on some of its seeds), and docs/claims.md and the
+README's table are generated from it."""
 import pandas as pd
 import pytest
+import torch
 
-from playground import compare, presets, sweep
+from playground import claims, compare, presets, sweep
 from playground.compare import CompareConfig
 from playground.engine import TrainConfig
 from playground.sweep import SweepConfig
 from playground.tightening import TighteningConfig
 from playground.ui import compare_controls, sweep_controls
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the command and the server run: one torch thread
+RECHECKED = 3  # held-out seeds each claim is re-run on here; the command runs them all
 
 
-@pytest.mark.parametrize("name", list(presets.PRESETS))
-def test_the_presets_claim_holds_over_five_seeds(name):
-    preset = presets.get(name)
-    assert preset.config.seeds == 5
-    models = presets.run(preset)
-    assert {"seed", "diverged"} <= set(models.columns)
-    assert not models["diverged"].any()
-    for claim in preset.checks:
-        assert claim.holds(models), f"{name}: {claim}"
-    assert presets.holds(preset, models)
-    said = presets.verdicts(preset, models)
-    assert len(said) == len(preset.checks)
-    for sentence, claim in zip(said, preset.checks):
-        a, b = claim.means(models)
-        assert f"{a:.3g}" in sentence and f"{b:.3g}" in sentence, sentence
-        assert "does not show" not in sentence and (" of 5 seeds" in sentence), sentence
+def test_every_registered_claim_has_held_out_evidence_that_holds():
+    stored = claims.stored_records()
+    for claim in presets.registered_claims():
+        evidence = claims.stored(claim)
+        assert evidence is not None, f"{claim.key}: run python -m playground.claims --write"
+        assert evidence.comparison.seeds == claims.HELD_OUT_SEEDS, claim.key
+        assert evidence.verdict == claims.HOLDS, evidence.sentence()
+        _, low, high = evidence.comparison.interval
+        assert (stored[claim.key]["low"], stored[claim.key]["high"]) == pytest.approx((low, high))
+    assert set(stored) == {c.key for c in presets.evaluated_claims()}  # nothing stale is stored
+
+
+def test_what_is_checked_and_not_stated_is_stored_but_no_page_states_it():
+    stated = {c.key for c in presets.registered_claims()}
+    for claim in presets.NOT_STATED:
+        assert claim.key not in stated and claims.stored(claim) is not None, claim.key
+    assert "## Checked, not stated" in claims.DOCS.read_text()
+
+
+@pytest.mark.parametrize("claim", presets.evaluated_claims(), ids=lambda c: c.key)
+def test_the_stored_evidence_is_what_the_code_computes(claim, tmp_path, monkeypatch):
+    monkeypatch.setenv(claims.CACHE_ENV, str(tmp_path))  # train afresh
+    seeds = claims.HELD_OUT_SEEDS[:RECHECKED]
+    fresh = claims.evaluate([claim], seeds)[0].comparison
+    record = claims.stored_records()[claim.key]
+    assert fresh.seeds == tuple(record["seeds"][:RECHECKED])
+    assert fresh.a == pytest.approx(record["a"][:RECHECKED], rel=1e-5, abs=1e-7), claim.key
+    assert fresh.b == pytest.approx(record["b"][:RECHECKED], rel=1e-5, abs=1e-7), claim.key
+
+
+def test_the_docs_and_the_readme_say_what_the_evidence_says():
+    evidence = [claims.stored(c) for c in presets.evaluated_claims()]
+    stated = {c.key for c in presets.registered_claims()}
+    assert claims.DOCS.read_text() == claims.markdown(evidence, stated) + "\n"
+    readme = claims.README.read_text()
+    assert claims.readme_block([e for e in evidence if e.claim.key in stated]) in readme
+
+
+def test_a_preset_states_the_numbers_of_its_own_configuration():
+    """The words of a preset are formatted from its configuration, so they cannot drift from it."""
+    for name in ("overconfident", "input_noise"):
+        preset = presets.get(name)
+        assert f"{preset.config.steps:,} steps" in preset.claim, name
+    assert f"{presets.OVERCONFIDENT.steps:,} steps" in presets.get("input_noise").why
 
 
 def test_every_preset_names_one_of_the_three_pages_and_fits_its_settings():
@@ -44,81 +75,45 @@ def test_every_preset_names_one_of_the_three_pages_and_fits_its_settings():
             assert config.steps in compare_controls.STEPS and config.train.hidden_layers == 2
 
 
-def test_a_claim_counts_seeds_paired_and_can_fail():
-    models = pd.DataFrame({"eps": [0.0] * 3 + [0.2] * 3, "seed": [0, 1, 2] * 2, "diverged": False,
-                           "test_ece": [0.1, 0.1, 0.1, 0.05, 0.05, 0.25]})
-    assert presets.Claim("test_ece", 0.2, 0.0, seeds=2).holds(models)
-    assert not presets.Claim("test_ece", 0.2, 0.0, seeds=3).holds(models)
-    assert not presets.Claim("test_ece", 0.2, 0.0, seeds=0).holds(models)  # means 0.117 against 0.1
-    with pytest.raises(ValueError, match="preset"):
-        presets.get("nonsense")
-
-
-def _preset(checks, eps=(0.0, 0.2)):
-    return presets.Preset("t", "c", SweepConfig(eps=eps, seeds=3), checks, "w", page="sweep")
-
-
-def test_the_verdict_says_when_this_run_does_not_show_the_claim():
-    models = pd.DataFrame({"eps": [0.0] * 3 + [0.2] * 3, "seed": [0, 1, 2] * 2, "diverged": False,
-                           "test_nll": [1.0, 1.0, 1.0, 0.5, 0.5, 1.5]})
-    preset = _preset(tuple(presets.Claim("test_nll", 0.2, 0.0, seeds=n) for n in (3, 0, 2)))
-    every, mean, two = presets.verdicts(preset, models)
-    assert every == ("Test NLL is lower at ε = 0.2 than at ε = 0 only on 2 of 3 seeds here (mean 0.833 "
-                     "against 1), so this run does not show the claim.")
-    assert mean.startswith("Test NLL is lower at ε = 0.2 than at ε = 0 on the mean over seeds (0.833 against")
-    assert two == "Test NLL is lower at ε = 0.2 than at ε = 0 on 2 of 3 seeds (mean 0.833 against 1)."
-    assert not presets.holds(preset, models)
-    # the one good seed diverges: the mean claim fails too, and the paired count drops it
-    models.loc[3, "diverged"] = True
-    every, mean, two = presets.verdicts(preset, models)
-    assert "only on 1 of 3 seeds here" in every and "the claim needs 2" in two and "does not show" in two
-    assert mean == ("Test NLL is not lower at ε = 0.2 than at ε = 0 on the mean over seeds here (1 against "
-                    "1; 1 diverged model left out), so this run does not show the claim.")
-    models["diverged"] = models["eps"] == 0.2
-    assert presets.verdicts(preset, models)[0].startswith("Every model at ε = 0.2 diverged")
-    assert not presets.holds(preset, models)
-
-
-def test_a_claim_can_compare_recipes_by_their_labels():
-    config = CompareConfig(recipes=compare.regulariser_recipes(0.1, 1e-3, 0.2), seeds=2)
-    smoothing, decay = "smoothing ε=0.1", "weight decay 0.001"
-    claim = presets.Claim("test_acc", decay, smoothing, lower_is_better=False, seeds=2, column="recipe")
-    preset = presets.Preset("t", "c", config, (claim,), "w", page="alternatives")
-    models = pd.DataFrame({"recipe": [smoothing] * 2 + [decay] * 2, "seed": [0, 1] * 2, "diverged": False,
-                           "test_acc": [0.8, 0.85, 0.9, 0.9]})
-    assert presets.verdicts(preset, models) == [
-        "Test accuracy is higher for weight decay 0.001 than for smoothing ε=0.1 on 2 of 2 seeds "
-        "(mean 0.9 against 0.825)."]
-    models.loc[3, "test_acc"] = 0.8
-    assert "only on 1 of 2 seeds here" in presets.verdicts(preset, models)[0]
-
-
 def test_a_preset_is_checked_against_its_page_and_its_values():
-    claim = presets.Claim("test_nll", 0.2, 0.0)
+    claim = presets.Check("test_nll", 0.2, 0.0)
     with pytest.raises(ValueError, match="page"):
         presets.Preset("t", "c", SweepConfig(), (claim,), "w", page="nonsense")
     with pytest.raises(ValueError, match="CompareConfig"):
         presets.Preset("t", "c", SweepConfig(eps=(0.0, 0.2)), (claim,), "w", page="alternatives")
     with pytest.raises(ValueError, match="claim"):  # ε = 0.3 is not trained
-        _preset((presets.Claim("test_nll", 0.3, 0.0),))
+        presets.Preset("t", "c", SweepConfig(eps=(0.0, 0.2)), (presets.Check("test_nll", 0.3, 0.0),), "w",
+                       page="sweep")
     with pytest.raises(ValueError, match="claim"):
-        presets.Preset("t", "c", CompareConfig(), (presets.Claim("test_nll", "dropout 0.9", "cross-entropy",
+        presets.Preset("t", "c", CompareConfig(), (presets.Check("test_nll", "dropout 0.9", "cross-entropy",
                                                                  column="recipe"),), "w", page="alternatives")
 
 
 def test_a_representations_preset_runs_the_tightening_experiment():
     config = TighteningConfig(train=TrainConfig(hidden_layers=2, units=8), grid=(0.0, 0.1), seeds=2, steps=10)
-    preset = presets.Preset("t", "c", config, (presets.Claim("tightness", 0.1, 0.0, seeds=0),), "w",
-                            page="representations")
-    models = presets.run(preset)
+    preset = presets.Preset("t", "c", config, (presets.Check("tightness", 0.1, 0.0),), "w",
+                            page="representations", name="t")
+    models = claims.models_frame(claims.run_page(config))
     assert {"eps", "seed", "tightness", "diverged"} <= set(models.columns) and len(models) == 4
-    assert len(presets.verdicts(preset, models)) == 1
+    (claim,) = preset.claims
+    assert claim.key == "t/tightness/0.1/0.0" and claim.compare(models).n == 2
+
+
+def test_a_claim_can_compare_recipes_by_their_labels():
+    config = CompareConfig(recipes=compare.regulariser_recipes(0.1, 1e-3, 0.2), seeds=2)
+    smoothing, decay = "smoothing ε=0.1", "weight decay 0.001"
+    preset = presets.Preset("t", "c", config, (presets.Check("test_nll", decay, smoothing, column="recipe"),),
+                            "w", page="alternatives", name="t")
+    models = pd.DataFrame({"recipe": [smoothing] * 3 + [decay] * 3, "seed": [0, 1, 2] * 2, "diverged": False,
+                           "test_nll": [0.8, 0.85, 0.9, 0.5, 0.55, 0.52]})
+    c = preset.claims[0].compare(models)
+    assert c.verdict == claims.HOLDS and c.a_name == decay and c.b_name == smoothing
 
 
 def test_similar_share_is_the_pairs_part_of_the_wrong_class_probability():
-    import torch
+    from playground.metrics import similar_share
     logits = torch.log(torch.tensor([[[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.1, 0.8]]]))
-    share = presets.similar_share(logits, torch.tensor([0, 1, 2]))  # class 2 is not of the pair
+    share = similar_share(logits, torch.tensor([0, 1, 2]))  # class 2 is not of the pair
     assert share.shape == (1,) and share[0].item() == pytest.approx((0.2 / 0.3 + 0.3 / 0.4) / 2)
     sure = torch.tensor([[[100.0, 0.0, -5.0]]])  # p(true) rounds to 1; the share stays exact
-    assert presets.similar_share(sure, torch.tensor([0]))[0].item() == pytest.approx(1 / (1 + torch.e ** -5))
+    assert similar_share(sure, torch.tensor([0]))[0].item() == pytest.approx(1 / (1 + torch.e ** -5))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import presets, sweep
-from playground.compare import CompareConfig, regulariser_recipes
+from playground import claims, presets, sweep
+from playground.compare import CompareConfig, objective_label, regulariser_recipes
 from playground.datasets import takes_k
+from playground.evidence_chart import evidence_chart
 from playground.sweep import SweepConfig
 from playground.tightening import TighteningConfig
+from playground.ui.controls import OBJECTIVE_CHOICES
 from playground.ui.url import bound
 
 NONE = "none"
@@ -59,6 +61,10 @@ def _compare_widgets(config: CompareConfig) -> dict:
         eps, wd, rate = smoothing[0].value, decay[0], dropout[0]
         if config.recipes == regulariser_recipes(eps, wd, rate):
             values.update(alt_view="regularisers", alt_eps=eps, alt_wd=wd, alt_dropout=rate)
+    elif not decay and not dropout:
+        labels = [objective_label(r.kind, r.value) for r in config.recipes]
+        if all(label in OBJECTIVE_CHOICES for label in labels):
+            values.update(alt_view="objectives", alt_objectives=labels)
     return values
 
 
@@ -181,20 +187,33 @@ def _differs(current, wanted) -> bool:
 
 
 def show_claim(preset: presets.Preset, models) -> None:
-    """The preset's claim, judged on the run on screen."""
-    lines = presets.verdicts(preset, models)
-    holds = presets.holds(preset, models)
-    body = f"**{preset.title}.** {preset.claim}\n\n" + "\n".join(f"- {line}" for line in lines) + \
-        f"\n\n{preset.why}"
-    (st.success if holds else st.warning)(body, icon=":material/science:" if holds else ":material/help:")
+    """The preset's claims: the held-out evidence (effect, interval, seeds, and a picture of every
+    paired difference), and whether the run on screen agrees with it."""
+    held = [claims.stored(claim) for claim in preset.claims]
+    own = [claim.compare(models) for claim in preset.claims]
+    supported = all(e is not None and e.holds for e in held)
+    agrees = supported and all(o.verdict == claims.HOLDS for o in own)
+    box = (st.success if agrees else st.info)
+    box(f"**{preset.title}.** {preset.claim}\n\n{preset.why}",
+        icon=":material/science:" if supported else ":material/help:")
+    for evidence, mine in zip(held, own):
+        if evidence is None:
+            st.warning("No held-out evidence is stored for this claim yet: run `python -m playground.claims "
+                       "--write`.", icon=":material/science:")
+            continue
+        st.markdown(f"**Held-out evidence.** {evidence.sentence()}")
+        show_evidence(evidence)
+        st.markdown(f"**This run.** {mine.sentence()} {claims.agreement(mine, evidence)}")
 
 
-def preset_claim(page: str, result=None) -> None:
-    """Under the page's title, the preset in effect; where this page's run (`result`) measures its
-    claim, the claim judged on that run."""
-    preset = current_preset()
-    if preset_note(preset, page) and result is not None:
-        show_claim(preset, presets.models_frame(result))
+def show_evidence(evidence) -> None:
+    """One claim's paired differences as dots, their interval as a bar and zero as a rule."""
+    c = evidence.comparison
+    _, low, high = c.interval
+    st.altair_chart(evidence_chart(evidence), use_container_width=False)
+    st.caption(f"Each dot is one seed's {c.metric} {claims.at(c.a_name)} minus {claims.at(c.b_name)}; the "
+               f"bar is the {claims.INTERVAL} of their mean ({claims.number(low)} to "
+               f"{claims.number(high)}), the dashed line zero.")
 
 
 def show_presets() -> None:

@@ -36,6 +36,7 @@ _CSS = f"""<style>
   [data-testid="stMainBlockContainer"] {{ padding: {HEADER_REM + 0.5}rem 1rem 3rem 1rem; }}
   /* a chart wider than the screen scrolls sideways inside its own box, never the page */
   [data-testid="stVegaLiteChart"] {{ max-width: 100%; overflow-x: auto; overflow-y: hidden; }}
+  [data-testid="stVegaLiteChart"]:focus-visible {{ outline: 2px solid #262626; outline-offset: 2px; }}
   [data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
   /* tap targets; !important: Streamlit's own rules are as specific and come later */
   button, summary, [data-testid="stSidebarNavLink"], [data-testid="stPageLink-NavLink"],
@@ -56,5 +57,31 @@ _CSS = f"""<style>
 </style>"""
 
 
+# A chart that scrolls sideways on a phone must be reachable by keyboard (WCAG 2.1.1; axe's
+# scrollable-region-focusable): the boxes that scroll take focus, and only those. Our own code,
+# no input in it; it looks again when the page changes, at most once an animation frame.
+_SCROLL_FOCUS = f"""<script>
+(() => {{
+  if (window.__scrollFocus) return;
+  window.__scrollFocus = true;
+  const phone = window.matchMedia("(max-width: {PHONE_PX}px)");
+  let pending = false;
+  const mark = () => {{
+    pending = false;
+    for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {{
+      const scrolls = phone.matches && chart.scrollWidth > chart.clientWidth + 1;
+      if (scrolls && !chart.hasAttribute("tabindex")) chart.setAttribute("tabindex", "0");
+      if (!scrolls && chart.getAttribute("tabindex") === "0") chart.removeAttribute("tabindex");
+    }}
+  }};
+  const soon = () => {{ if (!pending) {{ pending = true; requestAnimationFrame(mark); }} }};
+  new MutationObserver(soon).observe(document.body, {{ childList: true, subtree: true }});
+  window.addEventListener("resize", soon);
+  soon();
+}})();
+</script>"""
+
+
 def compact_layout() -> None:
     st.html(_CSS)
+    st.html(_SCROLL_FOCUS, unsafe_allow_javascript=True)

@@ -216,6 +216,14 @@ def show_evidence(evidence) -> None:
                f"{claims.number(high)}), the dashed line zero.")
 
 
+def preset_claim(page: str, result=None) -> None:
+    """Under the page's title, the preset in effect; where this page's run (`result`) measures its
+    claims, their held-out evidence and whether this run agrees."""
+    preset = current_preset()
+    if preset_note(preset, page) and result is not None:
+        show_claim(preset, claims.models_frame(result))
+
+
 def show_presets() -> None:
     """Every preset as a link to the page that measures it."""
     columns = st.columns(2)

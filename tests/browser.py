@@ -1,7 +1,6 @@
 """Helpers for the browser tests: open a page as a person would and wait for it to settle."""
 from __future__ import annotations
 
-import re
 import time
 
 from playwright.sync_api import Page
@@ -48,15 +47,15 @@ def scenes(page: Page) -> list[dict]:
       })""")
 
 
-STEP = re.compile(r"step ([\d,]+)")
-
-
 def shown_step(page: Page, timeout: float = 30_000) -> int:
-    """The live page's step counter; waits for it (a page just settled may still be routing)."""
-    main = "[data-testid='stMain']"
-    page.wait_for_function(f"/step [\\d,]+/.test(document.querySelector(\"{main}\").innerText)",
-                           timeout=timeout)
-    return int(STEP.search(page.inner_text(main)).group(1).replace(",", ""))
+    """The live page's step counter; waits for it (a page just settled may still be routing).
+    Read and matched in one call in the page: a rerun between a wait and a second read could
+    take the counter away again."""
+    handle = page.wait_for_function("""() => {
+      const m = /step ([\\d,]+)/.exec(document.querySelector("[data-testid='stMain']").innerText);
+      return m ? {step: Number(m[1].replace(/,/g, ""))} : null;  // an object: step 0 is falsy
+    }""", timeout=timeout)
+    return int(handle.json_value()["step"])
 
 
 def step_past(page: Page, step: int, timeout: float = 30_000) -> int:

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.ui.controls import CONVENTION_CAPTIONS
-from playground.ui.navigation import PAGES
+from playground.ui.controls.common import CONVENTION_CAPTIONS
+from playground.ui.shell.navigation import PAGES
 from tests.conftest import APP_TIMEOUT_S
 from tests.test_app import as_read, open_page
 

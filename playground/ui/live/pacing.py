@@ -9,35 +9,25 @@ from __future__ import annotations
 import time
 
 import streamlit as st
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
-from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
+
+from playground.ui import streamlit_internals as internals
 
 _SENT = "_fragment_intervals"  # fragment id -> the interval the browser was last told
 CHANGE = 0.15  # a smaller relative change is not worth a message
 POLL_S = 0.004  # how often a fragment waiting for its next request looks
 
 
-def _running_fragment():
-    """(the run's context, the fragment running now), or None for either outside one."""
-    ctx = get_script_run_ctx()
-    return (None, None) if ctx is None else (ctx, ThreadState.get().fragment_id)
-
-
 def retime(interval_s: float) -> None:
     """From inside a fragment with run_every: rerun it every `interval_s` seconds from now on."""
-    ctx, fragment = _running_fragment()
-    if ctx is None or fragment is None:
+    fragment = internals.fragment_id()
+    if fragment is None:
         return
     sent = st.session_state.setdefault(_SENT, {})
     last = sent.get(fragment)
     if last is not None and abs(interval_s - last) <= CHANGE * last:
         return
-    msg = ForwardMsg()
-    msg.auto_rerun.interval = interval_s
-    msg.auto_rerun.fragment_id = fragment
-    ctx.enqueue(msg)
-    sent[fragment] = interval_s
+    if internals.retime_fragment(fragment, interval_s):
+        sent[fragment] = interval_s
 
 
 def forget_timers() -> None:
@@ -52,41 +42,19 @@ def next_request(timeout_s: float) -> bool:
     False, so that the run ends and Streamlit serves what is pending: at once for a click, a pick
     or a rerun of the page; for other fragments' timers, once this fragment's own request has
     joined them (one run then serves them all); at the timeout; and outside a fragment run."""
-    ctx, fragment = _running_fragment()
-    if ctx is None or fragment is None:
+    fragment = internals.fragment_id()
+    if fragment is None:
         return False
     deadline = time.monotonic() + timeout_s
-    while (taken := _take_repeat(ctx.script_requests, fragment)) is None and time.monotonic() < deadline:
+    while (taken := internals.take_timer_request(fragment)) is None and time.monotonic() < deadline:
         time.sleep(POLL_S)
     return bool(taken)
-
-
-def _take_repeat(requests, fragment: str) -> bool | None:
-    """True: took a timer request for `fragment` alone; False: the run should end now; None:
-    nothing to act on yet (nothing pending, or only other fragments' timers). Streamlit folds
-    requests into one pending rerun and offers no public way to read or take it, so this does
-    what its runner does when it takes one, under the same lock (False if the queue is not as
-    expected)."""
-    try:
-        with requests._lock:
-            if requests._state is not ScriptRequestType.RERUN:
-                return None
-            pending = requests._rerun_data
-            queue = pending.fragment_id_queue
-            if not queue or not pending.is_auto_rerun or pending.is_fragment_scoped_rerun:
-                return False  # a rerun of the page, a click or pick inside a fragment
-            if queue == [fragment]:
-                requests._state = ScriptRequestType.CONTINUE
-                return True
-            return False if fragment in queue else None
-    except AttributeError:
-        return False
 
 
 def last_fragment_of_run() -> bool:
     """Whether this runs as the last fragment of a run of fragments alone: only such a fragment may
     hold the run for several frames. Other fragments of the run have drawn already, and a run of
     the whole page (a click, AppTest) is never held."""
-    ctx, fragment = _running_fragment()
-    queue = getattr(ctx, "fragment_ids_this_run", None)
+    fragment = internals.fragment_id()
+    queue = internals.fragments_this_run()
     return bool(fragment and queue and queue[-1] == fragment)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
-from streamlit.runtime.state.common import user_key_from_element_id
 
+from playground.ui import streamlit_internals as internals
 from playground.views.render import pack_scene
 
 _ASSETS = Path(__file__).parent / "assets"
@@ -27,16 +26,5 @@ def show_scenes(payload: dict, size: int) -> None:
 
 def release_scenes() -> bool:
     """Let the scenes be drawn again in this run, into the same placeholder: a fragment that draws
-    several frames per run (live_view.live_frame). Streamlit registers each key once per run and
-    its registries offer no removal, so this reaches into them; False (draw no second frame) if
-    they are not as expected."""
-    ctx = get_script_run_ctx()
-    try:
-        registries = [(ctx.shared.widget_user_keys_this_run, lambda key: key == KEY),
-                      (ctx.shared.widget_ids_this_run, lambda wid: user_key_from_element_id(wid) == KEY)]
-        for registry, ours in registries:
-            with registry._lock:
-                registry._data = {value for value in registry._data if not ours(value)}
-    except AttributeError:
-        return False
-    return True
+    several frames per run (live_view.live_frame). False: draw no second frame."""
+    return internals.release_widget_key(KEY)

@@ -6,9 +6,9 @@ import threading
 import time
 
 import streamlit as st
-from streamlit.runtime import Runtime
 
 from playground.serving.limits import memory_budget
+from playground.ui import streamlit_internals as internals
 from playground.ui.server.runtime import limits, pacer, seats
 
 REFRESH_S = 2.0
@@ -34,11 +34,8 @@ def cpu_meter() -> CpuMeter:
 
 
 def _connected() -> int | None:
-    """Sessions with a browser attached (private API; None where it is missing, as under test)."""
-    try:
-        return Runtime.instance()._session_mgr.num_active_sessions()
-    except (AttributeError, RuntimeError):
-        return None
+    """Sessions with a browser attached (None where that cannot be read, as under test)."""
+    return internals.connected_sessions()
 
 
 def health() -> dict:

@@ -10,13 +10,12 @@ from collections.abc import Callable
 
 import streamlit as st
 import torch
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground.engine.cost import CostModel, measure
 from playground.engine.gate import set_gpu_slots
 from playground.serving.limits import Limits, set_process_memory
 from playground.serving.sharing import Pacer, Seats
+from playground.ui import streamlit_internals as internals
 
 
 @st.cache_resource
@@ -55,8 +54,7 @@ def seats() -> Seats:
 
 
 def session_id() -> str:
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else ""
+    return internals.session_id()
 
 
 class SessionDevice:
@@ -157,9 +155,9 @@ JANITOR_EVERY_S = 10.0
 @st.cache_resource
 def janitor() -> Janitor:
     """One per server process, sweeping in a daemon thread."""
-    runtime = Runtime.instance()
+    is_active = internals.session_checker() or (lambda _session: True)  # none: nothing is released
     ttl = float(st.get_option("server.disconnectedSessionTTL"))
-    keeper = Janitor(ttl, runtime.is_active_session)
+    keeper = Janitor(ttl, is_active)
     threading.Thread(target=keeper.run_forever, args=(JANITOR_EVERY_S,), daemon=True,
                      name="playground-janitor").start()
     return keeper
@@ -173,6 +171,6 @@ def session_device() -> SessionDevice:
     if "_session_device" not in state:
         state["_session_device"] = SessionDevice(session_id(), seats())
     device = state["_session_device"]
-    if Runtime.exists() and device.session_id:
+    if internals.runtime_exists() and device.session_id:
         janitor().register(device)  # again after a release: a session back from a long absence
     return device

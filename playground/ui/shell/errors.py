@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState
 
+from playground.ui import streamlit_internals as internals
 from playground.ui.shell.plain import escaped
 
 T = TypeVar("T")
@@ -20,7 +20,7 @@ class PageStop(Exception):
 def stop_page() -> NoReturn:
     """Stop the page here. Inside a fragment, Streamlit's own stop: an exception raised in a
     fragment is shown as a traceback, and a fragment cannot end the page anyway."""
-    if ThreadState.get().fragment_id is not None:  # private: set while a fragment's body runs
+    if internals.in_fragment(unknown=True):  # unknown: st.stop(), which never shows a traceback
         st.stop()
     raise PageStop
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
+
+from playground.ui import streamlit_internals as internals
 
 
 def ensure_router() -> None:
@@ -13,6 +14,5 @@ def ensure_router() -> None:
     legacy pages/ folder mode, which runs the page file alone: no page config, no shared set-up,
     the wrong menu. Switching that mode off and rerunning sends the request through app.py's
     st.navigation, which opens the same page."""
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if internals.pages_directory_mode_off():
         st.rerun()

@@ -20,8 +20,8 @@ import math
 from urllib.parse import urlencode
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from playground.ui import streamlit_internals as internals
 from playground.ui.shell.plain import quoted
 
 _BOX = "_url_notice_box"
@@ -44,26 +44,24 @@ def start_page() -> None:
 
 
 def _rewrite(key: str, values: list[str] | None) -> None:
-    """Replace (or with None remove) a link's parameter before its widget binds: in the URL and in
-    the snapshot bound widgets are seeded from. Streamlit's integer inputs crash on an infinite URL
-    value, and old links spelled options by their long labels."""
-    ctx = get_script_run_ctx()
-    if ctx is None:
+    """Replace (or with None remove) a link's parameter before its widget binds: Streamlit's integer
+    inputs crash on an infinite URL value, and old links spelled options by their long labels.
+    Where the private rewrite is not available, the public query parameters are changed (the
+    widget may then still see the link's first value; the notice says what happened)."""
+    if internals.rewrite_query_param(key, values):
         return
-    with ctx.session_state.query_params() as params:
+    try:
         if values is None:
-            params._query_params.pop(key, None)
-            params._initial_query_params.pop(key, None)
+            st.query_params.pop(key, None)
         else:
-            params._query_params[key] = values if len(values) > 1 else values[0]
-            params._initial_query_params[key] = values
-        params._send_query_param_msg()
+            st.query_params[key] = values if len(values) > 1 else values[0]
+    except Exception:  # noqa: BLE001 (outside a run there is no URL to change)
+        pass
 
 
 def _in_fragment_rerun() -> bool:
     """True while a fragment reruns on its own: then only its own container can be written to."""
-    ctx = get_script_run_ctx()
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
+    return bool(internals.fragments_this_run())
 
 
 def notice(text: str) -> None:

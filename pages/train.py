@@ -14,16 +14,19 @@ from playground.ui.shell.glossary import glossary
 settings = live_controls()
 st.title(f"Train live: one-hot against {settings.objective_title}")
 glossary("ε", "‖∂L/∂z‖", "NLL", "ECE", "uncertain area")
-preset_claim("train")
-st.caption("Two networks with the same data and the same initial weights; only the objective differs.")
-if settings.on_defaults():
-    st.markdown(WHY_WORSE)
-    st.page_link("pages/sweep.py", label="See it help: the ε sweep on the over-confident preset",
-                 icon=":material/arrow_forward:", query_params={"preset": "overconfident"})
-run = current_run(settings)
-for note in (st.session_state.pop("live_message", None), st.session_state.get("live_notice")):
-    if note:
-        st.info(note)
+# what comes and goes up here stays in one block: a changing count of elements above the live views moved
+# them, and Streamlit showed stale copies of moved widgets beside the new ones (two "point index" inputs)
+with st.container():
+    preset_claim("train")
+    st.caption("Two networks with the same data and the same initial weights; only the objective differs.")
+    if settings.on_defaults():
+        st.markdown(WHY_WORSE)
+        st.page_link("pages/sweep.py", label="See it help: the ε sweep on the over-confident preset",
+                     icon=":material/arrow_forward:", query_params={"preset": "overconfident"})
+    run = current_run(settings)
+    for note in (st.session_state.pop("live_message", None), st.session_state.get("live_notice")):
+        if note:
+            st.info(note)
 with holding(run):  # a session ending now releases the run after this run of the page, not during it
     transport(run)
     follow_click(run)  # the pictures below mark the inspected point

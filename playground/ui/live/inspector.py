@@ -11,6 +11,7 @@ from playground.ui.shell.url import bound
 from playground.views import charts
 
 PICKER_KEY = "picker"
+PANEL_KEY = "point_inspector"  # the one block that holds the whole inspector
 PICKER_PX = 250  # fits its column at 1024 px wide, legend included
 BARS_PX = 400
 
@@ -43,24 +44,33 @@ def show_inspector(run: LiveRun, show_test: bool = True) -> None:
     follow_click(run)
     if before is not None and st.session_state.pick_index != before and not playing():
         st.rerun(scope="app")
-    st.markdown("#### Point inspector")
-    with st.container(horizontal=True, gap="large"):  # picker beside the readout where both fit
-        with st.container(width=PICKER_PX + 10):
-            st.caption("Click a point to inspect it (double-click clears)")
-            draw(charts.picker_spec(run.data.num_classes, BOX, PICKER_PX), {"points": run.points(show_test)},
-                 key=PICKER_KEY, selectable=True)
-        with st.container(width=BARS_PX + 10):
-            index = bound(st.number_input, "point index", 0, len(run.labels) - 1, key="pick_index", width=160)
-            info = run.inspect(int(index))
-            x1, x2 = info["x"]
-            lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]
-            for name, g, guess, conf in zip(run.names, info["grad_norm"], info["predicted"],
-                                            info["confidence"]):
-                lines.append(f"{name}: {verdict(guess, conf, info['label'])} · ‖∂L/∂z‖ = **{g:.4f}**")
-            st.markdown("  \n".join(lines))
-            draw(charts.inspector_spec(tuple(run.names), BARS_PX), {"inspect": info["frame"]},
-                 key="inspector")
-            st.caption("‖∂L/∂z‖: the norm of the gradient of each model's own loss with respect to its "
-                       "logits at this point, in closed form (softmax(z) − target for cross-entropy and "
-                       "smoothing). Focal loss and the confidence penalty keep the one-hot target and "
-                       "reweight the loss instead.")
+    # One keyed block, always the same elements in the same order: nothing inside it moves between
+    # runs, so Streamlit never keeps a displaced copy of the index box beside the new one.
+    with st.container(key=PANEL_KEY):
+        st.markdown("#### Point inspector")
+        with st.container(horizontal=True, gap="large"):  # picker beside the readout where both fit
+            with st.container(width=PICKER_PX + 10):
+                _picker(run, show_test)
+            with st.container(width=BARS_PX + 10):
+                _readout(run)
+
+
+def _picker(run: LiveRun, show_test: bool) -> None:
+    st.caption("Click a point to inspect it (double-click clears)")
+    draw(charts.picker_spec(run.data.num_classes, BOX, PICKER_PX), {"points": run.points(show_test)},
+         key=PICKER_KEY, selectable=True)
+
+
+def _readout(run: LiveRun) -> None:
+    index = bound(st.number_input, "point index", 0, len(run.labels) - 1, key="pick_index", width=160)
+    info = run.inspect(int(index))
+    x1, x2 = info["x"]
+    lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]
+    for name, g, guess, conf in zip(run.names, info["grad_norm"], info["predicted"], info["confidence"]):
+        lines.append(f"{name}: {verdict(guess, conf, info['label'])} · ‖∂L/∂z‖ = **{g:.4f}**")
+    st.markdown("  \n".join(lines))
+    draw(charts.inspector_spec(tuple(run.names), BARS_PX), {"inspect": info["frame"]}, key="inspector")
+    st.caption("‖∂L/∂z‖: the norm of the gradient of each model's own loss with respect to its "
+               "logits at this point, in closed form (softmax(z) − target for cross-entropy and "
+               "smoothing). Focal loss and the confidence penalty keep the one-hot target and "
+               "reweight the loss instead.")

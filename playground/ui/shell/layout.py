@@ -25,7 +25,7 @@ _CSS = f"""<style>
 [data-testid="stWidgetLabel"][disabled] {{ color: {MUTED_TEXT}; }}
 /* a multiselect's text box shrank to a sliver beside its chips, below WCAG 2.2's 24 px target */
 [data-testid="stMultiSelect"] input {{ min-width: 24px !important; min-height: 24px; }}
-/* a laptop's sidebar: the page menu closer together, so the first controls (on the live page ε,
+/* a laptop's sidebar: the page menu closer together, so the first controls (on the live page eps,
    beside Play) are in view at 1366×768 without scrolling */
 @media (min-width: {PHONE_PX + 1}px) {{
   [data-testid="stSidebarNavItems"] li, [data-testid="stSidebarNavLink"] {{ margin: 0; }}

@@ -287,10 +287,6 @@ def loss_and_grad(kind, logits: torch.Tensor, labels, value, convention: str = "
     return loss, grad
 
 
-def per_sample_loss(kind, logits, labels, value, convention: str = "uniform") -> torch.Tensor:
-    return loss_and_grad(kind, logits, labels, value, convention)[0]
-
-
 def logit_grad(kind, logits, labels, value, convention: str = "uniform") -> torch.Tensor:
     """dL/dz of each sample's loss (not divided by the batch size)."""
     return loss_and_grad(kind, logits, labels, value, convention)[1]

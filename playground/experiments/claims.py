@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from playground.core.validation import check_choice, fail
+from playground.core.validation import fail
 
 TUNING_SEEDS = tuple(range(0, 10))
 HELD_OUT_SEEDS = tuple(range(100, 110))
@@ -204,10 +204,6 @@ def where(column: str, value) -> str:
     if column == "eps":
         return f"ε = {value:g}"
     return str(value)
-
-
-def check_verdict(verdict: str) -> str:
-    return check_choice("verdict", verdict, VERDICTS)
 
 
 # ---- claims as data, and their evidence over seeds -------------------------------------------------

@@ -10,7 +10,7 @@ def test_students_teachers_and_the_baseline_with_sentences_from_the_numbers():
     at = open_page("pages/distillation.py")
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(as_read(m.value) for m in at.markdown)
-    assert "At T = 1:" in text and "At T = 4:" in text and "student alone" in text
+    assert "at T = 1" in text and "at T = 4" in text and "the student alone" in text
     assert len(at.get("image")) == 3  # teacher, its student, the student alone
     at.select_slider(key="dst_pick_eps").set_value(0.3).run()
     assert not at.exception and "teacher, ε = 0.3" in [i.proto.imgs[0].caption for i in at.get("image")][0]

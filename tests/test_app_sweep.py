@@ -25,7 +25,7 @@ def test_sweep_page_small_sweep():
     assert any("6 models (3 ε × 2 seeds), 100 steps" in c.value for c in at.caption)
     assert len(at.get("image")) == 3 + 1 + 1  # small multiples, their colour key, the scrubber's picture
     bullets = next(m.value for m in at.markdown if m.value.startswith("- "))
-    assert "test NLL" in bullets and "uncertain band" in bullets
+    assert "Test NLL" in bullets and "Uncertain area" in bullets and "95% t-interval" in bullets
     assert len(at.get("download_button")) == 3
 
 

@@ -44,7 +44,7 @@ def test_a_locked_answer_reveals_the_measurement_and_the_link():
     assert not at.exception
     assert at.radio(key="ws_choice_3").disabled
     assert "The measurement says: less confident" in at.info[0].value
-    assert at.get("vega_lite_chart") and "fell as ε grew" in texts(at)
+    assert at.get("vega_lite_chart") and "Mean test confidence is lower at ε = 0.3 than at ε = 0" in texts(at)
     link = at.get("page_link")[0].proto
     assert link.page.endswith("sweep") and "sw_count=4" in link.query_string
     assert at.button(key="ws_action").label == "Next: station 4"

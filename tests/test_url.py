@@ -185,3 +185,19 @@ def test_links_choose_the_live_objective_and_the_objectives_to_compare():
                                              "alt_steps": "500", "alt_seeds": "2"})
     assert not at.exception and not notices(at)
     assert [m for m in at.markdown if "focal loss γ=2** against cross-entropy" in as_read(m.value)]
+
+
+def test_a_control_hidden_after_the_link_set_it_is_left_to_streamlit_and_comes_back():
+    """Focal loss has no ε: the link's sm_eps, still bound to its widget in that run, is neither
+    deleted by hand (Streamlit refuses, with an exception on screen) nor reported as unused."""
+    at = open_with("pages/train.py", {"sm_eps": "0.35"})
+    at.selectbox(key="obj").set_value("focal loss").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not notices(at) and "sm_eps" not in at.query_params  # Streamlit unbound it and took it out
+    at.selectbox(key="obj").set_value("label smoothing").run()
+    assert not at.exception and at.slider(key="sm_eps").value == 0.35
+
+
+def test_only_parameters_never_bound_in_the_session_are_dropped():
+    from playground.ui.url import unused
+    assert unused(["sm_eps", "utm_source", "ds_name"], {"ds_name": None}, {"sm_eps"}) == ["utm_source"]

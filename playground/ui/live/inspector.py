@@ -45,7 +45,7 @@ def show_inspector(run: LiveRun, show_test: bool = True) -> None:
     if before is not None and st.session_state.pick_index != before and not playing():
         st.rerun(scope="app")
     # One keyed block, always the same elements in the same order: nothing inside it moves between
-    # runs, so Streamlit never keeps a displaced copy of the index box beside the new one.
+    # runs (the page keeps the block itself in place), so no displaced copy of the index box stays.
     with st.container(key=PANEL_KEY):
         st.markdown("#### Point inspector")
         with st.container(horizontal=True, gap="large"):  # picker beside the readout where both fit

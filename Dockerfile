@@ -25,4 +25,4 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).status != 200)"
 # a malformed PLAYGROUND_* variable refuses to start, naming it, rather than failing on every page
-CMD ["sh", "-c", "python -m playground.limits && exec streamlit run app.py"]
+CMD ["sh", "-c", "python -m playground.serving.limits && exec streamlit run app.py"]

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import streamlit as st
 
-import playground.ui.threads  # noqa: F401  (first: it must run before PyTorch loads)
+import playground.ui.shell.threads  # noqa: F401  (first: it must run before PyTorch loads)
 
 # the icon ships with the app: a Material icon here would be fetched from a public font CDN
-ICON = Path(__file__).parent / "playground" / "ui" / "icon.png"
+ICON = Path(__file__).parent / "playground" / "ui" / "shell" / "icon.png"
 st.set_page_config(page_title="Label Smoothing Playground", page_icon=str(ICON), layout="wide")
 # A fresh server imports PyTorch on its first run, which takes seconds: say so instead of a blank page.
 starting = st.empty()
@@ -14,16 +14,16 @@ if "torch" not in sys.modules:
     starting.info("Starting the playground: loading PyTorch (a few seconds, once per server)…",
                   icon=":material/hourglass_top:")
 
-from playground.ui.errors import PageStop
-from playground.ui.layout import compact_layout
-from playground.ui.navigation import PAGES
-from playground.ui.plain import escaped
-from playground.ui.preset_picker import preset_picker
-from playground.ui.replica import replica_notice
-from playground.ui.runtime import configure_process
-from playground.ui.url import check_address, finish_page, share_link, start_page
-from playground.ui.visibility import apply_visibility, check_hidden
-from playground.ui.warmup import start_warmup
+from playground.ui.controls.preset_picker import preset_picker
+from playground.ui.server.runtime import configure_process
+from playground.ui.server.warmup import start_warmup
+from playground.ui.shell.errors import PageStop
+from playground.ui.shell.layout import compact_layout
+from playground.ui.shell.navigation import PAGES
+from playground.ui.shell.plain import escaped
+from playground.ui.shell.replica import replica_notice
+from playground.ui.shell.url import check_address, finish_page, share_link, start_page
+from playground.ui.shell.visibility import apply_visibility, check_hidden
 
 try:
     start_warmup(configure_process())  # once per process, in the background: the first render goes on

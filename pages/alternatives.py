@@ -1,15 +1,16 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, compare, palette, render
-from playground.render import data_url
-from playground.ui.compare_controls import compare_settings, run_comparison
-from playground.ui.errors import stop_page
-from playground.ui.glossary import glossary
-from playground.ui.preset_picker import preset_claim
+from playground.experiments import compare
+from playground.ui.controls.compare_controls import compare_settings, run_comparison
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.shell.errors import stop_page
+from playground.ui.shell.glossary import glossary
+from playground.views import charts, palette, render
+from playground.views.render import data_url
 
 st.title("Label smoothing and its alternatives")
 glossary("ε", "NLL", "ECE", "AURC", "T")

@@ -1,16 +1,18 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import calibration, charts, sweep
-from playground.smoothing import eps_label
-from playground.ui.errors import stop_page
-from playground.ui.glossary import glossary
-from playground.ui.preset_picker import preset_claim
-from playground.ui.sweep_controls import run_sweep, sweep_settings
-from playground.ui.url import bound
+from playground.core import calibration
+from playground.core.smoothing import eps_label
+from playground.experiments import sweep
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.controls.sweep_controls import run_sweep, sweep_settings
+from playground.ui.shell.errors import stop_page
+from playground.ui.shell.glossary import glossary
+from playground.ui.shell.url import bound
+from playground.views import charts
 
 st.title("Calibration")
 glossary("ε", "q_t", "NLL", "ECE", "MCE")

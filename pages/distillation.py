@@ -1,15 +1,16 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, distillation, render
-from playground.render import data_url
-from playground.ui.distill_controls import distill_settings, run_distillation
-from playground.ui.glossary import glossary
-from playground.ui.preset_picker import preset_claim
-from playground.ui.url import bound
+from playground.experiments import distillation
+from playground.ui.controls.distill_controls import distill_settings, run_distillation
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.shell.glossary import glossary
+from playground.ui.shell.url import bound
+from playground.views import charts, render
+from playground.views.render import data_url
 
 st.title("Distillation: does a smoothed teacher teach worse?")
 glossary("ε", "T", "NLL")

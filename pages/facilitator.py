@@ -1,10 +1,10 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground.ui.room_view import facilitated_room, show_room
+from playground.ui.workshop.room_view import facilitated_room, show_room
 
 st.title("Facilitate a workshop")
 st.caption("Open a room, show its code on the projector, and move the room through the six stations. "

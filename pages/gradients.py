@@ -1,24 +1,25 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, palette, saturation, tables
-from playground.compare import objective_label
-from playground.datasets import dataset_from_spec
-from playground.engine import TrainConfig
-from playground.limits import check_run
-from playground.live import model_names
-from playground.smoothing import eps_label
-from playground.ui.controls import convention_radio, dataset_name, objective_menu
-from playground.ui.errors import or_stop, stop_page
-from playground.ui.glossary import glossary
-from playground.ui.own_data import own_points
-from playground.ui.preset_picker import preset_claim
-from playground.ui.progress import training_progress
-from playground.ui.runtime import limits
-from playground.ui.url import bound
+from playground.core.datasets import dataset_from_spec
+from playground.core.smoothing import eps_label
+from playground.engine.engine import TrainConfig
+from playground.experiments import saturation
+from playground.experiments.compare import objective_label
+from playground.experiments.live import model_names
+from playground.serving.limits import check_run
+from playground.ui.controls.common import convention_radio, dataset_name, objective_menu
+from playground.ui.controls.own_data import own_points
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.server.runtime import limits
+from playground.ui.shell.errors import or_stop, stop_page
+from playground.ui.shell.glossary import glossary
+from playground.ui.shell.progress import training_progress
+from playground.ui.shell.url import bound
+from playground.views import charts, palette, tables
 
 GRADIENT_VIEWS = {"p": "‖∂L/∂z‖ against p", "gap": "against the logit gap", "signed": "signed, true logit"}
 

@@ -1,14 +1,16 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, claims, smoothing, tables
-from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
-from playground.ui.device import show_device
-from playground.ui.glossary import glossary
-from playground.ui.preset_picker import show_presets
+from playground.core import smoothing
+from playground.experiments import claims
+from playground.ui.controls.common import equivalent_eps, target_controls, warn_past_uniform
+from playground.ui.controls.preset_picker import show_presets
+from playground.ui.shell.device import show_device
+from playground.ui.shell.glossary import glossary
+from playground.views import charts, tables
 
 st.title("Label Smoothing Playground")
 glossary("ε", "q_t", "q_o", "H(q)", "logit gap")

@@ -1,15 +1,16 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 import torch
 
-from playground import charts, smoothing, tables
-from playground.ui.controls import equivalent_eps, target_controls, warn_past_uniform
-from playground.ui.glossary import glossary
-from playground.ui.preset_picker import preset_claim
-from playground.ui.url import bound
+from playground.core import smoothing
+from playground.ui.controls.common import equivalent_eps, target_controls, warn_past_uniform
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.shell.glossary import glossary
+from playground.ui.shell.url import bound
+from playground.views import charts, tables
 
 st.title("Smoothed labels")
 glossary("ε", "q_t", "q_o", "H(q)")

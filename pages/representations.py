@@ -1,14 +1,15 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground import charts, tightening
-from playground.ui.glossary import glossary
-from playground.ui.preset_picker import preset_claim
-from playground.ui.representation_controls import representation_settings, run_tightening
-from playground.ui.url import bound
+from playground.experiments import tightening
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.controls.representation_controls import representation_settings, run_tightening
+from playground.ui.shell.glossary import glossary
+from playground.ui.shell.url import bound
+from playground.views import charts
 
 st.title("Representations: what smoothing does inside")
 glossary("ε", "logit gap")

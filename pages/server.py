@@ -1,10 +1,10 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground.ui.health_view import REFRESH_S, show_health
+from playground.ui.server.health_view import REFRESH_S, show_health
 
 st.title("Server")
 st.caption("How busy this server is, for whoever hosts it: live sessions, their updates and the CPU each "

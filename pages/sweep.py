@@ -1,4 +1,4 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
@@ -7,12 +7,13 @@ import json
 import numpy as np
 import streamlit as st
 
-from playground import charts, render, sweep
-from playground.render import data_url
-from playground.ui.glossary import glossary
-from playground.ui.preset_picker import preset_claim
-from playground.ui.sweep_controls import run_sweep, sweep_settings
-from playground.ui.url import bound
+from playground.experiments import sweep
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.controls.sweep_controls import run_sweep, sweep_settings
+from playground.ui.shell.glossary import glossary
+from playground.ui.shell.url import bound
+from playground.views import charts, render
+from playground.views.render import data_url
 
 st.title("ε sweep")
 glossary("ε", "q_t", "q_o", "logit gap", "NLL", "ECE", "uncertain area")

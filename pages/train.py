@@ -1,15 +1,15 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground.ui.glossary import glossary
-from playground.ui.inspector import follow_click
-from playground.ui.live_state import current_run, holding, playing, transport
-from playground.ui.live_view import show_live, train_step
-from playground.ui.preset_picker import preset_claim
-from playground.ui.train_controls import WHY_WORSE, live_controls
+from playground.ui.controls.preset_picker import preset_claim
+from playground.ui.controls.train_controls import WHY_WORSE, live_controls
+from playground.ui.live.inspector import follow_click
+from playground.ui.live.live_state import current_run, holding, playing, transport
+from playground.ui.live.live_view import show_live, train_step
+from playground.ui.shell.glossary import glossary
 
 settings = live_controls()
 st.title(f"Train live: one-hot against {settings.objective_title}")

@@ -1,11 +1,11 @@
-from playground.ui.router import ensure_router
+from playground.ui.shell.router import ensure_router
 
 ensure_router()  # first, before the heavy imports
 
 import streamlit as st
 
-from playground.ui.glossary import glossary
-from playground.ui.workshop_view import follow_room, joined_room, show_station, station_number
+from playground.ui.shell.glossary import glossary
+from playground.ui.workshop.workshop_view import follow_room, joined_room, show_station, station_number
 
 st.title("Workshop")
 st.caption("Six questions about label smoothing. Commit to an answer, then see it measured: each reveal "

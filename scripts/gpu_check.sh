@@ -7,6 +7,6 @@ py=.venv/bin/python
 [ -x "$py" ] || py=python3
 "$py" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name(0))"
 "$py" -m pytest -q tests/test_cuda.py tests/test_engine.py
-"$py" -m playground.bench --device cuda --models 11 --json
-"$py" -m playground.bench --device cuda --models 110 --json
-"$py" -m playground.bench --device cuda --sweep --json
+"$py" -m playground.experiments.bench --device cuda --models 11 --json
+"$py" -m playground.experiments.bench --device cuda --models 110 --json
+"$py" -m playground.experiments.bench --device cuda --sweep --json

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a virtual environment and run every test, browser tests included. No test depends on the
-# machine's speed: the benchmarks are separate commands (python -m playground.bench, python -m tools.NAME).
+# machine's speed: the benchmarks are separate commands (python -m playground.experiments.bench, python -m tools.NAME).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

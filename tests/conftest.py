@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-import playground.ui.threads  # noqa: F401  (before PyTorch loads: one thread per op in every test, as served)
+import playground.ui.shell.threads  # noqa: F401  (before PyTorch loads: one thread per op in every test, as served)
 from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/browser.py, tests/postgres.py)
     ARTIFACTS,
     CHROMIUM,
@@ -18,7 +18,7 @@ from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/brow
     streamlit_server,
 )
 
-# The app's warm-up trains four pages' default results in the background (playground/ui/warmup.py):
+# The app's warm-up trains four pages' default results in the background (playground/ui/server/warmup.py):
 # no test process or server it starts does unless a test asks for it.
 os.environ.setdefault("PLAYGROUND_WARMUP", "0")
 
@@ -43,8 +43,8 @@ def rooms_store(tmp_path_factory):
 @pytest.fixture
 def unpaced(monkeypatch):
     """Live pages in-process that train exactly their 'steps per update': the test harness's own CPU
-    between frames would otherwise read as load to the pacer (playground/sharing.py)."""
-    from playground.ui.runtime import configure_process, pacer
+    between frames would otherwise read as load to the pacer (playground/serving/sharing.py)."""
+    from playground.ui.server.runtime import configure_process, pacer
     monkeypatch.setenv("PLAYGROUND_LIVE_CORES", "1024")
     configure_process.clear()
     pacer.clear()

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import torch
 
-from playground import charts, palette, render
-from playground.glossary import GLOSSARY
-from playground.ui.glossary import glossary_html
-from playground.ui.train_controls import WHY_WORSE
+from playground.core.glossary import GLOSSARY
+from playground.ui.controls.train_controls import WHY_WORSE
+from playground.ui.shell.glossary import glossary_html
+from playground.views import charts, palette, render
 from tests.test_app import open_page
 
 pytestmark = pytest.mark.usefixtures("one_thread")

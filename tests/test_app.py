@@ -4,8 +4,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import smoothing
-from playground.ui.navigation import PAGES
+from playground.core import smoothing
+from playground.ui.shell.navigation import PAGES
 from tests.conftest import APP_TIMEOUT_S
 
 

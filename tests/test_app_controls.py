@@ -15,7 +15,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import ButtonGroup, Checkbox, Radio, Selectbox, Toggle
 
-from playground.ui.navigation import PAGES
+from playground.ui.shell.navigation import PAGES
 from tests.test_url import notices, open_with
 
 CHOICES = ("selectbox", "radio", "button_group", "toggle", "checkbox")

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from playground import smoothing
+from playground.core import smoothing
 from tests.test_app import metrics_of, open_page
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from playground.render import unpack_scene
+from playground.views.render import unpack_scene
 from tests.test_app import as_read, open_page
 
 pytestmark = pytest.mark.usefixtures("unpaced")
@@ -182,7 +182,7 @@ def test_new_seed_wraps_at_the_largest_seed():
     ("negative smoothing", "smoothing", "negative smoothing (ε=-0.2)", -0.2),
 ])
 def test_the_second_models_objective_is_a_choice_and_names_follow_it(at, code, kind, name, value):
-    from playground import objectives
+    from playground.core import objectives
     at.selectbox(key="obj").set_value(code).run()  # the label, as links spell it
     assert not at.exception, [e.value for e in at.exception]
     run = run_of(at)

@@ -5,8 +5,8 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import workshop
-from playground.ui.rooms_store import room_store
+from playground.experiments import workshop
+from playground.ui.workshop.rooms_store import room_store
 from tests.test_url import notices, open_with
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -1,6 +1,6 @@
 import json
 
-from playground import bench
+from playground.experiments import bench
 
 
 def test_bench_json_reports_both_rates(capsys):
@@ -17,7 +17,7 @@ def test_bench_trains_the_same_models_both_ways():
     """The baseline and the engine start from the same weights, so they do the same work."""
     import torch
 
-    from playground.engine import Engine, TrainConfig
+    from playground.engine.engine import Engine, TrainConfig
     data = bench.benchmark_data()
     config = TrainConfig(hidden_layers=2, units=64, activation="tanh", lr=1e-2, device="cpu")
     naive = bench.naive_model(data, config)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from playground.ui.live_view import PICTURE_PX
+from playground.ui.live.live_view import PICTURE_PX
 from tests.browser import (
     exceptions,
     new_pick,

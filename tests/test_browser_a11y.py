@@ -10,9 +10,9 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from playground import presets
-from playground.glossary import GLOSSARY
-from playground.ui.navigation import PAGES
+from playground.core.glossary import GLOSSARY
+from playground.experiments import presets
+from playground.ui.shell.navigation import PAGES
 from tests.browser import exceptions, open_app, screenshot, settle
 from tests.conftest import ARTIFACTS, loopback_only, streamlit_server
 

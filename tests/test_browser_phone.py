@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from playground import workshop
-from playground.ui.layout import TAP_PX
-from playground.ui.navigation import PAGES
+from playground.experiments import workshop
+from playground.ui.shell.layout import TAP_PX
+from playground.ui.shell.navigation import PAGES
 from tests.browser import exceptions, open_app, screenshot, settle
 from tests.conftest import ARTIFACTS, loopback_only, streamlit_server
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from playground.ui.navigation import PAGES
+from playground.ui.shell.navigation import PAGES
 from tests.browser import drawn, exceptions, new_pick, open_app, screenshot, settle, shown_step, step_past
 from tools.serve import ARTIFACTS, loopback_only, streamlit_server
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from playground import workshop
+from playground.experiments import workshop
 from tests.browser import drawn, exceptions, open_app, screenshot, settle
 from tools.serve import ARTIFACTS, loopback_only, streamlit_server
 

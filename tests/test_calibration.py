@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from playground import calibration
+from playground.core import calibration
 
 
 def test_fit_temperature_recovers_a_known_temperature():
@@ -25,7 +25,7 @@ def test_temperature_never_changes_the_argmax_and_lowers_nll():
 
 
 def test_temperature_scaling_is_compared_with_both_models_seed_by_seed():
-    from playground import sweep
+    from playground.experiments import sweep
     gen = torch.Generator().manual_seed(2)
     base = torch.randn(300, 3, generator=gen)
     scale = torch.tensor([6.0, 6.0, 6.0, 2.0, 2.0, 2.0])[:, None, None]

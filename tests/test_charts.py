@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 import torch
 
-from playground import calibration, charts, palette, sweep, tables
-from playground.datasets import BOX
+from playground.core import calibration
+from playground.core.datasets import BOX
+from playground.experiments import sweep
+from playground.views import charts, palette, tables
 
 NAMES = ("one-hot (ε=0)", "smoothed (ε=0.1)")
 

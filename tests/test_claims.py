@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from playground import claims
-from playground.claims import HOLDS, NO_CLEAR_DIFFERENCE, OPPOSITE, Comparison
-from playground.engine import TrainConfig
-from playground.sweep import SweepConfig
+from playground.engine.engine import TrainConfig
+from playground.experiments import claims, evidence
+from playground.experiments.claims import HOLDS, NO_CLEAR_DIFFERENCE, OPPOSITE, Comparison
+from playground.experiments.sweep import SweepConfig
 
 
 def comparison(a, b, lower=True, seeds=None):
@@ -83,23 +83,23 @@ def test_agreement_says_whether_the_own_run_points_the_held_out_way():
 
 def test_a_seed_sets_both_the_data_and_the_initial_weights():
     config = SweepConfig({"name": "moons", "n": 200, "noise": 0.2}, TrainConfig(), (0.0, 0.2), 5, 20)
-    one = claims.seed_config(config, 107)
+    one = evidence.seed_config(config, 107)
     assert one.dataset["seed"] == 107 and one.train.seed == 107 and one.seeds == 1
     assert config.dataset.get("seed") is None  # the original is untouched
 
 
 @pytest.mark.usefixtures("one_thread")
 def test_evaluate_pairs_by_seed_and_caches_each_run(tmp_path, monkeypatch):
-    monkeypatch.setenv(claims.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(evidence.CACHE_ENV, str(tmp_path))
     config = SweepConfig({"name": "moons", "n": 200, "noise": 0.2}, TrainConfig(units=8), (0.0, 0.5), 1, 60)
     claim = claims.Claim("t/ece", "s", config, "test_ece", 0.0, 0.5)
     calls = []
-    real = claims.run_page
-    monkeypatch.setattr(claims, "run_page", lambda c, on_progress=None: calls.append(c) or real(c))
-    first = claims.evaluate([claim], seeds=(3, 4, 5))[0]
+    real = evidence.run_page
+    monkeypatch.setattr(evidence, "run_page", lambda c, on_progress=None: calls.append(c) or real(c))
+    first = evidence.evaluate([claim], seeds=(3, 4, 5))[0]
     assert first.comparison.seeds == (3, 4, 5) and len(calls) == 3
     assert {c.dataset["seed"] for c in calls} == {3, 4, 5}
-    again = claims.evaluate([claim], seeds=(3, 4, 5))[0]
+    again = evidence.evaluate([claim], seeds=(3, 4, 5))[0]
     assert len(calls) == 3 and again.comparison == first.comparison  # served from the disk cache
     # the runs differ by seed: the data and the weights both changed
     assert len(set(first.comparison.a)) == 3

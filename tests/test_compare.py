@@ -3,9 +3,10 @@ claims over 5 seeds."""
 import pytest
 import torch
 
-from playground import compare, metrics, selective
-from playground.compare import CompareConfig, Recipe
-from playground.engine import TrainConfig
+from playground.core import metrics, selective
+from playground.engine.engine import TrainConfig
+from playground.experiments import compare
+from playground.experiments.compare import CompareConfig, Recipe
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 
@@ -35,9 +36,9 @@ def test_each_models_metrics_match_the_metric_functions_on_its_own_logits():
     config = CompareConfig(data, TrainConfig(hidden_layers=1, units=8, device="cpu"),
                            (Recipe(), Recipe("focal", 2.0)), seeds=2, steps=50)
     result = compare.run(config)
-    from playground.datasets import dataset_from_spec
-    from playground.engine import Engine
-    from playground.sweep import split_held_out
+    from playground.core.datasets import dataset_from_spec
+    from playground.engine.engine import Engine
+    from playground.experiments.sweep import split_held_out
     d = dataset_from_spec(data)
     engine = Engine(d, config=config.train, n_seeds=2, objectives=[("smoothing", 0.0), ("focal", 2.0)])
     engine.train(50, evaluate=False)

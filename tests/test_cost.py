@@ -1,8 +1,9 @@
 """The sweep cost model: fitted to timed runs, and the smaller run it offers fits the cap."""
 import pytest
 
-from playground import cost, sweep
-from playground.engine import TrainConfig
+from playground.engine import cost
+from playground.engine.engine import TrainConfig
+from playground.experiments import sweep
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@ one, a broken path fails here loudly."""
 import pytest
 import torch
 
-from playground import bench
-from playground.datasets import make_dataset
-from playground.engine import Engine, TrainConfig
+from playground.core.datasets import make_dataset
+from playground.engine.engine import Engine, TrainConfig
+from playground.experiments import bench
 
 pytestmark = [
     pytest.mark.cuda,

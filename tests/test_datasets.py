@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from playground import datasets as ds
+from playground.core import datasets as ds
 
 
 @pytest.mark.parametrize("name", list(ds.DATASETS))

@@ -29,7 +29,8 @@ def test_dockerfile_runs_the_app_as_a_non_root_user_with_a_health_check():
     assert lines[user] != "USER root" and user < cmd
     assert "/_stcore/health" in text and "HEALTHCHECK" in text
     # the limits are checked first: a malformed one refuses to start instead of failing every page
-    assert lines[cmd] == 'CMD ["sh", "-c", "python -m playground.limits && exec streamlit run app.py"]'
+    assert lines[cmd] == ('CMD ["sh", "-c", "python -m playground.serving.limits && exec streamlit run '
+                          'app.py"]')
     assert "deploy/config.toml ./.streamlit/config.toml" in text
 
 

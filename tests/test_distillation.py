@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playground import distillation
-from playground.distillation import DistillConfig
-from playground.engine import TrainConfig
+from playground.engine.engine import TrainConfig
+from playground.experiments import distillation
+from playground.experiments.distillation import DistillConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 

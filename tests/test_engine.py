@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from playground import objectives
-from playground.datasets import make_dataset
-from playground.engine import Engine, TrainConfig, resolve_device
-from playground.recorder import Evaluation, ModelEvaluation
-from playground.smoothing import min_loss
+from playground.core import objectives
+from playground.core.datasets import make_dataset
+from playground.core.smoothing import min_loss
+from playground.engine.engine import Engine, TrainConfig, resolve_device
+from playground.engine.recorder import Evaluation, ModelEvaluation
 
 EPS = [0.0, 0.1, 0.3]
 
@@ -197,7 +197,7 @@ def test_bad_eps_and_seeds_rejected(moons):
 
 
 def test_history_is_thinned_past_its_cap(moons, monkeypatch):
-    from playground import recorder
+    from playground.engine import recorder
     monkeypatch.setattr(recorder, "HISTORY_CAP", 10)
     engine = Engine(moons, [0.1], TrainConfig(device="cpu"))
     for _ in range(25):

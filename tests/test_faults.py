@@ -3,7 +3,7 @@ CPU with a notice, and the page keeps working."""
 import pytest
 import torch
 
-from playground import engine as engine_module
+from playground.engine import engine as engine_module
 from tests.test_app import open_page
 from tests.test_app_sweep import small_sweep
 from tests.test_app_train import step_shown

@@ -4,8 +4,8 @@ from html import escape
 
 import pytest
 
-from playground.glossary import GLOSSARY, terms_in
-from playground.ui.navigation import PAGES
+from playground.core.glossary import GLOSSARY, terms_in
+from playground.ui.shell.navigation import PAGES
 from tests.test_app import open_page
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -8,9 +8,9 @@ import pytest
 import torch
 from scipy import stats
 
-from playground import information as inf
-from playground.datasets import make_dataset
-from playground.engine import Engine, TrainConfig
+from playground.core import information as inf
+from playground.core.datasets import make_dataset
+from playground.engine.engine import Engine, TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 

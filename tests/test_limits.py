@@ -3,8 +3,9 @@ import time
 
 import pytest
 
-from playground import limits
-from playground.ui.runtime import configure_process
+from playground.engine.gate import DeviceGate
+from playground.serving import limits
+from playground.ui.server.runtime import configure_process
 from tests.test_app import as_read, open_page
 
 
@@ -30,7 +31,7 @@ def test_check_run_caps_work_and_memory():
 
 
 def test_device_gate_lets_only_its_slots_train_on_the_gpu_at_once():
-    gate = limits.DeviceGate(2)
+    gate = DeviceGate(2)
     inside, peak, lock = [0], [0], threading.Lock()
 
     def work(device):
@@ -102,7 +103,7 @@ def test_a_malformed_limit_refuses_to_start_and_names_the_variable():
     import subprocess
     import sys
     env = {**__import__("os").environ, "PLAYGROUND_MAX_WORK": "lots"}
-    done = subprocess.run([sys.executable, "-m", "playground.limits"], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "playground.serving.limits"], env=env, capture_output=True,
                           text=True)
     assert done.returncode != 0
     assert "Refusing to start" in done.stderr and "PLAYGROUND_MAX_WORK" in done.stderr

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from playground import render
-from playground.datasets import make_dataset
-from playground.engine import TrainConfig
-from playground.live import LiveRun
-from playground.smoothing import smooth_targets
+from playground.core.datasets import make_dataset
+from playground.core.smoothing import smooth_targets
+from playground.engine.engine import TrainConfig
+from playground.experiments.live import LiveRun
+from playground.views import render
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from playground import metrics as mx
+from playground.core import metrics as mx
 
 
 def test_accuracy_and_nll_by_hand():

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from playground import metrics, smoothing
-from playground import objectives as ob
+from playground.core import metrics, smoothing
+from playground.core import objectives as ob
 
 CASES = [("smoothing", e) for e in (-1.0, -0.5, -0.1, 0.0, 0.1, 0.5, 1.0)] + \
         [("confidence_penalty", b) for b in (0.0, 0.5, 2.0)] + [("focal", g) for g in (0.0, 0.5, 2.0)]

@@ -1,7 +1,7 @@
 """The optimisers over a flat buffer: Adam's fused CPU step against its written-out step."""
 import torch
 
-from playground.optimisers import Adam
+from playground.engine.optimisers import Adam
 
 
 def adam_run(fused: bool, frozen: torch.Tensor, steps: int = 20, lr: float = 0.03, wd: float = 0.01):

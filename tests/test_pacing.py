@@ -4,8 +4,8 @@ are exercised by tests/test_loadgen.py (bursts of frames) and tests/test_browser
 own timer); tools/browser_load.py runs them under 20 slow browsers."""
 import streamlit as st
 
-from playground.ui import pacing
-from playground.ui.scenes import release_scenes
+from playground.ui.live import pacing
+from playground.ui.live.scenes import release_scenes
 
 
 def test_without_a_fragment_run_no_burst_is_allowed():

@@ -1,7 +1,7 @@
 """User text shown as plain text: quoted in a code span or escaped, and cut."""
 import re
 
-from playground.ui.plain import MAX_ECHO, cut, escaped, quoted
+from playground.ui.shell.plain import MAX_ECHO, cut, escaped, quoted
 
 HOSTILE = ["[Click here to sign in again](https://evil.example/login)", "![](https://evil.example/pixel.png)",
            "**Server overloaded.** [Continue on our mirror](https://evil.example)",

@@ -3,9 +3,9 @@ that measures the preset judges its claim on the run on screen, and other pages 
 measured."""
 import pytest
 
-from playground import presets
-from playground.ui.navigation import PAGES
-from playground.ui.preset_picker import widgets
+from playground.experiments import presets
+from playground.ui.controls.preset_picker import widgets
+from playground.ui.shell.navigation import PAGES
 from tests.test_app import open_page
 from tests.test_url import notices, open_with
 

@@ -5,12 +5,13 @@ import pandas as pd
 import pytest
 import torch
 
-from playground import claims, compare, presets, sweep
-from playground.compare import CompareConfig
-from playground.engine import TrainConfig
-from playground.sweep import SweepConfig
-from playground.tightening import TighteningConfig
-from playground.ui import compare_controls, sweep_controls
+from playground.engine.engine import TrainConfig
+from playground.experiments import claims, compare, presets, sweep
+from playground.experiments import evidence as held_out
+from playground.experiments.compare import CompareConfig
+from playground.experiments.sweep import SweepConfig
+from playground.experiments.tightening import TighteningConfig
+from playground.ui.controls import compare_controls, sweep_controls
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the command and the server run: one torch thread
 RECHECKED = 3  # held-out seeds each claim is re-run on here; the command runs them all
@@ -20,7 +21,7 @@ def test_every_registered_claim_has_held_out_evidence_that_holds():
     stored = claims.stored_records()
     for claim in presets.registered_claims():
         evidence = claims.stored(claim)
-        assert evidence is not None, f"{claim.key}: run python -m playground.claims --write"
+        assert evidence is not None, f"{claim.key}: run python -m playground.experiments.evidence --write"
         assert evidence.comparison.seeds == claims.HELD_OUT_SEEDS, claim.key
         assert evidence.verdict == claims.HOLDS, evidence.sentence()
         _, low, high = evidence.comparison.interval
@@ -32,14 +33,14 @@ def test_what_is_checked_and_not_stated_is_stored_but_no_page_states_it():
     stated = {c.key for c in presets.registered_claims()}
     for claim in presets.NOT_STATED:
         assert claim.key not in stated and claims.stored(claim) is not None, claim.key
-    assert "## Checked, not stated" in claims.DOCS.read_text()
+    assert "## Checked, not stated" in held_out.DOCS.read_text()
 
 
 @pytest.mark.parametrize("claim", presets.evaluated_claims(), ids=lambda c: c.key)
 def test_the_stored_evidence_is_what_the_code_computes(claim, tmp_path, monkeypatch):
-    monkeypatch.setenv(claims.CACHE_ENV, str(tmp_path))  # train afresh
+    monkeypatch.setenv(held_out.CACHE_ENV, str(tmp_path))  # train afresh
     seeds = claims.HELD_OUT_SEEDS[:RECHECKED]
-    fresh = claims.evaluate([claim], seeds)[0].comparison
+    fresh = held_out.evaluate([claim], seeds)[0].comparison
     record = claims.stored_records()[claim.key]
     assert fresh.seeds == tuple(record["seeds"][:RECHECKED])
     assert fresh.a == pytest.approx(record["a"][:RECHECKED], rel=1e-5, abs=1e-7), claim.key
@@ -49,9 +50,9 @@ def test_the_stored_evidence_is_what_the_code_computes(claim, tmp_path, monkeypa
 def test_the_docs_and_the_readme_say_what_the_evidence_says():
     evidence = [claims.stored(c) for c in presets.evaluated_claims()]
     stated = {c.key for c in presets.registered_claims()}
-    assert claims.DOCS.read_text() == claims.markdown(evidence, stated) + "\n"
-    readme = claims.README.read_text()
-    assert claims.readme_block([e for e in evidence if e.claim.key in stated]) in readme
+    assert held_out.DOCS.read_text() == held_out.markdown(evidence, stated) + "\n"
+    readme = held_out.README.read_text()
+    assert held_out.readme_block([e for e in evidence if e.claim.key in stated]) in readme
 
 
 def test_a_preset_states_the_numbers_of_its_own_configuration():
@@ -93,7 +94,7 @@ def test_a_representations_preset_runs_the_tightening_experiment():
     config = TighteningConfig(train=TrainConfig(hidden_layers=2, units=8), grid=(0.0, 0.1), seeds=2, steps=10)
     preset = presets.Preset("t", "c", config, (presets.Check("tightness", 0.1, 0.0),), "w",
                             page="representations", name="t")
-    models = claims.models_frame(claims.run_page(config))
+    models = held_out.models_frame(held_out.run_page(config))
     assert {"eps", "seed", "tightness", "diverged"} <= set(models.columns) and len(models) == 4
     (claim,) = preset.claims
     assert claim.key == "t/tightness/0.1/0.0" and claim.compare(models).n == 2
@@ -111,7 +112,7 @@ def test_a_claim_can_compare_recipes_by_their_labels():
 
 
 def test_similar_share_is_the_pairs_part_of_the_wrong_class_probability():
-    from playground.metrics import similar_share
+    from playground.core.metrics import similar_share
     logits = torch.log(torch.tensor([[[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.1, 0.8]]]))
     share = similar_share(logits, torch.tensor([0, 1, 2]))  # class 2 is not of the pair
     assert share.shape == (1,) and share[0].item() == pytest.approx((0.2 / 0.3 + 0.3 / 0.4) / 2)

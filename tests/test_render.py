@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from playground import palette, render
+from playground.views import palette, render
 
 BLUE, ORANGE = (np.array(palette.rgb(c)) for c in palette.CLASS_COLOURS[:2])
 WHITE = np.full((4, 4, 3), 255, dtype=np.uint8)

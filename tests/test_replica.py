@@ -4,8 +4,8 @@ so here the cookie the browser sent is stood in for."""
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.ui import replica
-from playground.ui.replica import ENV, moved_from, replica_id
+from playground.ui.shell import replica
+from playground.ui.shell.replica import ENV, moved_from, replica_id
 from tests.conftest import APP_TIMEOUT_S
 
 
@@ -26,7 +26,7 @@ def test_replica_id_falls_back_to_the_host_name(monkeypatch):
 
 
 def _page():
-    from playground.ui.replica import replica_notice
+    from playground.ui.shell.replica import replica_notice
     replica_notice()
 
 

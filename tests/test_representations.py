@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from playground import representations as rep
-from playground.datasets import make_dataset
-from playground.engine import Engine, TrainConfig
+from playground.core import representations as rep
+from playground.core.datasets import make_dataset
+from playground.engine.engine import Engine, TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 

@@ -9,18 +9,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from playground import sweep
-from playground.limits import Limits, memory_budget
-from playground.ui import (
-    compare_controls,
-    distill_controls,
-    representation_controls,
-    sweep_controls,
-    training_run,
-    warmup,
-)
-from playground.ui.errors import stop_page
-from playground.ui.results_cache import RESULTS, Request, ResultsCache, deep_size
+from playground.experiments import sweep
+from playground.serving.limits import Limits, memory_budget
+from playground.ui.controls import compare_controls, distill_controls, representation_controls, sweep_controls
+from playground.ui.server import training_run, warmup
+from playground.ui.server.results_cache import RESULTS, Request, ResultsCache, deep_size
+from playground.ui.shell.errors import stop_page
 from tests.test_url import open_with
 
 WAIT_S = 60  # the longest any condition below may take to come true on a busy machine
@@ -54,7 +48,7 @@ def fresh():
 
 @pytest.fixture
 def counted(monkeypatch):
-    """playground.sweep.run wrapped to count its calls (the cache calls it through the module)."""
+    """playground.experiments.sweep.run wrapped to count its calls (the cache calls it through the module)."""
     calls = []
     real = sweep.run
 

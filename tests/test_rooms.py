@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from playground import rooms
-from playground.rooms import ALPHABET, Room, RoomError, Rooms
+from playground.serving import rooms
+from playground.serving.rooms import ALPHABET, Room, RoomError, Rooms
 from tests.postgres import postgres_url  # noqa: F401  (fixture)
 
 CHOICES = ("sharper", "flatter", "same")

@@ -4,11 +4,11 @@ import weakref
 
 import pytest
 
-from playground.datasets import make_dataset
-from playground.engine import TrainConfig
-from playground.limits import MemoryBudget
-from playground.live import LiveRun
-from playground.ui.runtime import Janitor, SessionDevice
+from playground.core.datasets import make_dataset
+from playground.engine.engine import TrainConfig
+from playground.experiments.live import LiveRun
+from playground.serving.limits import MemoryBudget
+from playground.ui.server.runtime import Janitor, SessionDevice
 
 
 def live_run(budget: MemoryBudget | None = None) -> LiveRun:

@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-from playground import metrics, saturation
-from playground.datasets import make_dataset
-from playground.engine import Engine, TrainConfig
+from playground.core import metrics
+from playground.core.datasets import make_dataset
+from playground.engine.engine import Engine, TrainConfig
+from playground.experiments import saturation
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_bad_snapshots_rejected():
 
 
 def test_near_saturation_says_which_objectives_still_push_from_their_closed_forms():
-    from playground import objectives
+    from playground.core import objectives
     pairs = [("smoothing", 0.0), ("smoothing", 0.1), ("focal", 2.0), ("confidence_penalty", 0.5)]
     labels = ["cross-entropy", "smoothing ε=0.1", "focal loss γ=2", "confidence penalty β=0.5"]
     said = saturation.near_saturation(pairs, labels, 3)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from playground import selective as sel
+from playground.core import selective as sel
 
 
 def test_risk_coverage_and_aurc_by_hand():

@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from playground.sharing import FLOOR_S, FRAME_S, MIN_STEPS_SCALE, SIDE_S, Pacer, Seats
-from playground.ui.runtime import pacer, seats
+from playground.serving.sharing import FLOOR_S, FRAME_S, MIN_STEPS_SCALE, SIDE_S, Pacer, Seats
+from playground.ui.server.runtime import pacer, seats
 from tests.test_limits import server_env  # noqa: F401
 from tests.test_url import open_with
 

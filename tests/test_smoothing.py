@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from playground import smoothing as sm
+from playground.core import smoothing as sm
 
 # SCIENCE.md reference table: K, eps, q_t, optimal gap, H(q), ||g|| as p -> 1
 REFERENCE = [

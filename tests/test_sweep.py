@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from playground import claims, metrics, sweep
-from playground.engine import TrainConfig
+from playground.core import metrics
+from playground.engine.engine import TrainConfig
+from playground.experiments import claims, sweep
 
 
 def plain_ece(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> float:

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from playground import tables
+from playground.views import tables
 
 
 def test_targets_frame():

@@ -1,5 +1,5 @@
 """Training on a new thread, as a script run does it, uses that thread alone. Before
-playground.ui.threads it did not: torch.set_num_threads had reached only the calling thread, and
+playground.ui.shell.threads it did not: torch.set_num_threads had reached only the calling thread, and
 a second OpenMP thread spun beside the training one (on 2 cores the process kept 1.99 cores busy,
 1.00 with the module). Measured per thread, so how busy the machine is does not matter: a
 spinning helper thread is scheduled as often as the training thread it spins for."""
@@ -13,11 +13,11 @@ from tools.serve import ROOT
 # then a new run's engine trained a fixed number of steps on another; prints the CPU seconds of
 # the training thread and of every other thread of the process meanwhile
 TRAIN_ON_A_THREAD = """
-import playground.ui.threads
+import playground.ui.shell.threads
 import os, threading, torch
 torch.set_num_threads(1)  # what the server also calls, on its own thread only
-from playground.datasets import make_dataset
-from playground.engine import Engine, TrainConfig
+from playground.core.datasets import make_dataset
+from playground.engine.engine import Engine, TrainConfig
 
 def cpu_by_thread():
     tick, out = os.sysconf("SC_CLK_TCK"), {}

@@ -1,8 +1,8 @@
 """The Representations page's experiment: clusters tighten under smoothing, over 5 seeds."""
 import pytest
 
-from playground import claims, tightening
-from playground.tightening import TighteningConfig
+from playground.experiments import claims, tightening
+from playground.experiments.tightening import TighteningConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 

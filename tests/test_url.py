@@ -7,8 +7,8 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.ui.controls import CONVENTION_CAPTIONS
-from playground.ui.navigation import PAGES
+from playground.ui.controls.common import CONVENTION_CAPTIONS
+from playground.ui.shell.navigation import PAGES
 from tests.conftest import APP_TIMEOUT_S
 from tests.test_app import as_read, open_page
 
@@ -199,5 +199,5 @@ def test_a_control_hidden_after_the_link_set_it_is_left_to_streamlit_and_comes_b
 
 
 def test_only_parameters_never_bound_in_the_session_are_dropped():
-    from playground.ui.url import unused
+    from playground.ui.shell.url import unused
     assert unused(["sm_eps", "utm_source", "ds_name"], {"ds_name": None}, {"sm_eps"}) == ["utm_source"]

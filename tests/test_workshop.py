@@ -3,8 +3,9 @@ each station's keyed answer is the one its measurement shows."""
 import pytest
 import torch
 
-from playground import smoothing, workshop
-from playground.ui.navigation import PAGES
+from playground.core import smoothing
+from playground.experiments import workshop
+from playground.ui.shell.navigation import PAGES
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one torch thread
 

@@ -17,7 +17,7 @@ import time
 
 from playwright.sync_api import sync_playwright
 
-from playground.ui.navigation import PAGES
+from playground.ui.shell.navigation import PAGES
 from tools.serve import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 SHOWN = """() => document.querySelectorAll("[data-testid='stMain'] [data-testid='stElementContainer']")

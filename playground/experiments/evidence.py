@@ -1,0 +1,255 @@
+"""Held-out evidence for every registered claim: each claim's run trained once per seed (cached on
+disk by configuration and code), paired by `claims`, and written where the pages and docs read it.
+
+`python -m playground.experiments.evidence --write` stores evidence.json (next to claims.py, read by
+`claims.stored`) and rewrites docs/claims.md and the README's table.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from playground.core.validation import fail
+from playground.experiments import compare, distillation, sweep, tightening
+from playground.experiments.claims import (
+    HELD_OUT_SEEDS,
+    INTERVAL,
+    STORED,
+    TUNING_SEEDS,
+    Claim,
+    Evidence,
+    number,
+    page_of,
+    seed_span,
+)
+
+# ---- running a claim's configuration, one seed at a time ------------------------------------------
+
+
+def seed_config(config, seed: int):
+    """`config` with one seed: the data drawn with `seed` and the models started from `seed`."""
+    dataset = dict(config.dataset)
+    if "points" not in dataset:  # an upload has no seed of its own to draw it with
+        dataset["seed"] = seed
+    trains = {f: replace(getattr(config, f), seed=seed) for f in ("train", "teacher", "student")
+              if hasattr(config, f)}
+    return replace(config, dataset=dataset, seeds=1, **trains)
+
+
+def models_frame(result) -> pd.DataFrame:
+    """One row per model and seed, with `seed`, `diverged`, the columns claims compare by and the
+    metrics, from a page's result."""
+    if isinstance(result, tightening.TighteningResult):
+        return result.tightness
+    return result.models
+
+
+def run_page(config, on_progress=None):
+    """The page's own run of `config` (its result object)."""
+    runner = {"sweep": sweep.run, "alternatives": compare.run, "representations": tightening.run,
+              "distillation": distillation.run}[page_of(config)]
+    return runner(config, on_progress=on_progress)
+
+
+# ---- evidence: every seed's run cached on disk, then paired -----------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+CACHE_ENV = "PLAYGROUND_CLAIMS_CACHE"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or ROOT / ".cache" / "claims")
+
+
+# the library files a run's numbers come from (paths under playground/); a cached run is reused only
+# while all of them are unchanged. The ui and the wording modules are left out on purpose.
+RUN_MODULES = tuple(f"{layer}/{name}.py" for layer, names in (
+    ("core", "datasets mlp parameters objectives metrics calibration selective information representations "
+             "smoothing validation"),
+    ("engine", "engine optimisers objective_step graph_runner recorder"),
+    ("experiments", "sweep compare tightening distillation"),
+) for name in names.split())
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the library code a run's numbers depend on (RUN_MODULES)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for name in sorted(RUN_MODULES):
+        digest.update(name.encode())
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def run_seed(config, seed: int, cache: bool = True) -> pd.DataFrame:
+    """models_frame of `config` run on one seed (data and training), with `seed` set to it; cached on
+    disk by configuration and code."""
+    one = seed_config(config, seed)
+    name = hashlib.sha256(f"{type(one).__name__}|{one.key()}|{code_fingerprint()}".encode()).hexdigest()[:24]
+    path = cache_dir() / f"{name}.parquet"
+    if cache and path.exists():
+        return pd.read_parquet(path)
+    frame = models_frame(run_page(one)).assign(seed=seed).reset_index(drop=True)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    return frame
+
+
+def evaluate(claims: Sequence[Claim], seeds: Sequence[int] = HELD_OUT_SEEDS, seed_range: str = "held-out",
+             cache: bool = True, progress: Callable[[str], None] | None = None) -> list[Evidence]:
+    """Each claim's evidence over `seeds`; claims that share a configuration share its runs."""
+    if not seeds:
+        fail("seeds", list(seeds), "need at least one seed")
+    groups: dict[str, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(f"{type(claim.config).__name__}|{claim.config.key()}", []).append(claim)
+    out: dict[str, Evidence] = {}
+    for members in groups.values():
+        start = time.perf_counter()
+        frames = []
+        for i, seed in enumerate(seeds):
+            frames.append(run_seed(members[0].config, seed, cache))
+            if progress:
+                progress(f"{', '.join(c.key for c in members)}: seed {seed} ({i + 1}/{len(seeds)}, "
+                         f"{time.perf_counter() - start:.0f} s)")
+        models = pd.concat(frames, ignore_index=True)
+        seconds = time.perf_counter() - start
+        for claim in members:
+            out[claim.key] = Evidence(claim, claim.compare(models), seed_range, seconds)
+    return [out[c.key] for c in claims]
+
+
+# ---- the command: evaluate, store, and write the docs ---------------------------------------------
+
+DOCS = ROOT / "docs" / "claims.md"
+README = ROOT / "README.md"
+README_START, README_END = "<!-- claims: start -->", "<!-- claims: end -->"
+
+
+def describe(config) -> str:
+    """A configuration in one line: the page, the data, the network and the training."""
+    data = dict(config.dataset)
+    data.pop("points", None)
+    shown = ", ".join(f"{k} {v}" for k, v in data.items() if k != "name")
+    train = getattr(config, "train", None) or config.teacher
+    net = f"{train.hidden_layers}×{train.units} {train.activation}, {train.optimizer} lr {train.lr:g}"
+    extra = {"weight_decay": train.weight_decay, "dropout": train.dropout}
+    net += "".join(f", {k.replace('_', ' ')} {v:g}" for k, v in extra.items() if v)
+    return (f"{page_of(config)} page: {data.get('name', 'uploaded data')} ({shown}); {net}; "
+            f"{config.steps:,} steps")
+
+
+def _row(e: Evidence) -> str:
+    c = e.comparison
+    mean, low, high = c.interval
+    return (f"| `{e.claim.key}` | {number(c.a_mean)} vs {number(c.b_mean)} | {number(mean)} | "
+            f"{number(low)} to {number(high)} | {c.wins}/{c.n} | **{e.verdict}** |")
+
+
+TABLE_HEAD = ("| claim | mean (claimed side vs other) | mean paired difference | 95% t-interval | wins | "
+              "verdict |\n|---|---|---|---|---|---|")
+
+
+def markdown(evidence: Sequence[Evidence], stated: set[str]) -> str:
+    """docs/claims.md: every claim, its configuration, its held-out evidence and its verdict; the
+    claims the project states (keys in `stated`) first, then those it checked and does not state."""
+    seeds = sorted({s for e in evidence for s in e.comparison.seeds})
+    said = [e for e in evidence if e.claim.key in stated]
+    unsaid = [e for e in evidence if e.claim.key not in stated]
+    lines = ["# Claims and their evidence", "",
+             "Generated by `python -m playground.experiments.evidence --write` from the claims registered "
+             "in `playground/experiments/presets.py`; do not edit by hand (a test compares this file with "
+             "the stored evidence).", "",
+             f"Each claim's run is trained once per seed, with the data and the initial weights both drawn "
+             f"from that seed. Settings were chosen on the tuning seeds {seed_span(TUNING_SEEDS)} only; "
+             f"everything below is measured on the held-out {seed_span(seeds)}. The two sides are paired "
+             f"by seed; a claim **holds** only when the {INTERVAL} of the mean paired difference excludes 0 "
+             "in the claimed direction, shows **no clear difference** when it contains 0, and is "
+             "**the opposite** otherwise. The win count is shown beside it and decides nothing.", "",
+             "## Claims the pages state", "", TABLE_HEAD, *(_row(e) for e in said), "",
+             "## Checked, not stated", "",
+             "Claims from the papers, or from earlier versions of these pages, that did not hold clearly on "
+             "the tuning seeds or on these held-out seeds. Their verdicts are whatever the evidence gives; "
+             "the pages do not state them.", "", TABLE_HEAD, *(_row(e) for e in unsaid), ""]
+    for e in evidence:
+        c = e.comparison
+        lines += [f"### `{e.claim.key}`", "", f"*{e.claim.statement}*", "",
+                  f"- Run: {describe(e.claim.config)}.",
+                  f"- Compared: {c.metric}, {c.a_name} against {c.b_name} "
+                  f"({'lower' if c.lower_is_better else 'higher'} is better).",
+                  f"- Evidence: {e.sentence()}",
+                  f"- Per seed ({c.a_name} / {c.b_name}): " + ", ".join(
+                      f"{s}: {number(a)} / {number(b)}" for s, a, b in zip(c.seeds, c.a, c.b)) + ".", ""]
+    return "\n".join(lines)
+
+
+def readme_block(evidence: Sequence[Evidence]) -> str:
+    """The README's table of findings, between its markers."""
+    return "\n".join([README_START, TABLE_HEAD, *(_row(e) for e in evidence), README_END])
+
+
+def with_readme_block(text: str, block: str) -> str:
+    if README_START not in text or README_END not in text:
+        fail("README", "no claims markers", f"must hold {README_START} and {README_END}")
+    head, rest = text.split(README_START, 1)
+    return head + block + rest.split(README_END, 1)[1]
+
+
+def write(evidence: Sequence[Evidence], stated: set[str]) -> None:
+    STORED.write_text(json.dumps({"seeds": list(HELD_OUT_SEEDS), "claims": [e.record() for e in evidence]},
+                                 indent=1, ensure_ascii=False) + "\n")
+    DOCS.write_text(markdown(evidence, stated) + "\n")
+    if README.exists() and README_START in README.read_text():
+        shown = [e for e in evidence if e.claim.key in stated]
+        README.write_text(with_readme_block(README.read_text(), readme_block(shown)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    import torch
+
+    from playground.experiments.presets import evaluated_claims, registered_claims
+    parser = argparse.ArgumentParser(prog="python -m playground.experiments.evidence", description=(
+        "Evaluate every registered claim over paired seeds and print its verdict."))
+    parser.add_argument("--seeds", choices=("held-out", "tuning"), default="held-out")
+    parser.add_argument("--only", default="", help="only the claims whose key starts with this")
+    parser.add_argument("--write", action="store_true",
+                        help="store the held-out evidence and rewrite docs/claims.md and the README table")
+    parser.add_argument("--no-cache", action="store_true", help="train every run again")
+    args = parser.parse_args(argv)
+    if args.write and (args.seeds != "held-out" or args.only):
+        parser.error("--write stores the held-out evidence of every claim: drop --seeds and --only")
+    torch.set_num_threads(1)  # the numbers must not depend on the machine's thread count
+    chosen = [c for c in evaluated_claims() if c.key.startswith(args.only)]
+    seeds = HELD_OUT_SEEDS if args.seeds == "held-out" else TUNING_SEEDS
+    start = time.perf_counter()
+
+    def progress(line: str) -> None:
+        print(f"[{time.perf_counter() - start:6.0f} s] {line}", flush=True)
+
+    evidence = evaluate(chosen, seeds, args.seeds, cache=not args.no_cache, progress=progress)
+    for e in evidence:
+        print(f"{e.verdict:>20}  {e.claim.key}: {e.sentence()}")
+    held = sum(e.holds for e in evidence)
+    print(f"{len(evidence)} claims, {held} hold, in {time.perf_counter() - start:.0f} s")
+    if args.write:
+        write(evidence, {c.key for c in registered_claims()})
+        print(f"wrote {STORED.relative_to(ROOT)}, {DOCS.relative_to(ROOT)} and the README table")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

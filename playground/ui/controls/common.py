@@ -1,0 +1,93 @@
+"""Widgets shared by several pages. Each returns plain values for the library."""
+from __future__ import annotations
+
+import streamlit as st
+
+from playground.core.datasets import DATASETS, DEFAULT_GAP, MAX_CLASSES, MAX_GAP, takes_k
+from playground.core.smoothing import CONVENTIONS, convert_eps, target_values, uniform_eps
+from playground.experiments.compare import objective_label
+from playground.ui.shell.url import bound
+
+CONVENTION_CAPTIONS = {
+    "uniform": "true 1−ε+ε/K, others ε/K (PyTorch, Keras)",
+    "others": "true 1−ε, others ε/(K−1) (fairseq)",
+}
+# how links spelled the conventions before they had short codes
+LEGACY_CONVENTIONS = {f"{code}: {caption}": code for code, caption in CONVENTION_CAPTIONS.items()}
+
+
+def convention_radio(container, key: str) -> str:
+    """The target convention, spelled in links by its short code (conv=uniform)."""
+    return bound(container.radio, "convention", CONVENTIONS, key=key, aliases=LEGACY_CONVENTIONS,
+                 captions=[CONVENTION_CAPTIONS[c] for c in CONVENTIONS])
+
+
+def dataset_name(container, key: str, **kwargs) -> str:
+    """The toy dataset's name, spelled in links as its code (ds_name=gaussian_quantiles)."""
+    return bound(container.selectbox, "dataset", list(DATASETS), key=key,
+                 aliases={name.replace("_", " "): name for name in DATASETS}, **kwargs)
+
+
+def classes_slider(name: str, key: str, default: int = 3, **kwargs) -> int:
+    """K for datasets that take it; for the others their fixed K, shown disabled in a separate
+    widget so the K chosen for the other datasets is kept."""
+    if not takes_k(name):
+        fixed = DATASETS[name][0]
+        return st.slider("classes K", 2, MAX_CLASSES, fixed, key=f"{key}_fixed", disabled=True,
+                         help=f"{name} has {fixed} classes")
+    return bound(st.slider, "classes K", 2, MAX_CLASSES, default, key=key, **kwargs)
+
+
+# objectives to put side by side, as links spell them (alt_objectives=smoothing+ε%3D0.1)
+OBJECTIVE_CHOICES = {objective_label(kind, value): (kind, value) for kind, value in (
+    ("smoothing", 0.0), *(("smoothing", v) for v in (0.05, 0.1, 0.2, 0.3)),
+    *(("smoothing", -v) for v in (0.1, 0.2, 0.4)), *(("confidence_penalty", v) for v in (0.1, 0.5, 1.0, 2.0)),
+    *(("focal", v) for v in (0.5, 1.0, 2.0, 3.0, 5.0)))}
+DEFAULT_OBJECTIVES = [objective_label(*pair) for pair in (
+    ("smoothing", 0.0), ("smoothing", 0.1), ("confidence_penalty", 0.5), ("focal", 2.0), ("smoothing", -0.2))]
+
+
+def objective_menu(container, label: str, key: str, most: int = 6) -> list[tuple[str, float]]:
+    """Objectives to put side by side, as (kind, value) pairs."""
+    chosen = bound(container.multiselect, label, list(OBJECTIVE_CHOICES), default=DEFAULT_OBJECTIVES, key=key,
+                   max_selections=most)
+    return [OBJECTIVE_CHOICES[name] for name in chosen]
+
+
+def gap_slider(name: str, key: str, **kwargs) -> float | None:
+    """For similar classes, how far apart the two close classes' centres are; None otherwise."""
+    if name != "similar_classes":
+        return None
+    return bound(st.slider, "gap between classes 0 and 1", 0.0, MAX_GAP, DEFAULT_GAP, 0.05, key=key,
+                 help="the distance between the two close centres; the other classes sit around a circle "
+                      "of radius 1", **kwargs)
+
+
+def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:
+    """K, ε and convention for a target vector."""
+    c1, c2, c3 = st.columns([1, 2, 2])
+    k = bound(c1.number_input, "classes K", min_value=2, max_value=max_classes, value=3, step=1,
+              key=f"{key}_k")
+    eps = bound(c2.slider, "smoothing ε", 0.0, 1.0, 0.1, 0.01, key=f"{key}_eps")
+    convention = convention_radio(c3, f"{key}_conv")
+    return int(k), float(eps), convention
+
+
+def equivalent_eps(column, k: int, eps: float, convention: str) -> None:
+    """A metric: the eps giving the same targets in the other convention."""
+    other = "others" if convention == "uniform" else "uniform"
+    same = convert_eps(eps, k, convention, other)
+    column.metric(f"same targets in '{other}'", f"ε = {same:.4f}" if same <= 1 else "none in [0, 1]",
+                  help="ε_uniform = ε_others · K/(K−1)")
+
+
+def warn_past_uniform(k: int, eps: float, convention: str) -> None:
+    """Warn at the uniform point, and past it, where the true class stops being the largest target."""
+    flat = uniform_eps(k, convention)
+    q_true, q_other = target_values(k, eps, convention)
+    if eps == flat:
+        st.warning(f"At ε = {flat:.4f} the {convention} targets are uniform: every class gets 1/K = "
+                   f"{1 / k:.4f}. The loss no longer prefers any class.")
+    elif eps > flat:
+        st.warning(f"Past ε = {flat:.4f} the {convention} convention gives the true class ({q_true:.4f}) "
+                   f"less than each other class ({q_other:.4f}): the model is trained away from the label.")

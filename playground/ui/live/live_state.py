@@ -27,7 +27,8 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     share = or_stop(lambda: memory_budget().hold(nbytes, wait_s=LIVE_WAIT_S), "start training")
     try:
         try:
-            run = LiveRun(data, settings.config, settings.objective_value, on_release=share.release, kind=settings.kind)
+            run = LiveRun(data, settings.config, settings.objective_value, on_release=share.release,
+                          kind=settings.kind)
             return run, None
         except ValueError as err:  # the GPU was chosen where there is none
             if settings.config.device != "cuda":

@@ -83,7 +83,7 @@ def test_eps_and_learning_rate_apply_mid_run(at):
     at.select_slider(key="opt_lr").set_value(0.01)
     at.run()
     assert run_of(at) is run and step_shown(at) == 10  # same run, not restarted
-    assert run.eps == 0.35 and run.engine.config.lr == 0.01
+    assert run.objective_value == 0.35 and run.engine.config.lr == 0.01
     assert any("smoothed (ε=0.35)" in m.value for m in at.markdown)
 
 
@@ -198,4 +198,4 @@ def test_the_second_models_objective_is_a_choice_and_names_follow_it(at, code, k
     sliders = {"confidence penalty": "cp_beta", "focal loss": "fl_gamma", "negative smoothing": "nls_eps"}
     slider = sliders[code]
     at.slider(key=slider).set_value(value / 2).run()  # applies mid-run, like ε
-    assert run_of(at) is run and run.eps == value / 2 and run.step == 10
+    assert run_of(at) is run and run.objective_value == value / 2 and run.step == 10

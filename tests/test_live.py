@@ -26,8 +26,8 @@ def test_advance_rate_and_mid_run_eps(run):
     run.advance(10)
     assert run.step == 20 and run.steps_per_second() > 0
     before = [p.clone() for p in run.engine.to_module(1).parameters()]
-    run.set_eps(0.4)
-    assert run.eps == 0.4 and run.step == 20
+    run.set_objective_value(0.4)
+    assert run.objective_value == 0.4 and run.step == 20
     assert all(torch.equal(p, q) for p, q in zip(before, run.engine.to_module(1).parameters()))
     run.pause()
     assert run.steps_per_second() == 0.0
@@ -82,9 +82,9 @@ def test_points_and_history(run):
 
 
 def test_mid_run_changes_are_recorded_with_their_step(run):
-    run.set_eps(0.3)  # before training: just the setting, no mark
+    run.set_objective_value(0.3)  # before training: just the setting, no mark
     run.advance(20)
-    run.set_eps(0.1)
+    run.set_objective_value(0.1)
     run.set_hyperparameters(lr=0.01, weight_decay=0.001)
     run.set_hyperparameters(lr=0.01, weight_decay=0.001)  # unchanged: nothing new
     assert run.changes == [{"step": 20, "change": "ε 0.3 → 0.1"}, {"step": 20, "change": "lr 0.03 → 0.01"},

@@ -42,7 +42,7 @@ def test_a_copied_link_reproduces_the_view():
     again = open_with("pages/train.py", params)
     assert not again.exception and not notices(again)
     run = again.session_state["live"]
-    assert run.data.name == "spirals" and run.eps == 0.35
+    assert run.data.name == "spirals" and run.objective_value == 0.35
     assert run.engine.config.lr == 0.1 and run.engine.config.optimizer == "sgd"
     assert again.toggle(key="disp_discrete").value is True
 
@@ -85,7 +85,7 @@ def test_bad_values_fall_back_to_the_default_with_a_notice(value):
     at = open_with("pages/train.py", {"sm_eps": value, "opt_lr": value})
     assert not at.exception, [e.value for e in at.exception]
     run = at.session_state["live"]
-    assert run.eps == 0.2 and run.engine.config.lr == 0.03  # the defaults
+    assert run.objective_value == 0.2 and run.engine.config.lr == 0.03  # the defaults
     if value:  # an empty parameter is simply absent
         shown = " ".join(notices(at))
         assert "sm_eps=" in shown and "opt_lr=" in shown and "using" in shown

@@ -30,7 +30,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from playground.core.smoothing import check_convention, check_labels, check_num_classes
+from playground.core.smoothing import (
+    check_convention,
+    check_labels,
+    check_num_classes,
+    target_pair,
+    target_values,
+)
 from playground.core.validation import check_choice, check_number, fail
 
 SMOOTHING, CONFIDENCE_PENALTY, FOCAL = "smoothing", "confidence_penalty", "focal"
@@ -61,8 +67,7 @@ class Scratch:
 
 def _smoothing_coefficients(values: torch.Tensor, k: int, convention: str) -> tuple[torch.Tensor, ...]:
     """(q_o, q_t - q_o): the target is q_o everywhere plus q_t - q_o on the true class."""
-    other = values / k if convention == "uniform" else values / (k - 1)
-    true = 1 - values + values / k if convention == "uniform" else 1 - values
+    true, other = target_pair(k, values, convention)
     return other, true - other
 
 
@@ -116,13 +121,13 @@ def _entropy_at(p: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _smoothing_loss_at(p, k, eps, convention):
-    q_true, _ = smoothed_target_values(k, eps, convention)
+    q_true, _ = target_values(k, eps, convention, lowest=-1.0)
     return -torch.xlogy(torch.tensor(q_true, dtype=p.dtype), p) \
         - torch.xlogy(torch.tensor(1 - q_true, dtype=p.dtype), _others(p, k))
 
 
 def _smoothing_true_grad(p, k, eps, convention):
-    return p - smoothed_target_values(k, eps, convention)[0]
+    return p - target_values(k, eps, convention, lowest=-1.0)[0]
 
 
 def _penalty_loss_at(p, k, beta, convention):
@@ -197,17 +202,6 @@ KINDS = tuple(OBJECTIVES)
 
 def get(kind) -> Objective:
     return OBJECTIVES[check_choice("objective", kind, KINDS)]
-
-
-def smoothed_target_values(num_classes: int, eps: float, convention: str = "uniform"
-                           ) -> tuple[float, float]:
-    """(q_true, q_other) for eps in [-1, 1]; below 0 the true target exceeds 1 and the others are
-    negative (smoothing.target_values covers [0, 1] only)."""
-    k = check_num_classes(num_classes)
-    e = OBJECTIVES[SMOOTHING].check(eps)
-    if check_convention(convention) == "uniform":
-        return 1.0 - e + e / k, e / k
-    return 1.0 - e, e / (k - 1)
 
 
 def check_objectives(pairs, name: str = "objectives") -> list[tuple[str, float]]:
@@ -303,7 +297,7 @@ def reference_loss(kind, logits: torch.Tensor, labels: torch.Tensor, value, conv
     logp = torch.log_softmax(logits, -1)
     log_pt = logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
     if objective.name == SMOOTHING:
-        q_true, q_other = smoothed_target_values(k, value, convention)
+        q_true, q_other = target_values(k, value, convention, lowest=-1.0)
         onehot = F.one_hot(labels, k).to(logits.dtype)
         q = onehot * q_true + (1 - onehot) * q_other
         per_sample = -(q * logp).sum(-1)

@@ -35,13 +35,22 @@ def check_convention(convention) -> str:
     return check_choice("convention", convention, CONVENTIONS)
 
 
-def target_values(num_classes: int, eps: float, convention: str = "uniform") -> tuple[float, float]:
-    """(q_true, q_other): the smoothed target of the true class and of each other class."""
+def target_pair(k: int, eps, convention: str):
+    """(q_true, q_other) for K = k, unchecked: the one formula, for a float eps or a tensor of them
+    (the engine's per-model coefficients). Callers check k, eps and the convention."""
+    if convention == "uniform":
+        return 1.0 - eps + eps / k, eps / k
+    return 1.0 - eps, eps / (k - 1)
+
+
+def target_values(num_classes: int, eps: float, convention: str = "uniform", lowest: float = 0.0
+                  ) -> tuple[float, float]:
+    """(q_true, q_other): the smoothed target of the true class and of each other class. eps lies in
+    [lowest, 1]; objectives pass lowest = -1 for negative smoothing, where q_true exceeds 1 and
+    q_other is negative."""
     k = check_num_classes(num_classes)
-    e = check_eps(eps)
-    if check_convention(convention) == "uniform":
-        return 1.0 - e + e / k, e / k
-    return 1.0 - e, e / (k - 1)
+    e = check_number("eps", eps, lowest, 1.0)
+    return target_pair(k, e, check_convention(convention))
 
 
 def _target_tensors(num_classes: int, eps, convention: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import ClassVar
 
@@ -18,8 +17,9 @@ import torch
 
 from playground.core import metrics, objectives, selective
 from playground.core.calibration import fit_temperature, reliability_frame
-from playground.core.datasets import BOX, Dataset, dataset_from_spec, grid_points
+from playground.core.datasets import Dataset, dataset_from_spec, grid_points
 from playground.core.validation import check_int, check_number, fail
+from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
 from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS, split_held_out
@@ -140,7 +140,7 @@ def engine_groups(recipes: tuple[Recipe, ...]) -> dict[tuple[float, float], list
     return groups
 
 
-def run(config: CompareConfig, on_progress: Callable[[int, int, float], None] | None = None,
+def run(config: CompareConfig, on_progress: OnProgress | None = None,
         chunk: int = 100) -> CompareResult:
     """Train every recipe × seed, one engine per distinct (weight decay, dropout), all models of an
     engine at once; report (done, total, seconds left) in steps over all engines."""
@@ -148,21 +148,13 @@ def run(config: CompareConfig, on_progress: Callable[[int, int, float], None] | 
     start = time.perf_counter()
     data = dataset_from_spec(config.dataset)
     groups = engine_groups(config.recipes)
-    total, done = config.steps * len(groups), 0
+    progress = Progress(config.steps * len(groups), on_progress, start)
     per_recipe: dict[int, tuple[Engine, int]] = {}
     for (wd, p), members in groups.items():
         train = replace(config.train, weight_decay=wd, dropout=p)
         engine = Engine(data, config=train, n_seeds=config.seeds,
                         objectives=[(config.recipes[i].kind, config.recipes[i].value) for i in members])
-        trained = 0
-        while trained < config.steps:
-            n = min(chunk, config.steps - trained)
-            engine.train(n, evaluate=False)
-            trained += n
-            done += n
-            if on_progress:
-                elapsed = time.perf_counter() - start
-                on_progress(done, total, elapsed / done * (total - done))
+        train_to(engine, config.steps, progress, chunk)
         for slot, i in enumerate(members):
             per_recipe[i] = (engine, slot)
     return measure(config, data, per_recipe, time.perf_counter() - start)
@@ -236,10 +228,7 @@ def measure(config: CompareConfig, data: Dataset, per_recipe: dict[int, tuple[En
                                         "coverage": coverage[keep].numpy(),
                                         "risk": risk.mean(0)[keep].numpy()}))
         probs_grid = _logits(engine, slot, seeds, grid, cache)[:1].softmax(-1)[0]
-        images[recipe.label] = render.scene_jpeg(
-            render.boundary_rgb(probs_grid, RESOLUTION, upsample=4), BOX, data.x_train, data.y_train,
-            np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None,
-            size=IMAGE_PX)
+        images[recipe.label] = render.boundary_picture(probs_grid, RESOLUTION, data, IMAGE_PX)
     return CompareResult(config, data, pd.concat(rows, ignore_index=True),
                          pd.concat(reliability, ignore_index=True), pd.concat(curves, ignore_index=True),
                          images, seconds)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
@@ -18,9 +17,10 @@ import pandas as pd
 import torch
 
 from playground.core import information, metrics
-from playground.core.datasets import BOX, Dataset, dataset_from_spec, grid_points
+from playground.core.datasets import Dataset, dataset_from_spec, grid_points
 from playground.core.smoothing import check_eps_grid
 from playground.core.validation import check_int, check_number, fail
+from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
 from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS
@@ -28,6 +28,7 @@ from playground.views import render
 
 RESOLUTION = 48
 IMAGE_PX = 320
+CHUNK = 200  # steps between progress reports
 MAX_TEMPERATURES = 4
 # Teachers that fit well without over-fitting (measured over 5 seeds: test accuracy 0.95–0.98 with
 # training accuracy ~1): 4-class gaussian quantiles, a 2×32 network; a student with a tenth of its
@@ -105,31 +106,16 @@ class DistillResult:
     information_note: str  # what the teachers' "information" column is, with its settings and N
 
 
-def _train(engine: Engine, steps: int, progress: Callable[[int], None], chunk: int = 200) -> None:
-    done = 0
-    while done < steps:
-        n = min(chunk, steps - done)
-        engine.train(n, evaluate=False)
-        done += n
-        progress(n)
-
-
-def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | None = None) -> DistillResult:
+def run(config: DistillConfig, on_progress: OnProgress | None = None) -> DistillResult:
     """Teachers, then a student engine per temperature, then the students alone; report (done,
     total, seconds left) in steps over all engines."""
     config = config.validated()
     start = time.perf_counter()
-    total, done = config.steps * config.engines, [0]
-
-    def progress(n: int) -> None:
-        done[0] += n
-        if on_progress:
-            elapsed = time.perf_counter() - start
-            on_progress(done[0], total, elapsed / done[0] * (total - done[0]))
+    progress = Progress(config.steps * config.engines, on_progress, start)
 
     data = dataset_from_spec(config.dataset)
     teachers = Engine(data, list(config.eps), config.teacher, n_seeds=config.seeds)
-    _train(teachers, config.steps, progress)
+    train_to(teachers, config.steps, progress, CHUNK)
     teacher_train = teachers.predict(data.x_train).logits
     # MKH's estimate of what the logits keep about which training example of two classes they
     # came from, over those classes' training examples only
@@ -143,21 +129,22 @@ def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | 
                       n_seeds=config.seeds)
     soft = torch.cat([torch.softmax(teacher_train / t, -1) for t in config.temperatures])
     students.set_soft_targets(soft, temperature=temps, alpha=config.alpha)
-    _train(students, config.steps, progress)
+    train_to(students, config.steps, progress, CHUNK)
     rows.append(_measure(students, data, "student", None).assign(
         temperature=temps, eps=teachers.model_eps * len(config.temperatures)))
     alone = Engine(data, [0.0], config.student, n_seeds=config.seeds)
-    _train(alone, config.steps, progress)
+    train_to(alone, config.steps, progress, CHUNK)
     rows.append(_measure(alone, data, "alone", None).assign(eps=np.nan))
     grid = grid_points(RESOLUTION)
     first = [i * config.seeds for i in range(len(config.eps))]
     teacher_grid = teachers.predict(grid).probs
-    teacher_images = {config.eps[i]: _image(teacher_grid[m], data) for i, m in enumerate(first)}
+    picture = lambda probs: render.boundary_picture(probs, RESOLUTION, data, IMAGE_PX)  # noqa: E731
+    teacher_images = {config.eps[i]: picture(teacher_grid[m]) for i, m in enumerate(first)}
     probs = students.predict(grid).probs
     block = len(config.eps) * config.seeds  # the students of one temperature
-    student_images = {(config.eps[i], t): _image(probs[j * block + m], data)
+    student_images = {(config.eps[i], t): picture(probs[j * block + m])
                       for j, t in enumerate(config.temperatures) for i, m in enumerate(first)}
-    alone_image = _image(alone.predict(grid).probs[0], data)
+    alone_image = picture(alone.predict(grid).probs[0])
     return DistillResult(
         config,
         data,
@@ -168,20 +155,6 @@ def run(config: DistillConfig, on_progress: Callable[[int, int, float], None] | 
         teachers.predict(data.x_test).logits,
         time.perf_counter() - start,
         information.describe(examples),
-    )
-
-
-def _image(grid_probs: torch.Tensor, data: Dataset) -> bytes:
-    none = np.zeros(len(data.y_train), dtype=bool)
-    return render.scene_jpeg(
-        render.boundary_rgb(grid_probs, RESOLUTION, upsample=4),
-        BOX,
-        data.x_train,
-        data.y_train,
-        none,
-        none,
-        None,
-        size=IMAGE_PX,
     )
 
 

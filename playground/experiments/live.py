@@ -14,7 +14,7 @@ import torch
 from playground.core import metrics, objectives
 from playground.core.calibration import reliability_frame
 from playground.core.datasets import BOX, Dataset, grid_points, points_csv
-from playground.core.smoothing import eps_label
+from playground.core.smoothing import eps_label, target_values
 from playground.core.validation import check_int
 from playground.engine.engine import Engine, Prediction, TrainConfig
 from playground.views import render, tables
@@ -31,20 +31,22 @@ def objective_name(kind: str, value: float) -> str:
     return f"{objective.title} ({objective.symbol}={value:g})"
 
 
-def model_names(eps: float = 0.2, kind: str = "smoothing") -> list[str]:
-    return [f"one-hot ({eps_label(0.0)})", objective_name(kind, eps)]
+def model_names(value: float = 0.2, kind: str = "smoothing") -> list[str]:
+    return [f"one-hot ({eps_label(0.0)})", objective_name(kind, value)]
 
 
 class LiveRun:
     """Model 0 trains with one-hot cross-entropy, model 1 with the chosen objective (label
     smoothing with ε by default); everything else is shared."""
 
-    def __init__(self, data: Dataset, config: TrainConfig, eps: float | None = None, resolution: int = 48,
+    def __init__(self, data: Dataset, config: TrainConfig, objective_value: float | None = None,
+                 resolution: int = 48,
                  on_release=None, kind: str = "smoothing"):
         self.data = data
         self._on_release = on_release  # e.g. give the run's memory back to the server's budget
         self._in_use = threading.RLock()
-        value = objectives.get(kind).check(0.2 if eps is None else eps, objectives.get(kind).parameter)
+        value = objectives.get(kind).check(0.2 if objective_value is None else objective_value,
+                                          objectives.get(kind).parameter)
         self.engine = Engine(data, config=config, objectives=[("smoothing", 0.0), (kind, value)])
         self.resolution = check_int("resolution", resolution, 8, 200)
         self.grid = grid_points(self.resolution)
@@ -75,19 +77,20 @@ class LiveRun:
         return self.engine.model_objectives[1][0]
 
     @property
-    def eps(self) -> float:
-        """The second model's value: ε for smoothing, β for the confidence penalty, γ for focal."""
+    def objective_value(self) -> float:
+        """The second model's objective parameter: ε for smoothing, β for the confidence penalty, γ
+        for focal."""
         return self.engine.model_objectives[1][1]
 
     @property
     def names(self) -> list[str]:
-        return model_names(self.eps, self.kind)
+        return model_names(self.objective_value, self.kind)
 
-    def set_eps(self, value: float) -> None:
+    def set_objective_value(self, value: float) -> None:
         """The second model's value, from the next step on; the weights so far are kept."""
         objective = objectives.get(self.kind)
-        if objective.check(value, objective.parameter) != self.eps:
-            self._changed(objective.symbol, self.eps, value)
+        if objective.check(value, objective.parameter) != self.objective_value:
+            self._changed(objective.symbol, self.objective_value, value)
             self.engine.set_objective_values([0.0, value])
             self._cache.clear()
 
@@ -237,7 +240,7 @@ class LiveRun:
         k = self.data.num_classes
         if kind != "smoothing":
             return torch.nn.functional.one_hot(torch.tensor(label), k).double()
-        q_true, q_other = objectives.smoothed_target_values(k, value, self.engine.config.convention)
+        q_true, q_other = target_values(k, value, self.engine.config.convention, lowest=-1.0)
         return torch.full((k,), q_other, dtype=torch.float64).index_fill_(0, torch.tensor([label]), q_true)
 
     def headline(self) -> list[dict[str, float]]:

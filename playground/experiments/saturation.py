@@ -2,8 +2,7 @@
 per-sample gradient norms, true-class probabilities and logit gaps recorded along the way."""
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 import torch
@@ -12,13 +11,14 @@ from playground.core import metrics, objectives
 from playground.core.datasets import Dataset
 from playground.core.smoothing import check_eps, optimal_logit_gap
 from playground.core.validation import check_int, fail
+from playground.engine.chunked import OnProgress, Progress, train_in_chunks
 from playground.engine.engine import Engine, TrainConfig
 
 MAX_STEPS = 20_000
 
 
 def record(data: Dataset, config: TrainConfig, eps: float, snapshots: Sequence[int],
-           gap_every: int = 25, on_progress: Callable[[int, int, float], None] | None = None
+           gap_every: int = 25, on_progress: OnProgress | None = None
            ) -> dict[str, pd.DataFrame]:
     """Train models with eps 0 and `eps` on the training set.
 
@@ -39,12 +39,7 @@ def record(data: Dataset, config: TrainConfig, eps: float, snapshots: Sequence[i
     optimum = [optimal_logit_gap(k, e, convention) for e in engine.model_eps]
     samples, gaps = [], []
     ticks = sorted(set(steps) | set(range(0, steps[-1] + 1, gap_every)))
-    start = time.perf_counter()
-    for step in ticks:
-        engine.train(step - engine.step, evaluate=False)
-        if on_progress and step:
-            elapsed = time.perf_counter() - start
-            on_progress(step, steps[-1], elapsed / step * (steps[-1] - step))
+    for step in train_in_chunks(engine, steps[-1], Progress(steps[-1], on_progress), stops=ticks):
         logits = engine.predict(x.cpu().numpy()).logits
         gap = metrics.logit_gap(logits, y)
         for m, e in enumerate(engine.model_eps):

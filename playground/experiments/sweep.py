@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
@@ -17,10 +16,11 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from playground.core import metrics
-from playground.core.datasets import BOX, Dataset, dataset_from_spec, grid_points, points_csv
+from playground.core.datasets import Dataset, dataset_from_spec, grid_points, points_csv
 from playground.core.metrics import METRIC_NAMES
 from playground.core.smoothing import check_eps_grid, eps_label, optimal_logit_gap
 from playground.core.validation import check_int, fail
+from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
 from playground.views import render
@@ -92,22 +92,15 @@ def split_held_out(data: Dataset, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return train_test_split(idx, test_size=0.5, random_state=seed, stratify=stratify)
 
 
-def run(config: SweepConfig, on_progress: Callable[[int, int, float], None] | None = None,
+def run(config: SweepConfig, on_progress: OnProgress | None = None,
         chunk: int = 50) -> SweepResult:
     """Train all len(eps) * seeds models for `steps` steps, reporting (done, total, seconds left)."""
     config = config.validated()
-    start = time.perf_counter()
+    progress = Progress(config.steps, on_progress)
     data = dataset_from_spec(config.dataset)
     engine = Engine(data, list(config.eps), config.train, n_seeds=config.seeds)
-    done = 0
-    while done < config.steps:
-        n = min(chunk, config.steps - done)
-        engine.train(n, evaluate=False)
-        done += n
-        if on_progress:
-            elapsed = time.perf_counter() - start
-            on_progress(done, config.steps, elapsed / done * (config.steps - done))
-    return measure(config, data, engine, time.perf_counter() - start)
+    train_to(engine, config.steps, progress, chunk)
+    return measure(config, data, engine, time.perf_counter() - progress.start)
 
 
 def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) -> SweepResult:
@@ -144,11 +137,8 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
                              **{f"predicted by {eps_label(e)} seed={s}": predicted[m]
                                 for m, (e, s) in enumerate(zip(engine.model_eps, engine.model_seed))})
     first_seed = frame.drop_duplicates("eps")["model"].tolist()
-    # upsampled 4x: the coarse grid scaled to 220 px would otherwise show stair-stepped edges
-    images = {engine.model_eps[m]: render.scene_jpeg(
-        render.boundary_rgb(grid[m], RESOLUTION, upsample=4), BOX, data.x_train, data.y_train,
-        np.zeros(len(data.y_train), dtype=bool), np.zeros(len(data.y_train), dtype=bool), None, size=IMAGE_PX)
-        for m in first_seed}
+    images = {engine.model_eps[m]: render.boundary_picture(grid[m], RESOLUTION, data, IMAGE_PX)
+              for m in first_seed}
     pairs = pair_confusion(test_logits, test_labels)
     pairs = pairs.assign(eps=[engine.model_eps[m] for m in pairs["model"]],
                          seed=[engine.model_seed[m] for m in pairs["model"]])

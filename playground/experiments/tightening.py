@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar
 
@@ -19,6 +18,7 @@ from playground.core import representations
 from playground.core.datasets import Dataset, dataset_from_spec
 from playground.core.smoothing import check_eps, check_eps_grid
 from playground.core.validation import check_int, fail
+from playground.engine.chunked import OnProgress, Progress, train_in_chunks
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
 from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS
@@ -99,7 +99,7 @@ def _chosen(data: Dataset, classes: tuple[int, ...], split: str) -> tuple[np.nda
 
 
 def run(
-    config: TighteningConfig, on_progress: Callable[[int, int, float], None] | None = None
+    config: TighteningConfig, on_progress: OnProgress | None = None
 ) -> TighteningResult:
     config = config.validated()
     start = time.perf_counter()
@@ -110,10 +110,8 @@ def run(
     drawn = {"one-hot (ε=0)": 0, f"smoothed (ε={config.eps:g})": config.grid.index(config.eps) * config.seeds}
     sets = {split: _chosen(data, config.classes, split) for split in ("train", "test")}
     saves = sorted({int(s) for s in np.geomspace(10, config.steps, SNAPSHOTS).round()} | {config.steps})
-    points, done = [], 0
-    for step in saves:
-        engine.train(step - done, evaluate=False)
-        done = step
+    points, progress = [], Progress(config.steps, on_progress, start)
+    for step in train_in_chunks(engine, config.steps, progress, stops=saves):
         for name, model in drawn.items():
             for split, (x, y) in sets.items():
                 coords, _ = representations.plane_coordinates(engine, model, config.classes, x)
@@ -129,9 +127,6 @@ def run(
                         }
                     )
                 )
-        if on_progress:
-            elapsed = time.perf_counter() - start
-            on_progress(done, config.steps, elapsed / done * (config.steps - done))
     x, y = sets["train"]
     tight = representations.model_tightness(engine, config.classes, x, torch.as_tensor(y))
     frame = pd.DataFrame(

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from playground.core.datasets import BOX, Dataset
 from playground.views import palette
 
 DIVERGED_GREY = (200, 200, 200)
@@ -277,6 +278,15 @@ def scene_jpeg(boundary: np.ndarray, box: float, xy: np.ndarray, labels: np.ndar
     buf = io.BytesIO()
     image.save(buf, format="JPEG", quality=90, subsampling=0)  # full-resolution colour keeps dots true
     return buf.getvalue()
+
+
+def boundary_picture(grid_probs: torch.Tensor, resolution: int, data: Dataset, size: int = 360) -> bytes:
+    """A trained model's boundary from its grid probabilities [R*R, K], under the training points,
+    as one JPEG (the sweep's, the comparison's and distillation's picture of each model). Upsampled
+    4x: the coarse grid scaled to a few hundred pixels would otherwise show stair-stepped edges."""
+    none = np.zeros(len(data.y_train), dtype=bool)
+    return scene_jpeg(boundary_rgb(grid_probs, resolution, upsample=4), BOX, data.x_train, data.y_train,
+                      none, none, None, size=size)
 
 
 @lru_cache(maxsize=32)

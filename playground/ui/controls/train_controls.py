@@ -29,7 +29,7 @@ MID_RUN = "ε (or β, γ), learning rate, weight decay, speed and the display ap
 class LiveSettings:
     data: dict  # datasets.dataset_from_spec's argument
     config: TrainConfig  # lr and weight_decay in here apply mid-run
-    eps: float  # the second model's value (ε, β or γ); applies mid-run
+    objective_value: float  # the second model's objective parameter (ε, β or γ); applies mid-run
     steps_per_update: int
     discretize: bool
     show_test: bool
@@ -39,13 +39,13 @@ class LiveSettings:
     def on_defaults(self) -> bool:
         """The page's first view: default data and network, smoothing at some ε > 0."""
         data = {k: v for k, v in self.data.items() if k != "seed"}
-        return (data == DEFAULT_DATA and self.kind == "smoothing" and self.eps > 0
+        return (data == DEFAULT_DATA and self.kind == "smoothing" and self.objective_value > 0
                 and (self.config.hidden_layers, self.config.units) == (DEFAULT_LAYERS, DEFAULT_UNITS))
 
     @property
     def objective_title(self) -> str:
         if self.kind == "smoothing":
-            return "negative smoothing" if self.eps < 0 else "smoothed"
+            return "negative smoothing" if self.objective_value < 0 else "smoothed"
         return objectives.get(self.kind).title
 
     def reset_reasons(self, old: dict) -> list[str]:
@@ -116,7 +116,7 @@ def live_controls() -> LiveSettings:
         code = bound(st.selectbox, "the second model trains with", list(OBJECTIVE_CHOICES), key="obj",
                      help="the first model always trains with one-hot cross-entropy")
         kind, label, lo, hi, default, step, key = OBJECTIVE_CHOICES[code]
-        eps = bound(st.slider, label, lo, hi, default, step, key=key, help=OBJECTIVE_HELP[code])
+        value = bound(st.slider, label, lo, hi, default, step, key=key, help=OBJECTIVE_HELP[code])
         convention = convention_radio(st, "sm_conv") if kind == "smoothing" else "uniform"
     with sb.expander("Data", expanded=True):
         name = dataset_name(st, "ds_name")
@@ -168,4 +168,4 @@ def live_controls() -> LiveSettings:
     config = TrainConfig(hidden_layers=layers, units=units, activation=activation, optimizer=optimizer,
                          lr=lr, weight_decay=weight_decay, batch_size=batch, convention=convention,
                          device=device)
-    return LiveSettings(data, config, eps, speed, discretize, show_test, fade, kind)
+    return LiveSettings(data, config, value, speed, discretize, show_test, fade, kind)

@@ -27,7 +27,8 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     share = or_stop(lambda: memory_budget().hold(nbytes, wait_s=LIVE_WAIT_S), "start training")
     try:
         try:
-            run = LiveRun(data, settings.config, settings.eps, on_release=share.release, kind=settings.kind)
+            run = LiveRun(data, settings.config, settings.objective_value, on_release=share.release,
+                          kind=settings.kind)
             return run, None
         except ValueError as err:  # the GPU was chosen where there is none
             if settings.config.device != "cuda":
@@ -36,7 +37,7 @@ def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
         except torch.OutOfMemoryError:
             why = "The GPU ran out of memory."
         cpu = replace(settings.config, device="cpu")
-        fallback = LiveRun(data, cpu, settings.eps, on_release=share.release, kind=settings.kind)
+        fallback = LiveRun(data, cpu, settings.objective_value, on_release=share.release, kind=settings.kind)
         return fallback, f"{why} Training on the CPU instead."
     except BaseException:
         share.release()
@@ -79,7 +80,7 @@ def current_run(settings: LiveSettings) -> LiveRun:
         state.live_reset = False
     run = state.live
     session_device().track(run)
-    run.set_eps(settings.eps)
+    run.set_objective_value(settings.objective_value)
     run.set_hyperparameters(settings.config.lr, settings.config.weight_decay)
     return run
 

@@ -119,3 +119,25 @@ def test_a_full_room_says_so(monkeypatch):
     finally:
         monkeypatch.undo()
         room_store.clear()
+
+
+def test_an_answer_the_store_could_not_save_is_not_shown_as_locked(monkeypatch):
+    from playground.serving.rooms import Rooms, StoreUnavailable
+    host = facilitator()
+    code = host.session_state["fac_room"]
+    one = learner({"room": code})
+
+    def busy(self, *args, **kwargs):
+        raise StoreUnavailable()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Rooms, "answer", busy)
+        lock(one, 1, 2)
+    assert not one.exception
+    assert any("not saved yet" in w.value for w in one.warning)
+    assert not one.radio(key="ws_choice_1").disabled and not one.get("vega_lite_chart")
+    assert room_store().tallies(code)[1] == {}
+    one.button(key="ws_action").click()
+    one.run()  # the pick was kept: pressing Lock again saves it
+    assert one.radio(key="ws_choice_1").disabled
+    assert room_store().tallies(code)[1] == {workshop.station(1).choices[2]: 1}

@@ -37,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.types import TypeDecorator
 
 from playground.core.validation import check_int, check_number, fail
@@ -58,6 +58,28 @@ DEFAULT_DB = Path("~/.cache/label-smoothing-playground/rooms.sqlite3")
 
 class RoomError(ValueError):
     """A problem a learner or facilitator can fix: the message is meant to be shown as it is."""
+
+
+class StoreUnavailable(RoomError):
+    """The store is busy (a SQLite file held by another writer), unwritable or unreachable: nothing
+    was saved, and the call may be retried. The message is plain and names no server path."""
+
+    MESSAGE = "The rooms store is busy or unreachable right now: not saved yet — retrying."
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)
+
+
+@contextmanager
+def _store_faults() -> Iterator[None]:
+    """A database fault other than a refused duplicate becomes StoreUnavailable (its traceback,
+    which names server paths, stays out of the message)."""
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except (DBAPIError, OSError) as err:
+        raise StoreUnavailable() from err
 
 
 def utc_now() -> datetime:
@@ -239,16 +261,17 @@ class Rooms:
 
     @property
     def engine(self) -> Engine:
-        return engine_for(self.url)
+        with _store_faults():
+            return engine_for(self.url)
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        with _store_faults(), self.engine.begin() as conn:
             yield conn
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with _store_faults(), self.engine.connect() as conn:
             conn.execution_options(**{READ_ONLY: True})
             with conn.begin():
                 yield conn

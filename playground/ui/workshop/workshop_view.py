@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import streamlit as st
 
 from playground.experiments import workshop
-from playground.serving.rooms import Room, RoomError
+from playground.serving.rooms import Room, RoomError, StoreUnavailable
 from playground.ui.shell.navigation import PAGES
 from playground.ui.shell.plain import escaped
 from playground.ui.shell.url import bound, keep
@@ -81,12 +81,15 @@ def _lock(number: int, room: Room | None) -> None:
     if choice is None:
         st.session_state["ws_pick_first"] = True
         return
-    st.session_state[f"ws_locked_{number}"] = choice
     if room is not None:
         try:
             room_store().answer(room.code, number, learner_id(), choice)
+        except StoreUnavailable as err:  # not committed: not shown as locked; the pick stays
+            st.session_state["ws_not_saved"] = str(err)
+            return
         except ValueError as err:
             st.session_state["ws_answer_error"] = str(err)
+    st.session_state[f"ws_locked_{number}"] = choice  # only after the store has committed it
 
 
 def _next(number: int) -> None:
@@ -119,6 +122,9 @@ def show_station(number: int, room: Room | None) -> None:
     if locked is None:
         if st.session_state.pop("ws_pick_first", False):
             st.warning("Pick an answer first, then lock it in.")
+        if not_saved := st.session_state.pop("ws_not_saved", None):
+            st.warning(f"{escaped(not_saved)} Your pick is kept here: press Lock again.",
+                       icon=":material/sync_problem:")
         st.caption("Pick an answer and lock it in; the measurement is revealed after.")
         return
     if error := st.session_state.pop("ws_answer_error", None):

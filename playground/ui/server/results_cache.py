@@ -157,6 +157,8 @@ class ResultsCache:
                 del self._flights[(request.page, request.key)]
         finally:
             flight._done.set()
+            del request, flight  # the run's tensors are garbage now, unless the cache kept them
+            after_flight()
 
     def _store(self, page: str, key: str, result: Any, nbytes: int) -> None:
         """Under the lock: keep the result; drop the least recently used past the page's limit, then
@@ -194,6 +196,13 @@ class ResultsCache:
             self.trainings = self.hits = 0
 
 
+def _nothing() -> None:
+    pass
+
+
+# Set by the runtime to hand the finished run's memory back to the system (runtime.free_memory):
+# a heavy run's freed heap otherwise stays in the allocator's arenas after its session closes.
+after_flight: Callable[[], None] = _nothing
 RESULTS = ResultsCache(MAX_ENTRIES)  # the process's own
 
 

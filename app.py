@@ -17,7 +17,7 @@ if "torch" not in sys.modules:
 from playground.ui.controls.preset_picker import preset_picker
 from playground.ui.server.runtime import configure_process
 from playground.ui.server.warmup import start_warmup
-from playground.ui.shell.errors import PageStop
+from playground.ui.shell.errors import PageStop, guarded
 from playground.ui.shell.layout import compact_layout
 from playground.ui.shell.navigation import PAGES
 from playground.ui.shell.plain import escaped
@@ -40,7 +40,7 @@ check_address(page, pages)
 apply_visibility()
 preset_picker(page.url_path or "home")
 try:
-    page.run()
+    guarded(page.run)
 except PageStop:  # the page said why it stopped; the link is still checked and offered
     pass
 check_hidden()

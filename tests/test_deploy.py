@@ -18,6 +18,7 @@ def test_hosted_config_locks_the_server_down():
 def test_laptop_config_keeps_the_fast_settings():
     config = tomllib.loads((ROOT / ".streamlit/config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none" and config["runner"]["postScriptGC"] is False
+    assert config["client"]["showErrorDetails"] == "none"  # a laptop shared on a LAN leaks no traceback
 
 
 def test_dockerfile_runs_the_app_as_a_non_root_user_with_a_health_check():

@@ -194,3 +194,31 @@ def test_a_sweep_past_the_time_cap_says_how_long_and_offers_a_smaller_one_that_r
     assert not at.exception and not at.error
     assert (at.slider(key="sw_seeds").value, at.select_slider(key="sw_steps").value) != (10, 5000)
     assert at.session_state["sw_count"] == 21  # the rest of the experiment stays as it was
+
+
+def test_heavy_runs_are_admitted_in_order_at_most_slots_at_once():
+    import threading
+
+    from playground.serving.limits import HeavyQueue, heavy_slots
+
+    assert heavy_slots(2) == 1 and heavy_slots(16) == 15 and heavy_slots(1) == 1
+    queue = HeavyQueue(1)
+    first, second, third = object(), object(), object()
+    queue.enter(first)
+    started = []
+    threads = [threading.Thread(target=lambda t=t: (queue.enter(t), started.append(t)))
+               for t in (second, third)]
+    threads[0].start()
+    while queue.place(second) is None:
+        threading.Event().wait(0.01)
+    threads[1].start()
+    while queue.place(third) is None:
+        threading.Event().wait(0.01)
+    assert (queue.place(second), queue.place(third), started) == (1, 2, [])
+    queue.leave()
+    threads[0].join(5)
+    assert started == [second] and queue.place(third) == 1
+    queue.leave()
+    threads[1].join(5)
+    assert started == [second, third] and queue.place(third) is None
+    queue.leave()

@@ -276,3 +276,25 @@ def test_a_stopped_replicas_sessions_move_to_the_live_one_and_are_told(cluster):
         pings = [r for r in seen if r["path"] in ("/_stcore/health", "/_stcore/host-config")]
         assert pings and all(r["backend"] == "pages" and r["server"] == live for r in pings), pings
     no_tracebacks()
+
+
+def test_the_proxy_sets_the_security_headers_and_hides_the_metrics(cluster):
+    import urllib.error
+    import urllib.request
+
+    for path in ("/", "/_stcore/health"):
+        with urllib.request.urlopen(cluster.url + path, timeout=10) as response:
+            headers = response.headers
+        assert headers["Content-Security-Policy"] == "frame-ancestors 'self'", path
+        assert headers["X-Frame-Options"] == "SAMEORIGIN", path
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(cluster.url + "/_stcore/metrics", timeout=10)
+    assert refused.value.code == 404
+
+
+def test_frame_ancestors_can_name_an_embedding_host():
+    text = DEPLOYED.read_text()
+    assert "presetenv FRAME_ANCESTORS \"'self'\"" in text
+    assert 'frame-ancestors ${FRAME_ANCESTORS}' in text and "path_beg /_stcore/metrics" in text

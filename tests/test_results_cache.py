@@ -286,3 +286,16 @@ def test_a_page_waiting_for_a_training_shows_its_progress(monkeypatch):
     go.set()
     waiter.join(WAIT_S)
     assert result["r"] == "done" and (5, 10) in shown and cache.trainings == 1
+
+
+def test_every_finished_training_hands_its_memory_back(monkeypatch):
+    from playground.ui.server import results_cache, runtime
+
+    freed = []
+    monkeypatch.setattr(results_cache, "after_flight", lambda: freed.append(1))
+    cache = ResultsCache(2)
+    cache.get(request("ok", lambda progress: 1))
+    with pytest.raises(RuntimeError):
+        cache.get(request("bad", lambda progress: (_ for _ in ()).throw(RuntimeError("x"))))
+    assert len(freed) == 2  # after a result and after a failure alike
+    assert runtime.limit_arenas() is (runtime._libc is not None)  # glibc takes the arena cap

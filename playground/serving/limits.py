@@ -153,3 +153,42 @@ if __name__ == "__main__":  # `python -m playground.serving.limits`: check the e
         print(Limits.from_env())
     except ValueError as err:
         sys.exit(f"Refusing to start: {err}")
+
+
+class HeavyQueue:
+    """Process-wide admission for heavy runs: at most `slots` train at once, the others wait in
+    arrival order and can read their place. Time is shared like memory: without it, eight heavy
+    runs on two cores all crawl and none finishes."""
+
+    def __init__(self, slots: int):
+        self.slots = max(1, slots)
+        self._cond = threading.Condition()
+        self._running = 0
+        self._waiting: list[object] = []
+
+    def place(self, ticket: object) -> int | None:
+        """1 for the next to start; None once admitted (or never queued)."""
+        with self._cond:
+            return self._waiting.index(ticket) + 1 if ticket in self._waiting else None
+
+    def enter(self, ticket: object) -> None:
+        with self._cond:
+            self._waiting.append(ticket)
+            while self._running >= self.slots or self._waiting[0] is not ticket:
+                self._cond.wait()
+            self._waiting.pop(0)
+            self._running += 1
+            self._cond.notify_all()
+
+    def leave(self) -> None:
+        with self._cond:
+            self._running -= 1
+            self._cond.notify_all()
+
+
+def heavy_slots(cores: int | None = None) -> int:
+    """Heavy runs at once: one core left for the live sessions and the server itself."""
+    return max(1, (cores or os.cpu_count() or 1) - 1)
+
+
+HEAVY = HeavyQueue(heavy_slots())

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from playground.serving.limits import engine_bytes, memory_budget
+from playground.serving.limits import HEAVY, engine_bytes, memory_budget
 
 Progress = Callable[[int, int, float], None]  # (steps done, steps in all, seconds left)
 # Results kept per page. Each page's default result holds 0.25-0.93 MB, so full of such results the
@@ -72,6 +72,10 @@ class Flight:
 
     def report(self, done: int, total: int, left: float) -> None:
         self.progress = (done, total, left)
+
+    def place(self) -> int | None:
+        """Its place in the queue of heavy runs waiting to start (1: next), None once training."""
+        return HEAVY.place(self)
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the training has ended, either way."""
@@ -143,8 +147,12 @@ class ResultsCache:
     def _fly(self, flight: Flight) -> None:
         request = flight.request
         try:
-            with memory_budget().reserve(request.nbytes):
-                result = request.train(flight.report)
+            HEAVY.enter(flight)  # waits its turn; the page reads its place meanwhile
+            try:
+                with memory_budget().reserve(request.nbytes):
+                    result = request.train(flight.report)
+            finally:
+                HEAVY.leave()
         except BaseException as err:  # noqa: BLE001 (handed to every session waiting on it)
             flight.error = err
             with self._lock:
@@ -157,6 +165,8 @@ class ResultsCache:
                 del self._flights[(request.page, request.key)]
         finally:
             flight._done.set()
+            del request, flight  # the run's tensors are garbage now, unless the cache kept them
+            after_flight()
 
     def _store(self, page: str, key: str, result: Any, nbytes: int) -> None:
         """Under the lock: keep the result; drop the least recently used past the page's limit, then
@@ -194,6 +204,13 @@ class ResultsCache:
             self.trainings = self.hits = 0
 
 
+def _nothing() -> None:
+    pass
+
+
+# Set by the runtime to hand the finished run's memory back to the system (runtime.free_memory):
+# a heavy run's freed heap otherwise stays in the allocator's arenas after its session closes.
+after_flight: Callable[[], None] = _nothing
 RESULTS = ResultsCache(MAX_ENTRIES)  # the process's own
 
 

@@ -16,6 +16,7 @@ from playground.engine.gate import set_gpu_slots
 from playground.serving.limits import Limits, set_process_memory
 from playground.serving.sharing import Pacer, Seats
 from playground.ui import streamlit_internals as internals
+from playground.ui.server import results_cache
 
 
 @st.cache_resource
@@ -24,6 +25,8 @@ def configure_process() -> Limits:
     run side by side, and on a small machine extra OpenMP threads only fight the other sessions
     (and a local browser). The work, memory and GPU caps come from the environment."""
     torch.set_num_threads(1)
+    limit_arenas()
+    results_cache.after_flight = free_memory
     limits = Limits.from_env()
     set_gpu_slots(limits.gpu_slots)
     set_process_memory(limits.process_memory_bytes)
@@ -105,6 +108,16 @@ def _glibc():
 
 
 _libc = _glibc()
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+ARENAS = 2
+
+
+def limit_arenas(arenas: int = ARENAS) -> bool:
+    """At most `arenas` malloc arenas (as MALLOC_ARENA_MAX would). glibc gives each busy thread an
+    arena of its own, up to 8 per core, and trims only the main one well, so the heap that heavy
+    runs on Streamlit's many script threads freed stays mapped: the RSS that never came back after
+    heavy sessions closed. True when glibc took the setting."""
+    return _libc is not None and bool(_libc.mallopt(M_ARENA_MAX, arenas))
 
 
 class Janitor:

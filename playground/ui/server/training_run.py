@@ -11,7 +11,7 @@ import streamlit as st
 
 from playground.engine.cost import CostModel, check_time
 from playground.engine.engine import resolve_device
-from playground.serving.limits import check_run
+from playground.serving.limits import HEAVY, check_run
 from playground.ui.server.results_cache import RESULTS, Request
 from playground.ui.server.runtime import cost_model, limits
 from playground.ui.shell.errors import or_stop, stop_page
@@ -51,8 +51,15 @@ def trained(request: Request) -> Any:
     flight = RESULTS.flight(request)
     if flight.wait(0):
         return flight.outcome()
+    queue = st.empty()
     with training_progress(request.what) as show:
         while not flight.wait(POLL_S):
+            place = flight.place()
+            if place is not None:
+                queue.info(f"The server trains {HEAVY.slots} heavy run(s) at once: this one waits its "
+                           f"turn, place {place} in the queue.", icon=":material/hourglass_top:")
+                continue
+            queue.empty()
             if flight.progress is not None:
                 show(*flight.progress)
     return flight.outcome()

@@ -14,5 +14,13 @@ make_venv() {
   # Debian's python3 has no venv module until python3-venv is installed
   python3 -c "import ensurepip, venv" 2>/dev/null || apt_install python3-venv
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r "$1"
+  # PLAYGROUND_LOCKED=1: install the hashed lock beside the requirements file (requirements.lock,
+  # requirements-dev.lock; made by `uv pip compile --generate-hashes`) with --require-hashes. Off
+  # by default: the lock pins PyPI's own wheels (torch with its CUDA libraries), and a machine whose
+  # index or wheel folder serves other builds of them (a CPU-only torch) cannot match those hashes.
+  if [ "${PLAYGROUND_LOCKED:-0}" = 1 ]; then
+    .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r "${1%.txt}.lock"
+  else
+    .venv/bin/pip install -q --disable-pip-version-check -r "$1"
+  fi
 }

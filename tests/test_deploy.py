@@ -21,6 +21,13 @@ def test_laptop_config_keeps_the_fast_settings():
     assert config["client"]["showErrorDetails"] == "none"  # a laptop shared on a LAN leaks no traceback
 
 
+def test_both_profiles_send_elements_whole():
+    """No element goes through the browser's message cache, whose misses under a rerun storm close
+    the connection for good (tests/test_browser_controls.py's storm caught it)."""
+    for path in ("deploy/config.toml", ".streamlit/config.toml"):
+        assert tomllib.loads((ROOT / path).read_text())["global"]["minCachedMessageSize"] >= 1e9, path
+
+
 def test_dockerfile_runs_the_app_as_a_non_root_user_with_a_health_check():
     text = (ROOT / "Dockerfile").read_text()
     lines = [line.strip() for line in text.splitlines()]

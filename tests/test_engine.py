@@ -502,3 +502,48 @@ def test_cuda_graph_dropout_draws_fresh_masks_and_matches_reference(moons):
         ref = train_on_reference_loss(start, moons, cpu_config, kind, value, 12,
                                       masks=[[m[i] for m in step] for step in masks])
         assert max_param_diff(ref, engine.to_module(i)) < 2e-4, f"model {i}"
+
+
+# ---- one data set per seed: paired runs that vary the data seed, in one engine ---------------------
+
+PER_SEED_OBJECTIVES = [("smoothing", 0.0), ("smoothing", 0.2), ("focal", 2.0), ("confidence_penalty", 0.5)]
+
+
+def test_one_data_set_per_seed_trains_each_model_as_its_own_engine_would():
+    """Model (slot, j) of a stacked engine on data seed 10 + j matches a one-seed engine on that data
+    with training seed 10 + j (full batch, no dropout: nothing else is shared between models)."""
+    seeds = (10, 11, 12)
+    sets = [make_dataset("moons", n=120, noise=0.3, seed=s) for s in seeds]
+    config = TrainConfig(hidden_layers=2, units=8, lr=0.05, seed=seeds[0])
+    stacked = Engine(sets, config=config, n_seeds=len(seeds), objectives=PER_SEED_OBJECTIVES)
+    stacked.train(60)
+    got = stacked.records[-1].models
+    for j, (s, d) in enumerate(zip(seeds, sets)):
+        alone = Engine(d, config=replace(config, seed=s), objectives=PER_SEED_OBJECTIVES)
+        alone.train(60)
+        for slot, want in enumerate(alone.records[-1].models):
+            model = got[slot * len(seeds) + j]
+            assert model.seed == want.seed == s
+            for metric in ("train_loss", "train_nll", "test_nll", "test_acc", "test_ece"):
+                assert getattr(model, metric) == pytest.approx(getattr(want, metric), rel=1e-4, abs=1e-6), \
+                    (slot, s, metric)
+    # the data really differ per seed: otherwise the check above would pass on shared data too
+    assert got[0].test_nll != pytest.approx(got[1].test_nll, rel=1e-3)
+
+
+def test_one_data_set_per_seed_with_mini_batches_and_dropout_trains():
+    sets = [make_dataset("blobs", n=90, noise=0.3, num_classes=3, seed=s) for s in (0, 1)]
+    config = TrainConfig(units=8, batch_size=16, dropout=0.2, seed=0)
+    engine = Engine(sets, eps=[0.0, 0.1], config=config, n_seeds=2)
+    before = engine.evaluation().models
+    after = engine.train(40, evaluate=False) or engine.evaluation().models
+    assert all(math.isfinite(m.test_nll) for m in after)
+    assert sum(a.train_loss < b.train_loss for a, b in zip(after, before)) >= 3
+
+
+@pytest.mark.parametrize("bad", ["count", "shape"])
+def test_one_data_set_per_seed_must_match_the_seeds(bad):
+    second = make_dataset("moons", n=100 if bad == "count" else 140, seed=1)
+    sets = [make_dataset("moons", n=100, seed=0), second]
+    with pytest.raises(ValueError, match="data"):
+        Engine(sets, eps=[0.0], n_seeds=3 if bad == "count" else 2)

@@ -84,9 +84,10 @@ class Activations:
 
 def forward(store: ParameterStore, x: torch.Tensor, activation: str, buffers: NetworkBuffers | None = None,
             dropout: float = 0.0, generator: torch.Generator | None = None) -> Activations:
-    """Every model on points x [B, 2]. Dropout applies only with buffers (a training step)."""
+    """Every model on points x [B, 2] (shared) or [E, B, 2] (each model its own). Dropout applies
+    only with buffers (a training step)."""
     last = len(store.weights) - 1
-    h = x.expand(store.n_models, *x.shape)
+    h = x if x.dim() == 3 else x.expand(store.n_models, *x.shape)
     out = Activations([], [], [h])
     drop = buffers is not None and dropout > 0
     for layer, (w, b) in enumerate(zip(store.weights, store.biases)):
@@ -109,8 +110,10 @@ def backward(store: ParameterStore, x: torch.Tensor, acts: Activations, dz: torc
              activation: str, buffers: NetworkBuffers, dropout: float = 0.0) -> None:
     """Gradients of every parameter into store.grads, from dL/dlogits dz [E, B, K]."""
     for layer in range(len(store.weights) - 1, -1, -1):
-        if layer == 0:
+        if layer == 0 and x.dim() == 2:
             torch.matmul(x.t(), dz, out=store.weight_grads[0])
+        elif layer == 0:
+            torch.bmm(x.transpose(1, 2), dz, out=store.weight_grads[0])
         else:
             torch.bmm(acts.inputs[layer].transpose(1, 2), dz, out=store.weight_grads[layer])
         torch.sum(dz, dim=1, keepdim=True, out=store.bias_grads[layer])

@@ -145,10 +145,26 @@ def _slots(eps, objectives) -> list[tuple[str, float]]:
     return check_objectives(objectives)
 
 
-class Engine:
-    """Trains len(objectives) * n_seeds MLPs at once. Model index = slot * n_seeds + seed index."""
+def _per_seed_data(data, n_seeds: int) -> list[Dataset]:
+    """[data] for one data set; a sequence must hold one data set per seed, all of one shape."""
+    if isinstance(data, Dataset):
+        return [data]
+    sets = list(data)
+    if len(sets) != n_seeds or not all(isinstance(d, Dataset) for d in sets):
+        fail("data", f"{len(sets)} items", f"must be one Dataset, or one per seed ({n_seeds})")
+    shape = [(d.num_classes, d.x_train.shape, d.x_test.shape) for d in sets]
+    if len(set(shape)) > 1:
+        fail("data", f"data sets of shapes {sorted(set(shape))}",
+             "one per seed must share the class count and the train and test sizes")
+    return sets
 
-    def __init__(self, data: Dataset, eps: Sequence[float] | float | None = None,
+
+class Engine:
+    """Trains len(objectives) * n_seeds MLPs at once. Model index = slot * n_seeds + seed index.
+    `data` is one data set for every model, or one per seed index (paired runs that vary the data
+    seed with the training seed, still in one batched engine)."""
+
+    def __init__(self, data: Dataset | Sequence[Dataset], eps: Sequence[float] | float | None = None,
                  config: TrainConfig = TrainConfig(), n_seeds: int = 1, use_cuda_graphs: bool = True, *,
                  objectives: Sequence[tuple[str, float]] | None = None):
         self.config = config.validated()
@@ -160,14 +176,21 @@ class Engine:
         if self.n_models > MAX_MODELS:
             fail("models", self.n_models, f"len(objectives) * n_seeds must be at most {MAX_MODELS}")
         self.device = dev = resolve_device(self.config.device)
-        self.num_classes = k = data.num_classes
+        sets = _per_seed_data(data, self.n_seeds)
+        self.num_classes = k = sets[0].num_classes
         self.step = 0
-        self.x_train = torch.as_tensor(data.x_train, device=dev)
-        self.y_train = torch.as_tensor(data.y_train, device=dev)
-        self.x_test = torch.as_tensor(data.x_test, device=dev)
-        self.y_test = torch.as_tensor(data.y_test, device=dev)
+        # One data set: [N, ...] tensors shared by every model. One per seed: each model's own rows,
+        # [E, N, ...], model m training on the data of its seed index m % n_seeds.
+        self.per_model_data = len(sets) > 1
+        seed_of_model = torch.arange(self.n_models) % self.n_seeds
+        def tensor(field):
+            if not self.per_model_data:
+                return torch.as_tensor(getattr(sets[0], field), device=dev)
+            return torch.stack([torch.as_tensor(getattr(d, field)) for d in sets])[seed_of_model].to(dev)
+        self.x_train, self.y_train = tensor("x_train"), tensor("y_train")
+        self.x_test, self.y_test = tensor("x_test"), tensor("y_test")
         self.onehot_train = F.one_hot(self.y_train.long(), k).to(self.x_train.dtype)
-        self.n_train = len(data.y_train)
+        self.n_train = self.y_train.shape[-1]
         bs = self.config.batch_size
         self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
 
@@ -269,8 +292,9 @@ class Engine:
             network = NetworkBuffers.empty(e, batch, [*self.config.widths, k], self.config.dropout > 0, dev)
             rows = batch < self.n_train
             distil = rows and self.objective.distillation is not None
-            bufs = BatchBuffers(torch.empty(batch, 2, device=dev) if rows else None,
-                                torch.empty(batch, k, device=dev) if rows else None,
+            lead = (e,) if self.per_model_data else ()
+            bufs = BatchBuffers(torch.empty(*lead, batch, 2, device=dev) if rows else None,
+                                torch.empty(*lead, batch, k, device=dev) if rows else None,
                                 torch.empty(e, batch, k, device=dev) if distil else None,
                                 network, self.objective.buffers(batch, network.dz[-1]))
             self._buffers[batch] = bufs
@@ -285,8 +309,9 @@ class Engine:
         else:
             bufs = self._buffers_for(len(idx))
             idx = idx.to(self.device, non_blocking=True)
-            x = torch.index_select(self.x_train, 0, idx, out=bufs.x)
-            onehot = torch.index_select(self.onehot_train, 0, idx, out=bufs.onehot)
+            rows = 1 if self.per_model_data else 0
+            x = torch.index_select(self.x_train, rows, idx, out=bufs.x)
+            onehot = torch.index_select(self.onehot_train, rows, idx, out=bufs.onehot)
             if soft is not None:
                 soft = torch.index_select(soft, 1, idx, out=bufs.soft)
         config, store = self.config, self.parameter_store

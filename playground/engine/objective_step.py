@@ -165,8 +165,8 @@ class ObjectiveStep:
     def per_sample(self, logits, onehot, soft, bufs: ObjectiveBuffers) -> None:
         """Per-sample loss into bufs.loss and its dL/dlogits into bufs.grad."""
         log_softmax(logits, bufs.logp, bufs)
-        for write, coef, logp, loss, grad, scratch in bufs.runs:
-            write(logp, onehot, coef, loss, grad, scratch)
+        for (write, coef, logp, loss, grad, scratch), (_, a, b) in zip(bufs.runs, self.runs):
+            write(logp, onehot if onehot.dim() == 2 else onehot[a:b], coef, loss, grad, scratch)
         if self.distillation is not None:
             self._distil(logits, soft, bufs)
 

@@ -14,7 +14,9 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,6 +60,80 @@ DEFAULT_DB = Path("~/.cache/label-smoothing-playground/rooms.sqlite3")
 
 class RoomError(ValueError):
     """A problem a learner or facilitator can fix: the message is meant to be shown as it is."""
+
+
+class NoSuchRoom(RoomError):
+    """The code names no room: a typo, or a guess. Counted by `FailedLookups`."""
+
+
+# Failed room-code lookups allowed per client address and per session in LOOKUP_WINDOW_S. A guesser
+# at that rate, with MAX_OPEN_ROOMS rooms open, needs on average
+#   31^6 codes / (MAX_OPEN_ROOMS rooms × 10 a minute) = 887,503,681 / 1,000 minutes ≈ 1.7 years
+# per client address to land in one (expected_minutes_to_a_hit); a person with a typo needs two tries.
+LOOKUP_LIMIT = 10
+LOOKUP_WINDOW_S = 60.0
+MAX_OPEN_ROOMS = 100
+
+
+def expected_minutes_to_a_hit(per_minute: float = LOOKUP_LIMIT * 60 / LOOKUP_WINDOW_S,
+                              open_rooms: int = MAX_OPEN_ROOMS) -> float:
+    """Mean minutes for one client guessing at `per_minute` to name one of `open_rooms` rooms."""
+    return len(ALPHABET) ** CODE_LENGTH / (open_rooms * per_minute)
+
+
+class TooManyLookups(RoomError):
+    """Too many codes that named no room, from one client: refused without a lookup."""
+
+    def __init__(self, wait_s: float):
+        super().__init__(f"Too many room codes that named no room: wait {max(1, round(wait_s))} s, "
+                         "then check the code with your facilitator.")
+
+
+class FailedLookups:
+    """Failed room-code lookups per client (an address, a session), in a sliding window; in-process
+    and thread-safe (each replica counts its own)."""
+
+    def __init__(self, limit: int | None = None, window_s: float = LOOKUP_WINDOW_S,
+                 clock: Callable[[], float] = time.monotonic):
+        self.limit = LOOKUP_LIMIT if limit is None else limit  # read when made: a host may lower it
+        self.window_s, self.clock = window_s, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(client, deque())
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[client]  # forgotten clients take no memory
+            return deque()
+        return times
+
+    def check(self, clients: Sequence[str]) -> None:
+        """Raise TooManyLookups if any of `clients` has used up its failures in the window."""
+        with self._lock:
+            now = self.clock()
+            for client in clients:
+                times = self._recent(client, now)
+                if len(times) >= self.limit:
+                    raise TooManyLookups(self.window_s - (now - times[0]))
+
+    def failed(self, clients: Sequence[str]) -> None:
+        with self._lock:
+            now = self.clock()
+            for client in clients:
+                self._recent(client, now)
+                self._failures.setdefault(client, deque()).append(now)
+
+
+def looked_up(lookups: FailedLookups, clients: Sequence[str], lookup: Callable[[], Room]) -> Room:
+    """lookup() unless a client is over its limit; a NoSuchRoom counts against every client."""
+    lookups.check(clients)
+    try:
+        return lookup()
+    except NoSuchRoom:
+        lookups.failed(clients)
+        raise
 
 
 class StoreUnavailable(RoomError):
@@ -287,7 +363,7 @@ class Rooms:
             query = query.with_for_update(read=True)
         row = conn.execute(query).mappings().first()
         if row is None:
-            raise RoomError(f'There is no room "{code}"; check the code with your facilitator.')
+            raise NoSuchRoom(f'There is no room "{code}"; check the code with your facilitator.')
         if self.clock() >= row["expires_at"]:
             raise RoomError(f"Room {code} has expired; ask your facilitator to open a new one.")
         learners = conn.execute(select(func.count()).select_from(learners_table)
@@ -298,6 +374,11 @@ class Rooms:
     def open(self) -> tuple[Room, str]:
         """A new room on station 1 and its facilitator key; the key is shown only this once."""
         self.expire()
+        with self._reading() as conn:
+            open_rooms = conn.execute(select(func.count()).select_from(rooms_table)).scalar_one()
+        if open_rooms >= MAX_OPEN_ROOMS:  # the bound the code length is sized for (FailedLookups)
+            raise RoomError(f"This server already has {MAX_OPEN_ROOMS} open rooms; try again when one "
+                            "has closed, or ask its host.")
         key = secrets.token_urlsafe(16)
         now = self.clock()
         expires_at = now + timedelta(hours=self.hours)

@@ -9,11 +9,11 @@ from urllib.parse import parse_qs
 import streamlit as st
 
 from playground.experiments import workshop
-from playground.serving.rooms import Room, RoomError, StoreUnavailable
+from playground.serving.rooms import Room, RoomError, StoreUnavailable, TooManyLookups, looked_up
 from playground.ui.shell.navigation import PAGES
 from playground.ui.shell.plain import escaped
 from playground.ui.shell.url import bound, keep
-from playground.ui.workshop.rooms_store import room_store
+from playground.ui.workshop.rooms_store import clients, failed_lookups, room_store
 
 PAGE_FILES = {path.split("/")[-1].removesuffix(".py"): (path, title) for path, title, _ in PAGES}
 
@@ -35,10 +35,16 @@ def joined_room() -> Room | None:
     code = st.query_params.get("room")
     if not code:
         return None
+    failed = st.session_state.get("ws_failed_code")
     try:
+        if failed and failed[0] == code:  # a rerun asks again for a code that failed: no new lookup
+            raise RoomError(failed[1])
         store = room_store()
-        room = store.join(code, learner_id())
+        room = looked_up(failed_lookups(), clients(learner_id()), lambda: store.join(code, learner_id()))
     except RoomError as err:
+        if not isinstance(err, (TooManyLookups, StoreUnavailable)):  # those may pass: ask again
+            st.session_state["ws_failed_code"] = (code, str(err))
+        keep("room", [code])  # the code stays in the link, with the message saying what is wrong
         st.error(f"{escaped(err)} You can still work through the stations on your own below.",
                  icon=":material/meeting_room:")
         return None

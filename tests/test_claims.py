@@ -94,15 +94,23 @@ def test_evaluate_pairs_by_seed_and_caches_each_run(tmp_path, monkeypatch):
     config = SweepConfig({"name": "moons", "n": 200, "noise": 0.2}, TrainConfig(units=8), (0.0, 0.5), 1, 60)
     claim = claims.Claim("t/ece", "s", config, "test_ece", 0.0, 0.5)
     calls = []
-    real = evidence.run_page
-    monkeypatch.setattr(evidence, "run_page", lambda c, on_progress=None: calls.append(c) or real(c))
+    real = evidence.train_seeds
+    monkeypatch.setattr(evidence, "train_seeds", lambda c, seeds: calls.append(list(seeds)) or real(c, seeds))
     first = evidence.evaluate([claim], seeds=(3, 4, 5))[0]
-    assert first.comparison.seeds == (3, 4, 5) and len(calls) == 3
-    assert {c.dataset["seed"] for c in calls} == {3, 4, 5}
+    assert first.comparison.seeds == (3, 4, 5) and calls == [[3, 4, 5]]  # one stacked engine
     again = evidence.evaluate([claim], seeds=(3, 4, 5))[0]
-    assert len(calls) == 3 and again.comparison == first.comparison  # served from the disk cache
+    assert calls == [[3, 4, 5]] and again.comparison == first.comparison  # served from the disk cache
     # the runs differ by seed: the data and the weights both changed
     assert len(set(first.comparison.a)) == 3
+    # a seed trains as it would alone: seed 5 stacked with 3 and 4 is seed 5 trained by itself
+    alone = evidence.train_seeds(config, [5])[0]
+    stacked = evidence.run_seeds(config, [5])[0]
+    pd.testing.assert_frame_equal(alone, stacked, rtol=1e-5)
+    # missing seeds train in runs of consecutive seeds, the cached ones are read back
+    evidence.evaluate([claim], seeds=(2, 3, 4, 5, 7, 8))
+    assert calls[-2:] == [[2], [7, 8]]
+    with pytest.raises(ValueError, match="consecutive"):
+        evidence.train_seeds(config, [1, 3])
 
 
 def test_seed_ranges_are_disjoint_and_at_least_ten():

@@ -531,14 +531,37 @@ def test_one_data_set_per_seed_trains_each_model_as_its_own_engine_would():
     assert got[0].test_nll != pytest.approx(got[1].test_nll, rel=1e-3)
 
 
-def test_one_data_set_per_seed_with_mini_batches_and_dropout_trains():
-    sets = [make_dataset("blobs", n=90, noise=0.3, num_classes=3, seed=s) for s in (0, 1)]
-    config = TrainConfig(units=8, batch_size=16, dropout=0.2, seed=0)
-    engine = Engine(sets, eps=[0.0, 0.1], config=config, n_seeds=2)
-    before = engine.evaluation().models
-    after = engine.train(40, evaluate=False) or engine.evaluation().models
-    assert all(math.isfinite(m.test_nll) for m in after)
-    assert sum(a.train_loss < b.train_loss for a, b in zip(after, before)) >= 3
+def test_one_data_set_per_seed_gives_each_seed_its_own_batches_and_dropout_masks():
+    """With mini-batches and dropout too, seed index j draws its batch order and its masks as a
+    one-seed engine of seed 10 + j would, so stacking changes no model's run."""
+    seeds = (10, 11, 12)
+    sets = [make_dataset("blobs", n=90, noise=0.3, num_classes=3, seed=s) for s in seeds]
+    config = TrainConfig(units=8, batch_size=16, dropout=0.2, seed=seeds[0])
+    stacked = Engine(sets, eps=[0.0, 0.1], config=config, n_seeds=len(seeds))
+    stacked.train(100, evaluate=False)
+    views = [stacked.seed_view(j) for j in range(len(seeds))]
+    for j, (s, d) in enumerate(zip(seeds, sets)):
+        alone = Engine(d, eps=[0.0, 0.1], config=replace(config, seed=s))
+        alone.train(100, evaluate=False)
+        assert views[j].model_seed == alone.model_seed == [s, s] and views[j].model_eps == [0.0, 0.1]
+        torch.testing.assert_close(views[j].predict(d.x_test).logits, alone.predict(d.x_test).logits,
+                                   rtol=1e-4, atol=1e-5)
+    # the seeds' streams differ: the same rows and masks for every seed would give equal models here
+    shared = Engine([sets[0]] * 3, eps=[0.0, 0.1], config=config, n_seeds=3)
+    shared.train(100, evaluate=False)
+    first, second = (shared.seed_view(j).predict(sets[0].x_test).logits for j in (0, 1))
+    assert (first - second).abs().max() > 1e-3
+
+
+def test_a_seed_view_renumbers_its_models_and_their_divergence():
+    sets = [make_dataset("moons", n=60, seed=s) for s in (0, 1)]
+    engine = Engine(sets, eps=[0.0, 0.1, 0.2], config=TrainConfig(units=4), n_seeds=2)
+    engine.objective.diverged[3] = True  # model 3 = slot 1, seed index 1
+    view = engine.seed_view(1)
+    assert view.models == [1, 3, 5] and view.diverged == [1] and engine.seed_view(0).diverged == []
+    assert view.weights[0].shape[0] == 3 and view.predict(sets[1].x_test).logits.shape[0] == 3
+    with pytest.raises(ValueError, match="seed index"):
+        engine.seed_view(2)
 
 
 @pytest.mark.parametrize("bad", ["count", "shape"])

@@ -8,6 +8,7 @@ the scale in place. The same scale multiplies the gradient on the way back.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -83,9 +84,11 @@ class Activations:
 
 
 def forward(store: ParameterStore, x: torch.Tensor, activation: str, buffers: NetworkBuffers | None = None,
-            dropout: float = 0.0, generator: torch.Generator | None = None) -> Activations:
+            dropout: float = 0.0, generator: torch.Generator | Sequence[torch.Generator] | None = None
+            ) -> Activations:
     """Every model on points x [B, 2] (shared) or [E, B, 2] (each model its own). Dropout applies
-    only with buffers (a training step)."""
+    only with buffers (a training step). `generator` is one stream for every model's masks, or S
+    streams, model m drawing from stream m % S (one per seed index)."""
     last = len(store.weights) - 1
     h = x if x.dim() == 3 else x.expand(store.n_models, *x.shape)
     out = Activations([], [], [h])
@@ -99,11 +102,23 @@ def forward(store: ParameterStore, x: torch.Tensor, activation: str, buffers: Ne
         out.hs.append(h)
         if drop:
             scale = buffers.dropout_scale[layer]
-            torch.rand(scale.shape, generator=generator, out=scale)
+            draw_uniform(scale, generator)
             scale.ge_(dropout).mul_(1 / (1 - dropout))  # u >= p keeps the unit
             h = torch.mul(h, scale, out=buffers.dropped[layer])
         out.inputs.append(h)
     return out
+
+
+def draw_uniform(out: torch.Tensor, generator: torch.Generator | Sequence[torch.Generator] | None) -> None:
+    """U(0, 1) noise into out [E, ...]: from one stream, or from S streams, rows m % S == j from stream
+    j in the order a one-seed engine of those rows would draw them."""
+    streams = [generator] if generator is None or isinstance(generator, torch.Generator) else list(generator)
+    if len(streams) == 1:
+        torch.rand(out.shape, generator=streams[0], out=out)
+        return
+    per_seed = out.view(-1, len(streams), *out.shape[1:])  # [slots, S, ...]
+    for j, stream in enumerate(streams):  # a loop over seeds, not over models
+        per_seed[:, j].copy_(torch.rand(per_seed[:, j].shape, generator=stream, device=out.device))
 
 
 def backward(store: ParameterStore, x: torch.Tensor, acts: Activations, dz: torch.Tensor,

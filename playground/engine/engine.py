@@ -21,6 +21,10 @@ per model and step drawn from the engine's own generator (seeded from config.see
 engine's device), off in evaluation and prediction. On CUDA that generator is registered with
 every captured graph, so each replay draws new masks.
 
+One data set per seed (data=[...]): seed index j has its own batch order and dropout stream,
+seeded as a one-seed engine with seed config.seed + j seeds them. So each model trains exactly as
+it would alone, whatever it is stacked with, and a run of 3 seeds repeats the first 3 of 10.
+
 Evaluations are typed (recorder.Evaluation) and kept by a recorder.History; `evaluate()`,
 `train()` and `history` still give the string-keyed dicts older callers read.
 """
@@ -205,13 +209,17 @@ class Engine:
         self._frozen = torch.zeros(self.parameter_store.size, dtype=torch.bool, device=dev)
         self._buffers: dict[int, BatchBuffers] = {}
         self._last_buffers: BatchBuffers | None = None
-        self._batch_order = torch.Generator().manual_seed(self.config.seed)
-        self._batches: list[torch.Tensor] = []
-        self.dropout_generator = torch.Generator(device=dev)
-        self.dropout_generator.manual_seed(self.config.seed + DROPOUT_SEED_OFFSET)
+        # random streams: one for all models, or one per seed index with one data set per seed
+        streams = range(self.n_seeds if self.per_model_data else 1)
+        self._batch_orders = [torch.Generator().manual_seed(self.config.seed + j) for j in streams]
+        self._batches: list[list[torch.Tensor]] = [[] for _ in streams]
+        self._seed_of_model = seed_of_model.to(dev)
+        self.dropout_generators = [torch.Generator(device=dev) for _ in streams]
+        for j, generator in enumerate(self.dropout_generators):
+            generator.manual_seed(self.config.seed + j + DROPOUT_SEED_OFFSET)
         self.graph_runner: CudaGraphRunner | None = None
         if use_cuda_graphs and dev.type == "cuda":
-            generators = [self.dropout_generator] if self.config.dropout > 0 else []
+            generators = self.dropout_generators if self.config.dropout > 0 else []
             self.graph_runner = CudaGraphRunner(dev, self._train_step, generators)
 
     # ---- what the models are ----------------------------------------------------------------
@@ -301,11 +309,20 @@ class Engine:
         return bufs
 
     def _train_step(self, idx: torch.Tensor | None) -> None:
-        """One optimiser step for every model on the rows idx of the training set (None: all)."""
+        """One optimiser step for every model on the rows idx of the training set: None for all,
+        [B] shared by every model, or [n_seeds, B] (one batch per seed index)."""
         soft = self.soft_targets
         if idx is None:
             bufs = self._buffers_for(self.n_train)
             x, onehot = self.x_train, self.onehot_train
+        elif idx.dim() == 2:  # each model the rows of its seed index
+            bufs = self._buffers_for(idx.shape[-1])
+            rows = idx.to(self.device, non_blocking=True)[self._seed_of_model].unsqueeze(-1)
+            by_class = rows.expand(-1, -1, self.num_classes)
+            x = torch.gather(self.x_train, 1, rows.expand(-1, -1, 2), out=bufs.x)
+            onehot = torch.gather(self.onehot_train, 1, by_class, out=bufs.onehot)
+            if soft is not None:
+                soft = torch.gather(soft, 1, by_class, out=bufs.soft)
         else:
             bufs = self._buffers_for(len(idx))
             idx = idx.to(self.device, non_blocking=True)
@@ -315,19 +332,22 @@ class Engine:
             if soft is not None:
                 soft = torch.index_select(soft, 1, idx, out=bufs.soft)
         config, store = self.config, self.parameter_store
-        acts = mlp.forward(store, x, config.activation, bufs.network, config.dropout, self.dropout_generator)
+        acts = mlp.forward(store, x, config.activation, bufs.network, config.dropout, self.dropout_generators)
         dz = self.objective(acts.logits, onehot, soft, bufs.objective)
         mlp.backward(store, x, acts, dz, config.activation, bufs.network, config.dropout)
         frozen = torch.index_select(self.objective.diverged, 0, store.model_of_entry, out=self._frozen)
         self.optimiser.step(store.values, store.grads, frozen)
 
     def _next_batch(self) -> torch.Tensor | None:
+        """The next batch's rows: None for the full batch, [B], or [n_seeds, B] with a stream per seed."""
         if self.batch_size == self.n_train:
             return None
-        if not self._batches:
-            perm = torch.randperm(self.n_train, generator=self._batch_order)
-            self._batches = list(perm.split(self.batch_size))[::-1]
-        return self._batches.pop()
+        for batches, order in zip(self._batches, self._batch_orders):
+            if not batches:
+                batches.extend(torch.randperm(self.n_train, generator=order).split(self.batch_size)[::-1])
+        if len(self._batches) == 1:
+            return self._batches[0].pop()
+        return torch.stack([batches.pop() for batches in self._batches])  # every stream has one size
 
     @property
     def last_dropout_scales(self) -> list[torch.Tensor]:
@@ -344,7 +364,7 @@ class Engine:
         with gpu_gate().hold(self.device.type):  # sessions take turns on a shared GPU
             for _ in range(n_steps):
                 idx = self._next_batch()
-                size = self.n_train if idx is None else len(idx)
+                size = self.n_train if idx is None else idx.shape[-1]
                 if self.use_cuda_graphs:
                     self.graph_runner.run(idx, size)
                 else:
@@ -406,3 +426,45 @@ class Engine:
     def to_module(self, i: int) -> nn.Sequential:
         """Model i as a plain nn.Sequential with identical weights (on the CPU)."""
         return self.parameter_store.to_module(i, self.config.activation, self.config.dropout)
+
+    def seed_view(self, j: int) -> SeedView:
+        """The models of seed index j (one per slot, in slot order), read as a one-seed engine."""
+        return SeedView(self, check_int("seed index", j, 0, self.n_seeds - 1))
+
+
+class SeedView:
+    """The models of one seed index of an engine, as the measuring code reads a one-seed engine:
+    predict, weights, the model lists and the diverged models, renumbered 0..slots-1. Nothing is
+    copied: it reads the engine's current weights."""
+
+    def __init__(self, engine: Engine, j: int):
+        self.engine = engine
+        self.models = list(range(j, engine.n_models, engine.n_seeds))
+        self.n_models, self.n_seeds = len(self.models), 1
+        self.config, self.num_classes, self.device = engine.config, engine.num_classes, engine.device
+        self.model_objectives = [engine.model_objectives[m] for m in self.models]
+        self.model_seed = [engine.model_seed[m] for m in self.models]
+
+    @property
+    def model_eps(self) -> list[float | None]:
+        return [value if kind == SMOOTHING else None for kind, value in self.model_objectives]
+
+    @property
+    def diverged(self) -> list[int]:
+        gone = set(self.engine.diverged)
+        return [i for i, m in enumerate(self.models) if m in gone]
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        return [w[self.models] for w in self.engine.weights]
+
+    @property
+    def biases(self) -> list[torch.Tensor]:
+        return [b[self.models] for b in self.engine.biases]
+
+    def predict(self, points) -> Prediction:
+        full = self.engine.predict(points)
+        return Prediction(full.logits[self.models], full.probs[self.models], full.penultimate[self.models])
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.engine.logits(x)[self.models]

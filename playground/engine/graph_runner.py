@@ -45,7 +45,8 @@ class CudaGraphRunner:
         """One training step on the batch with row indices idx (None: the whole training set)."""
         static = None
         if idx is not None:
-            static = self.indices.setdefault(size, torch.empty(size, dtype=torch.long, device=self.device))
+            shape = idx.shape  # [B], or [n_seeds, B] with a batch per seed
+            static = self.indices.setdefault(size, torch.empty(shape, dtype=torch.long, device=self.device))
             static.copy_(idx, non_blocking=True)
         graph = self.graphs.get(size)
         if graph is not None:

@@ -147,17 +147,32 @@ def run(config: CompareConfig, on_progress: OnProgress | None = None,
     config = config.validated()
     start = time.perf_counter()
     data = dataset_from_spec(config.dataset)
+    progress = Progress(config.steps * len(engine_groups(config.recipes)), on_progress, start)
+    per_recipe = train_models(config, data, progress, chunk)
+    return measure(config, data, per_recipe, time.perf_counter() - start)
+
+
+def train_models(config: CompareConfig, data: Dataset | list[Dataset], progress: Progress | None = None,
+                 chunk: int = 100) -> dict[int, tuple[Engine, int]]:
+    """Each recipe's (engine, slot), trained: config.seeds seeds on one data set, or one seed per
+    data set."""
+    seeds = config.seeds if isinstance(data, Dataset) else len(data)
     groups = engine_groups(config.recipes)
-    progress = Progress(config.steps * len(groups), on_progress, start)
     per_recipe: dict[int, tuple[Engine, int]] = {}
     for (wd, p), members in groups.items():
         train = replace(config.train, weight_decay=wd, dropout=p)
-        engine = Engine(data, config=train, n_seeds=config.seeds,
+        engine = Engine(data, config=train, n_seeds=seeds,
                         objectives=[(config.recipes[i].kind, config.recipes[i].value) for i in members])
         train_to(engine, config.steps, progress, chunk)
         for slot, i in enumerate(members):
             per_recipe[i] = (engine, slot)
-    return measure(config, data, per_recipe, time.perf_counter() - start)
+    return per_recipe
+
+
+def seed_view(per_recipe: dict[int, tuple[Engine, int]], j: int) -> dict:
+    """train_models' result for seed index j alone: each recipe's (engine's seed view, slot)."""
+    views = {id(engine): engine.seed_view(j) for engine, _ in per_recipe.values()}
+    return {i: (views[id(engine)], slot) for i, (engine, slot) in per_recipe.items()}
 
 
 def _logits(engine: Engine, slot: int, seeds: int, x: np.ndarray, cache: dict) -> torch.Tensor:

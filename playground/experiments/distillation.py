@@ -114,27 +114,10 @@ def run(config: DistillConfig, on_progress: OnProgress | None = None) -> Distill
     progress = Progress(config.steps * config.engines, on_progress, start)
 
     data = dataset_from_spec(config.dataset)
-    teachers = Engine(data, list(config.eps), config.teacher, n_seeds=config.seeds)
-    train_to(teachers, config.steps, progress, CHUNK)
-    teacher_train = teachers.predict(data.x_train).logits
-    # MKH's estimate of what the logits keep about which training example of two classes they
-    # came from, over those classes' training examples only
-    rows = [_measure(teachers, data, "teacher", None).assign(
-        information=information.model_information(teachers, data.x_train, data.y_train).numpy())]
+    trained = train_models(config, data, progress)
+    teachers, students, alone = trained.teachers, trained.students, trained.alone
+    rows = models_frame(config, data, trained)
     examples = len(information.two_class_examples(data.x_train, data.y_train))
-    # one engine for every student: slot (T, ε), model (T, ε, seed) learns from teacher (ε, seed)
-    # at its own temperature
-    temps = [t for t in config.temperatures for _ in teachers.model_eps]
-    students = Engine(data, [0.0] * len(config.temperatures) * len(config.eps), config.student,
-                      n_seeds=config.seeds)
-    soft = torch.cat([torch.softmax(teacher_train / t, -1) for t in config.temperatures])
-    students.set_soft_targets(soft, temperature=temps, alpha=config.alpha)
-    train_to(students, config.steps, progress, CHUNK)
-    rows.append(_measure(students, data, "student", None).assign(
-        temperature=temps, eps=teachers.model_eps * len(config.temperatures)))
-    alone = Engine(data, [0.0], config.student, n_seeds=config.seeds)
-    train_to(alone, config.steps, progress, CHUNK)
-    rows.append(_measure(alone, data, "alone", None).assign(eps=np.nan))
     grid = grid_points(RESOLUTION)
     first = [i * config.seeds for i in range(len(config.eps))]
     teacher_grid = teachers.predict(grid).probs
@@ -148,7 +131,7 @@ def run(config: DistillConfig, on_progress: OnProgress | None = None) -> Distill
     return DistillResult(
         config,
         data,
-        pd.concat(rows, ignore_index=True),
+        rows,
         teacher_images,
         student_images,
         alone_image,
@@ -156,6 +139,56 @@ def run(config: DistillConfig, on_progress: OnProgress | None = None) -> Distill
         time.perf_counter() - start,
         information.describe(examples),
     )
+
+
+@dataclass
+class Trained:
+    """The three engines of a run, or one seed's view of each (Engine.seed_view)."""
+    teachers: Engine
+    students: Engine  # slot (T, ε), model (T, ε, seed) learnt from teacher (ε, seed) at T
+    alone: Engine
+
+    def seed_view(self, j: int) -> Trained:
+        return Trained(self.teachers.seed_view(j), self.students.seed_view(j), self.alone.seed_view(j))
+
+
+def train_models(config: DistillConfig, data: Dataset | list[Dataset], progress: Progress | None = None
+                 ) -> Trained:
+    """Teachers, the students that learn from them, and the students alone: config.seeds seeds on
+    one data set, or one seed per data set (each student then learns its own seed's teacher on
+    that seed's training points)."""
+    seeds = config.seeds if isinstance(data, Dataset) else len(data)
+    teachers = Engine(data, list(config.eps), config.teacher, n_seeds=seeds)
+    train_to(teachers, config.steps, progress, CHUNK)
+    teacher_train = teachers.logits(teachers.x_train)  # each teacher at its own training points
+    # one engine for every student: slot (T, ε), model (T, ε, seed) learns from teacher (ε, seed)
+    # at its own temperature
+    students = Engine(data, [0.0] * len(config.temperatures) * len(config.eps), config.student, n_seeds=seeds)
+    soft = torch.cat([torch.softmax(teacher_train / t, -1) for t in config.temperatures])
+    students.set_soft_targets(soft, temperature=student_temperatures(config, seeds), alpha=config.alpha)
+    train_to(students, config.steps, progress, CHUNK)
+    alone = Engine(data, [0.0], config.student, n_seeds=seeds)
+    train_to(alone, config.steps, progress, CHUNK)
+    return Trained(teachers, students, alone)
+
+
+def student_temperatures(config: DistillConfig, seeds: int) -> list[float]:
+    """Each student model's T, in model order (T, ε, seed)."""
+    return [t for t in config.temperatures for _ in config.eps for _ in range(seeds)]
+
+
+def models_frame(config: DistillConfig, data: Dataset, trained: Trained) -> pd.DataFrame:
+    """One row per model: the teachers with MKH's information estimate (over the training examples
+    of two classes), the students with their teacher's ε and T, and the students alone."""
+    teachers, seeds = trained.teachers, trained.teachers.n_seeds
+    eps = teachers.model_eps * len(config.temperatures)
+    return pd.concat([
+        _measure(teachers, data, "teacher", None).assign(
+            information=information.model_information(teachers, data.x_train, data.y_train).numpy()),
+        _measure(trained.students, data, "student", None).assign(
+            temperature=student_temperatures(config, seeds), eps=eps),
+        _measure(trained.alone, data, "alone", None).assign(eps=np.nan),
+    ], ignore_index=True)
 
 
 def _measure(engine: Engine, data: Dataset, role: str, temperature: float | None) -> pd.DataFrame:

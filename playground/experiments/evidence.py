@@ -1,5 +1,10 @@
-"""Held-out evidence for every registered claim: each claim's run trained once per seed (cached on
-disk by configuration and code), paired by `claims`, and written where the pages and docs read it.
+"""Held-out evidence for every registered claim: each claim's run trained once per seed, all seeds
+stacked in one batched engine with one data set per seed (Engine(data=[...])), each seed's models
+measured as the page measures a one-seed run and cached on disk by configuration and code; paired
+by `claims`, and written where the pages and docs read it.
+
+A stacked seed trains exactly as it would alone (its own data, batch order and dropout masks), so
+a run of the first 3 held-out seeds repeats their numbers from the run of all 10.
 
 `python -m playground.experiments.evidence --write` stores evidence.json (next to claims.py, read by
 `claims.stored`) and rewrites docs/claims.md and the README's table.
@@ -17,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from playground.core.datasets import dataset_from_spec
 from playground.core.validation import fail
 from playground.experiments import compare, distillation, sweep, tightening
 from playground.experiments.claims import (
@@ -90,21 +96,64 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def run_seed(config, seed: int, cache: bool = True) -> pd.DataFrame:
-    """models_frame of `config` run on one seed (data and training), with `seed` set to it; cached on
-    disk by configuration and code."""
+def _cache_path(config, seed: int) -> Path:
     one = seed_config(config, seed)
     name = hashlib.sha256(f"{type(one).__name__}|{one.key()}|{code_fingerprint()}".encode()).hexdigest()[:24]
-    path = cache_dir() / f"{name}.parquet"
-    if cache and path.exists():
-        return pd.read_parquet(path)
-    frame = models_frame(run_page(one)).assign(seed=seed).reset_index(drop=True)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)
-    return frame
+    return cache_dir() / f"{name}.parquet"
+
+
+# per page: (train its models on one data set per seed, measure seed index j as a one-seed run)
+STACKED = {
+    "sweep": (sweep.train_models, lambda one, data, engine, j: sweep.measure(
+        one, data, engine.seed_view(j), 0.0).models),
+    "alternatives": (compare.train_models, lambda one, data, per_recipe, j: compare.measure(
+        one, data, compare.seed_view(per_recipe, j), 0.0).models),
+    "representations": (tightening.train_models, lambda one, data, engine, j: tightening.tightness_frame(
+        one, data, engine.seed_view(j))),
+    "distillation": (distillation.train_models, lambda one, data, trained, j: distillation.models_frame(
+        one, data, trained.seed_view(j))),
+}
+
+
+def train_seeds(config, seeds: Sequence[int]) -> list[pd.DataFrame]:
+    """models_frame of `config` for each of the consecutive `seeds`, trained in one stacked engine
+    (per page: its train_models on one data set per seed, then its own measures on each seed's view)."""
+    seeds = list(seeds)
+    if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
+        fail("seeds", seeds, "must be consecutive (seed index j trains with seed seeds[0] + j)")
+    ones = [seed_config(config, seed).validated() for seed in seeds]
+    sets = [dataset_from_spec(one.dataset) for one in ones]
+    train, measure = STACKED[page_of(config)]
+    trained = train(ones[0], sets)
+    frames = [measure(one, data, trained, j) for j, (one, data) in enumerate(zip(ones, sets))]
+    return [f.assign(seed=seed).reset_index(drop=True) for f, seed in zip(frames, seeds)]
+
+
+def _runs(seeds: Sequence[int]) -> list[list[int]]:
+    """`seeds` cut into runs of consecutive values, in order."""
+    runs: list[list[int]] = []
+    for seed in seeds:
+        if runs and seed == runs[-1][-1] + 1:
+            runs[-1].append(seed)
+        else:
+            runs.append([seed])
+    return runs
+
+
+def run_seeds(config, seeds: Sequence[int], cache: bool = True) -> list[pd.DataFrame]:
+    """models_frame of `config` on each seed (data and training), with `seed` set to it: the cached
+    seeds read from disk, the others trained together (train_seeds) and stored."""
+    frames = {s: pd.read_parquet(_cache_path(config, s)) for s in seeds
+              if cache and _cache_path(config, s).exists()}
+    for run in _runs([s for s in seeds if s not in frames]):
+        for seed, frame in zip(run, train_seeds(config, run)):
+            frames[seed] = frame
+            if cache:
+                path = _cache_path(config, seed)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                frame.to_parquet(path.with_suffix(".tmp"), index=False)
+                path.with_suffix(".tmp").replace(path)
+    return [frames[s] for s in seeds]
 
 
 def evaluate(claims: Sequence[Claim], seeds: Sequence[int] = HELD_OUT_SEEDS, seed_range: str = "held-out",
@@ -118,17 +167,32 @@ def evaluate(claims: Sequence[Claim], seeds: Sequence[int] = HELD_OUT_SEEDS, see
     out: dict[str, Evidence] = {}
     for members in groups.values():
         start = time.perf_counter()
-        frames = []
-        for i, seed in enumerate(seeds):
-            frames.append(run_seed(members[0].config, seed, cache))
-            if progress:
-                progress(f"{', '.join(c.key for c in members)}: seed {seed} ({i + 1}/{len(seeds)}, "
-                         f"{time.perf_counter() - start:.0f} s)")
-        models = pd.concat(frames, ignore_index=True)
+        models = pd.concat(run_seeds(members[0].config, seeds, cache), ignore_index=True)
         seconds = time.perf_counter() - start
+        if progress:
+            progress(f"{', '.join(c.key for c in members)}: {len(seeds)} seeds in {seconds:.0f} s")
         for claim in members:
             out[claim.key] = Evidence(claim, claim.compare(models), seed_range, seconds)
     return [out[c.key] for c in claims]
+
+
+def cost(counts: Sequence[int] = (5, 10, 20), alone: int = 5, first: int = 200,
+         progress: Callable[[str], None] = print) -> list[tuple[str, int, float]]:
+    """Seconds to train and measure every claim's run on `counts` fresh seeds in one stacked engine
+    per configuration, and on `alone` seeds one engine per seed, nothing cached: (how, seeds, s)."""
+    from playground.experiments.presets import evaluated_claims
+    configs = {f"{type(c.config).__name__}|{c.config.key()}": c.config for c in evaluated_claims()}
+    seeds = lambda n: list(range(first, first + n))  # noqa: E731
+    plans = [("one engine per seed", alone, lambda config: [train_seeds(config, [s]) for s in seeds(alone)])]
+    plans += [("stacked", n, lambda config, n=n: train_seeds(config, seeds(n))) for n in counts]
+    rows = []
+    for how, n, train in plans:
+        start = time.perf_counter()
+        for config in configs.values():
+            train(config)
+        rows.append((how, n, time.perf_counter() - start))
+        progress(f"{how}, {n} seeds: {rows[-1][2]:.1f} s")
+    return rows
 
 
 # ---- the command: evaluate, store, and write the docs ---------------------------------------------
@@ -173,7 +237,9 @@ def markdown(evidence: Sequence[Evidence], stated: set[str]) -> str:
              "in `playground/experiments/presets.py`; do not edit by hand (a test compares this file with "
              "the stored evidence).", "",
              f"Each claim's run is trained once per seed, with the data and the initial weights both drawn "
-             f"from that seed. Settings were chosen on the tuning seeds {seed_span(TUNING_SEEDS)} only; "
+             f"from that seed; the seeds train together in one batched engine, each on its own data with "
+             f"its own batch order and dropout masks, as it would train alone (up to float rounding). "
+             f"Settings were chosen on the tuning {seed_span(TUNING_SEEDS)} only; "
              f"everything below is measured on the held-out {seed_span(seeds)}. The two sides are paired "
              f"by seed; a claim **holds** only when the {INTERVAL} of the mean paired difference excludes 0 "
              "in the claimed direction, shows **no clear difference** when it contains 0, and is "
@@ -229,10 +295,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true",
                         help="store the held-out evidence and rewrite docs/claims.md and the README table")
     parser.add_argument("--no-cache", action="store_true", help="train every run again")
+    parser.add_argument("--cost", action="store_true",
+                        help="time every claim's run on 5, 10 and 20 fresh seeds stacked and on 5 one engine "
+                             "per seed, then stop")
     args = parser.parse_args(argv)
     if args.write and (args.seeds != "held-out" or args.only):
         parser.error("--write stores the held-out evidence of every claim: drop --seeds and --only")
     torch.set_num_threads(1)  # the numbers must not depend on the machine's thread count
+    if args.cost:
+        import platform
+        print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch "
+              f"{torch.__version__}, 1 thread; {len(evaluated_claims())} claims")
+        cost()
+        return 0
     chosen = [c for c in evaluated_claims() if c.key.startswith(args.only)]
     seeds = HELD_OUT_SEEDS if args.seeds == "held-out" else TUNING_SEEDS
     start = time.perf_counter()

@@ -98,9 +98,17 @@ def run(config: SweepConfig, on_progress: OnProgress | None = None,
     config = config.validated()
     progress = Progress(config.steps, on_progress)
     data = dataset_from_spec(config.dataset)
-    engine = Engine(data, list(config.eps), config.train, n_seeds=config.seeds)
-    train_to(engine, config.steps, progress, chunk)
+    engine = train_models(config, data, progress, chunk)
     return measure(config, data, engine, time.perf_counter() - progress.start)
+
+
+def train_models(config: SweepConfig, data: Dataset | list[Dataset], progress: Progress | None = None,
+                 chunk: int = 50) -> Engine:
+    """The sweep's engine trained: config.seeds seeds on one data set, or one seed per data set."""
+    seeds = config.seeds if isinstance(data, Dataset) else len(data)
+    engine = Engine(data, list(config.eps), config.train, n_seeds=seeds)
+    train_to(engine, config.steps, progress, chunk)
+    return engine
 
 
 def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) -> SweepResult:

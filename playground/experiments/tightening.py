@@ -18,7 +18,7 @@ from playground.core import representations
 from playground.core.datasets import Dataset, dataset_from_spec
 from playground.core.smoothing import check_eps, check_eps_grid
 from playground.core.validation import check_int, fail
-from playground.engine.chunked import OnProgress, Progress, train_in_chunks
+from playground.engine.chunked import OnProgress, Progress, train_in_chunks, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
 from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS
@@ -127,23 +127,33 @@ def run(
                         }
                     )
                 )
-    x, y = sets["train"]
-    tight = representations.model_tightness(engine, config.classes, x, torch.as_tensor(y))
-    frame = pd.DataFrame(
-        {
-            "eps": engine.model_eps,
-            "seed": engine.model_seed,
-            "tightness": tight.numpy(),
-            "diverged": [m in set(engine.diverged) for m in range(engine.n_models)],
-        }
-    )
     return TighteningResult(
         config,
         data,
         pd.concat(points, ignore_index=True),
-        frame,
+        tightness_frame(config, data, engine),
         time.perf_counter() - start,
     )
+
+
+def train_models(config: TighteningConfig, data: Dataset | list[Dataset],
+                 progress: Progress | None = None) -> Engine:
+    """The engine trained to the end, no snapshots: config.seeds seeds on one data set, or one seed
+    per data set (what the held-out evidence needs)."""
+    seeds = config.seeds if isinstance(data, Dataset) else len(data)
+    engine = Engine(data, list(config.grid), config.train, n_seeds=seeds)
+    train_to(engine, config.steps, progress)
+    return engine
+
+
+def tightness_frame(config: TighteningConfig, data: Dataset, engine) -> pd.DataFrame:
+    """eps, seed, tightness and diverged of every model (an Engine or one seed's view of one), on
+    its training points of the three classes."""
+    x, y = _chosen(data, config.classes, "train")
+    tight = representations.model_tightness(engine, config.classes, x, torch.as_tensor(y))
+    gone = set(engine.diverged)
+    return pd.DataFrame({"eps": engine.model_eps, "seed": engine.model_seed, "tightness": tight.numpy(),
+                         "diverged": [m in gone for m in range(engine.n_models)]})
 
 
 def interpretation(frame: pd.DataFrame, eps: float) -> list[str]:

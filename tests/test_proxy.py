@@ -298,3 +298,29 @@ def test_frame_ancestors_can_name_an_embedding_host():
     text = DEPLOYED.read_text()
     assert "presetenv FRAME_ANCESTORS \"'self'\"" in text
     assert 'frame-ancestors ${FRAME_ANCESTORS}' in text and "path_beg /_stcore/metrics" in text
+
+
+
+def host_page(page, parent: str, app: str) -> None:
+    """Serve `parent` from the test itself: a page whose only content is an iframe of `app`."""
+    page.route(parent, lambda r: r.fulfill(
+        content_type="text/html",
+        body=f'<!doctype html><title>host</title><iframe title="app" src="{app}" width="800" height="600">'))
+
+
+def test_another_origin_cannot_frame_the_app_and_the_app_itself_can(cluster, page):
+    app = f"{cluster.url}/"
+    same = f"{cluster.url}/embed-check.html"  # the proxy's own origin: allowed by frame-ancestors 'self'
+    host_page(page, same, app)
+    page.goto(same)
+    page.frame_locator("iframe").locator('[data-testid="stApp"]').wait_for(timeout=60_000)
+
+    other = page.context.new_page()
+    elsewhere = f"http://127.0.0.1:{free_port()}/embed.html"  # another port is another origin
+    host_page(other, elsewhere, app)
+    # Chromium replaces a frame it refuses to show with its error page
+    with other.expect_event("framenavigated", lambda f: f.parent_frame is not None
+                            and f.url.startswith("chrome-error:"), timeout=60_000):
+        other.goto(elsewhere)
+    frame = other.frames[1]
+    assert frame.query_selector('[data-testid="stApp"]') is None and not frame.url.startswith(app)

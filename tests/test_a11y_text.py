@@ -115,7 +115,7 @@ def test_every_glossary_term_is_a_button_with_its_meaning():
 
 def test_the_live_pages_first_view_explains_itself_without_a_number():
     assert not re.search(r"\d", WHY_WORSE)  # the run on screen measures the numbers
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert WHY_WORSE in [m.value for m in at.markdown]
     link = next(p.proto for p in at.get("page_link") if "preset=overconfident" in p.proto.query_string)
     assert link.page.endswith("sweep")

@@ -6,7 +6,11 @@ from streamlit.testing.v1 import AppTest
 
 from playground.core import smoothing
 from playground.ui.shell.navigation import PAGES
+from playground.ui.shell.settings import SETTINGS
 from tests.conftest import APP_TIMEOUT_S
+
+WIDGETS = ("slider", "select_slider", "selectbox", "radio", "multiselect", "number_input", "toggle",
+           "checkbox")
 
 
 def open_page(path: str) -> AppTest:
@@ -17,10 +21,21 @@ def open_page(path: str) -> AppTest:
 
 
 @pytest.mark.parametrize("path", [p for p, _, _ in PAGES])
-def test_every_page_runs_without_exception(path):
+def test_every_page_runs_without_exception_and_draws_its_settings_as_the_table_declares(path):
     at = open_page(path)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title or at.header
+    drawn = [(kind, w) for kind in WIDGETS for w in getattr(at, kind) if w.key in SETTINGS]
+    assert drawn or path in ("app_pages/facilitator.py", "app_pages/server.py", "app_pages/workshop.py")
+    for kind, widget in drawn:
+        setting = SETTINGS[widget.key]
+        assert (kind, widget.label) == (setting.control, setting.label), widget.key
+        if not setting.varies:  # at its default, as the table says
+            value = widget.value
+            expected = setting.default if setting.default is not None else widget.options[0]
+            if isinstance(expected, tuple) and kind != "slider":
+                expected = list(expected)
+            assert value == expected, (widget.key, value, expected)
 
 
 def as_read(markdown: str) -> str:
@@ -34,7 +49,7 @@ def metrics_of(at: AppTest) -> dict[str, str]:
 
 
 def test_home_numbers_come_from_the_library():
-    at = open_page("pages/home.py")
+    at = open_page("app_pages/home.py")
     at.number_input(key="home_k").set_value(4)
     at.slider(key="home_eps").set_value(0.1)
     at.run()
@@ -45,7 +60,7 @@ def test_home_numbers_come_from_the_library():
 
 
 def test_home_warns_where_the_true_class_stops_being_largest():
-    at = open_page("pages/home.py")
+    at = open_page("app_pages/home.py")
     at.slider(key="home_eps").set_value(0.0)
     at.run()
     assert metrics_of(at)["optimal logit gap log(q_t/q_o)"] == "∞"
@@ -57,7 +72,7 @@ def test_home_warns_where_the_true_class_stops_being_largest():
 
 
 def test_home_at_the_far_end_of_the_others_convention_shows_no_negative_zero():
-    at = open_page("pages/home.py")
+    at = open_page("app_pages/home.py")
     at.number_input(key="home_k").set_value(2)
     at.radio(key="home_conv").set_value("others")
     at.slider(key="home_eps").set_value(1.0)

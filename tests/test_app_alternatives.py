@@ -11,7 +11,7 @@ def shown(at) -> str:
 
 
 def test_objectives_side_by_side_with_sentences_from_the_numbers():
-    at = open_page("pages/alternatives.py")
+    at = open_page("app_pages/alternatives.py")
     assert not at.exception, [e.value for e in at.exception]
     text = shown(at)
     for recipe in ("smoothing ε=0.1", "confidence penalty β=0.5", "focal loss γ=2",
@@ -22,7 +22,7 @@ def test_objectives_side_by_side_with_sentences_from_the_numbers():
 
 
 def test_the_regulariser_comparison_answers_its_question():
-    at = open_page("pages/alternatives.py")
+    at = open_page("app_pages/alternatives.py")
     at.segmented_control(key="alt_view").set_value("regularisers").run(timeout=300)
     assert not at.exception, [e.value for e in at.exception]
     text = shown(at)
@@ -35,7 +35,7 @@ def test_the_regulariser_comparison_answers_its_question():
 
 
 def test_no_objective_chosen_is_a_message_not_a_traceback():
-    at = open_page("pages/alternatives.py")
+    at = open_page("app_pages/alternatives.py")
     at.multiselect(key="alt_objectives").set_value([])
     at.sidebar.button[0].click()
     at.run()

@@ -22,11 +22,11 @@ CHOICES = ("selectbox", "radio", "button_group", "toggle", "checkbox")
 SKIP = {"preset", "preset_open"}
 # small runs on the pages that train, so every choice trains in a moment
 LINKS = {
-    "pages/sweep.py": {"sw_steps": "100", "sw_seeds": "1", "sw_count": "2", "sw_n": "100"},
-    "pages/calibration.py": {"sw_steps": "100", "sw_seeds": "1", "sw_count": "2", "sw_n": "100"},
-    "pages/alternatives.py": {"alt_steps": "500", "alt_seeds": "1", "alt_n": "100"},
-    "pages/representations.py": {"rep_steps": "300", "rep_seeds": "1", "rep_n": "300"},
-    "pages/distillation.py": {"dst_steps": "500", "dst_seeds": "1", "dst_n": "200"},
+    "app_pages/sweep.py": {"sw_steps": "100", "sw_seeds": "1", "sw_count": "2", "sw_n": "100"},
+    "app_pages/calibration.py": {"sw_steps": "100", "sw_seeds": "1", "sw_count": "2", "sw_n": "100"},
+    "app_pages/alternatives.py": {"alt_steps": "500", "alt_seeds": "1", "alt_n": "100"},
+    "app_pages/representations.py": {"rep_steps": "300", "rep_seeds": "1", "rep_n": "300"},
+    "app_pages/distillation.py": {"dst_steps": "500", "dst_seeds": "1", "dst_n": "200"},
 }
 
 
@@ -175,6 +175,6 @@ def test_every_choice_that_hides_a_control_leaves_no_exception(path):
         if revealed:
             moved_first(path, {**link, key: str(option).lower() if isinstance(option, bool) else option},
                         revealed, key, default, option)
-    known = {"pages/train.py": {"obj", "ds_name"}, "pages/sweep.py": {"sw_name"},
-             "pages/calibration.py": {"sw_name"}, "pages/alternatives.py": {"alt_name"}}
+    known = {"app_pages/train.py": {"obj", "ds_name"}, "app_pages/sweep.py": {"sw_name"},
+             "app_pages/calibration.py": {"sw_name"}, "app_pages/alternatives.py": {"alt_name"}}
     assert known.get(path, set()) <= {key for key, *_ in walked}, walked  # the walk finds the known ones

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one to
 
 
 def test_students_teachers_and_the_baseline_with_sentences_from_the_numbers():
-    at = open_page("pages/distillation.py")
+    at = open_page("app_pages/distillation.py")
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(as_read(m.value) for m in at.markdown)
     assert "at T = 1" in text and "at T = 4" in text and "the student alone" in text
@@ -17,7 +17,7 @@ def test_students_teachers_and_the_baseline_with_sentences_from_the_numbers():
 
 
 def test_no_temperature_chosen_is_a_message():
-    at = open_page("pages/distillation.py")
+    at = open_page("app_pages/distillation.py")
     at.multiselect(key="dst_t").set_value([])
     at.sidebar.button[0].click()
     at.run()

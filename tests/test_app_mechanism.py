@@ -9,7 +9,7 @@ from tests.test_app import metrics_of, open_page
 
 @pytest.mark.parametrize("k,eps,conv", [(2, 0.1, "uniform"), (3, 0.2, "others"), (20, 0.5, "uniform")])
 def test_labels_page_numbers(k, eps, conv):
-    at = open_page("pages/labels.py")
+    at = open_page("app_pages/labels.py")
     at.number_input(key="labels_k").set_value(k)
     at.slider(key="labels_eps").set_value(eps)
     at.radio(key="labels_conv").set_value(conv)
@@ -27,7 +27,7 @@ def test_labels_page_numbers(k, eps, conv):
 
 
 def test_labels_page_warnings_and_weighted_optimum():
-    at = open_page("pages/labels.py")
+    at = open_page("app_pages/labels.py")
     at.number_input(key="labels_k").set_value(2)
     at.radio(key="labels_conv").set_value("others")
     at.slider(key="labels_eps").set_value(0.5)
@@ -46,7 +46,7 @@ def test_labels_page_warnings_and_weighted_optimum():
 
 
 def test_gradients_page_analytic_and_measured():
-    at = open_page("pages/gradients.py")
+    at = open_page("app_pages/gradients.py")
     assert not at.exception
     marks = at.table[0].value
     assert marks["‖g‖ as p → 1"].tolist() == pytest.approx(
@@ -61,7 +61,7 @@ def test_gradients_page_analytic_and_measured():
 
 
 def test_gradients_page_other_settings_and_empty_choices():
-    at = open_page("pages/gradients.py")
+    at = open_page("app_pages/gradients.py")
     at.number_input(key="grad_k").set_value(5)
     at.radio(key="grad_conv").set_value("others")
     at.selectbox(key="grad_ds").set_value("blobs")

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # as the server runs: one to
 
 
 def test_the_representations_page_draws_the_plane_and_says_what_it_measured():
-    at = open_page("pages/representations.py")
+    at = open_page("app_pages/representations.py")
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(as_read(m.value) for m in at.markdown)
     assert "Tightness" in text and "× tighter" in text

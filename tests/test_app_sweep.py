@@ -20,7 +20,7 @@ def small_sweep(at: AppTest, label_noise: float = 0.0, count: int = 3, seeds: in
 
 
 def test_sweep_page_small_sweep():
-    at = small_sweep(open_page("pages/sweep.py"))
+    at = small_sweep(open_page("app_pages/sweep.py"))
     assert not at.exception, [e.value for e in at.exception]
     assert any("6 models (3 ε × 2 seeds), 100 steps" in c.value for c in at.caption)
     assert len(at.get("image")) == 3 + 1 + 1  # small multiples, their colour key, the scrubber's picture
@@ -30,7 +30,7 @@ def test_sweep_page_small_sweep():
 
 
 def test_sweep_page_label_noise_comparison_and_scrubber():
-    at = small_sweep(open_page("pages/sweep.py"), label_noise=0.2)
+    at = small_sweep(open_page("app_pages/sweep.py"), label_noise=0.2)
     assert not at.exception
     assert any(h.value == "With and without label noise" for h in at.header)
     at.select_slider(key="sw_scrub").set_value(0.5).run()
@@ -42,7 +42,7 @@ def test_sweep_page_label_noise_comparison_and_scrubber():
 
 
 def test_calibration_page_uses_the_same_sweep_and_says_who_wins():
-    at = small_sweep(open_page("pages/calibration.py"))
+    at = small_sweep(open_page("app_pages/calibration.py"))
     assert not at.exception, [e.value for e in at.exception]
     verdict = next(m.value for m in at.markdown if "temperature-scaled ε=0" in m.value)
     assert "than for label smoothing ε=0" in verdict or "about the same" in verdict
@@ -54,7 +54,7 @@ def test_calibration_page_uses_the_same_sweep_and_says_who_wins():
     assert any("at least one ε" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("path", ["pages/sweep.py", "pages/calibration.py"])
+@pytest.mark.parametrize("path", ["app_pages/sweep.py", "app_pages/calibration.py"])
 def test_extreme_settings_run_cleanly(path):
     """Ten classes in 100 points leave a handful per class in each half of the held-out set."""
     at = open_page(path)
@@ -66,7 +66,7 @@ def test_extreme_settings_run_cleanly(path):
 
 def test_the_classes_slider_follows_the_dataset_at_once():
     """Moons has 2 classes: the sidebar must not claim K = 3 while the form is unsubmitted."""
-    at = open_page("pages/sweep.py")
+    at = open_page("app_pages/sweep.py")
     shown = next(s for s in at.sidebar.slider if s.label == "classes K")
     assert shown.value == 2 and shown.disabled
     at.selectbox(key="sw_name").set_value("blobs").run()  # outside the form: no submit needed
@@ -80,14 +80,14 @@ def test_the_classes_slider_follows_the_dataset_at_once():
 
 
 def test_similar_classes_take_a_gap_on_the_sweep_and_live_pages():
-    at = open_page("pages/sweep.py")
+    at = open_page("app_pages/sweep.py")
     at.selectbox(key="sw_name").set_value("similar_classes").run()
     at.slider(key="sw_gap").set_value(0.3)
     at.sidebar.button[0].click()
     at.run(timeout=180)
     assert not at.exception, [e.value for e in at.exception]
     assert any("most confused pair" in c.value for c in at.caption)
-    live = open_page("pages/train.py")
+    live = open_page("app_pages/train.py")
     live.selectbox(key="ds_name").set_value("similar_classes").run()
     live.slider(key="ds_gap").set_value(0.2).run()
     assert not live.exception

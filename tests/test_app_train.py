@@ -22,7 +22,7 @@ def run_of(at: AppTest):
 
 @pytest.fixture
 def at():
-    app = open_page("pages/train.py")
+    app = open_page("app_pages/train.py")
     assert not app.exception, [e.value for e in app.exception]
     return app
 
@@ -170,7 +170,7 @@ def test_restart_reasons_use_the_sidebar_words(at):
 
 
 def test_new_seed_wraps_at_the_largest_seed():
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.number_input(key="ds_seed").set_value(2**31 - 1).run()
     at.button(key="ds_new_seed").click().run()
     assert at.number_input(key="ds_seed").value == 0 and not at.exception

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def learner(params: dict | None = None) -> AppTest:
-    return open_with("pages/workshop.py", params or {})
+    return open_with("app_pages/workshop.py", params or {})
 
 
 def lock(at: AppTest, number: int, choice: int) -> AppTest:
@@ -58,7 +58,7 @@ def test_a_locked_answer_reveals_the_measurement_and_the_link():
 def test_each_stations_link_opens_its_page_without_a_link_notice(number):
     station = workshop.station(number)
     params = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(station.query).items()}
-    at = open_with(f"pages/{station.page}.py", params)
+    at = open_with(f"app_pages/{station.page}.py", params)
     assert not at.exception and not notices(at), notices(at)
 
 
@@ -69,7 +69,7 @@ def test_a_station_out_of_range_in_the_link_gets_a_notice():
 
 
 def facilitator() -> AppTest:
-    at = open_with("pages/facilitator.py", {})
+    at = open_with("app_pages/facilitator.py", {})
     at.button[0].click()
     return at.run()
 

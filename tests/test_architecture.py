@@ -1,6 +1,6 @@
 """The layers, by their imports: every import statement of every module is read (those inside
 functions and under TYPE_CHECKING too), and the test fails on an import cycle between modules, an
-import from a lower layer to a higher one, or a Streamlit import outside playground/ui, pages/ and
+import from a lower layer to a higher one, or a Streamlit import outside playground/ui, app_pages/ and
 app.py. The layers, bottom up, are LAYERS; a module may import its own layer and those below."""
 from __future__ import annotations
 
@@ -148,6 +148,6 @@ def test_the_checker_passes_a_tree_that_keeps_the_rules(tmp_path):
         "playground/core/a.py": "import math\n",
         "playground/engine/__init__.py": "from playground.engine.run import go\n",
         "playground/engine/run.py": "from playground.core import a\n\ndef go():\n    pass\n",
-        "pages/p.py": "import streamlit\nfrom playground.engine import go\n",
+        "app_pages/p.py": "import streamlit\nfrom playground.engine import go\n",
     })
     assert problems(tmp_path, ("playground", "pages")) == []

@@ -55,14 +55,15 @@ def test_train_page_plays_and_draws(server, page):
     still_for(page, hold_ms, timeout=30_000 + hold_ms)
 
 
-def test_deep_link_on_a_fresh_server_goes_through_the_router(page):
-    """The first request a server sees is /train: it must still get app.py's page set-up."""
+def test_deep_link_on_a_fresh_server_goes_through_app_py(page):
+    """The first request a server sees is /train: it must still get app.py's page set-up (the page
+    scripts live in app_pages/, not pages/, so Streamlit never runs one alone)."""
     with streamlit_server("server-deeplink.log") as url:
         open_app(page, f"{url}/train")
-        # the first run reroutes to app.py at once, which then loads PyTorch: wait for the page
+        # app.py loads PyTorch first: wait for the page
         page.get_by_role("heading", name=re.compile("Train live")).wait_for(timeout=60_000)
         nav = page.inner_text("[data-testid='stSidebarNav']")
-        assert "Train live" in nav and "Overview" in nav  # the router's menu, not file names
+        assert "Train live" in nav and "Overview" in nav  # app.py's menu, not file names
         assert exceptions(page) == []
 
 

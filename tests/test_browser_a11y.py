@@ -90,7 +90,7 @@ ALTERNATIVES = """() => {
 
 
 def path_of(script: str) -> str:
-    name = script.removeprefix("pages/").removesuffix(".py")
+    name = script.removeprefix("app_pages/").removesuffix(".py")
     return "" if name == "home" else name
 
 
@@ -124,9 +124,9 @@ def test_every_page_passes_axe_and_says_what_its_pictures_show(server_url, sized
     for role, label in found["canvases"]:  # the live page's boundaries
         assert role == "img" and re.search(r"^Decision boundary of .+ at step [\d,]+, test accuracy "
                                            r"\d\.\d{3}: .*\(class 0\)", label or ""), label
-    if script == "pages/train.py":
+    if script == "app_pages/train.py":
         assert len(found["canvases"]) == 2
-    if script == "pages/alternatives.py":  # the risk-coverage panels, whose titles overlapped
+    if script == "app_pages/alternatives.py":  # the risk-coverage panels, whose titles overlapped
         risk = [c for c in found["charts"] if (c["label"] or "").startswith("Risk")]
         assert risk and risk[0]["svg"] and risk[0]["titles"] >= 2
         nll = [c for c in found["charts"] if "NLL" in (c["label"] or "")]

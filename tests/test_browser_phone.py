@@ -98,7 +98,7 @@ def drawn(page) -> None:
 @pytest.mark.parametrize("path", [p for p, _, _ in PAGES])
 def test_every_page_fits_a_phone(phone, path):
     url, page = phone
-    name = path.removeprefix("pages/").removesuffix(".py")
+    name = path.removeprefix("app_pages/").removesuffix(".py")
     open_app(page, f"{url}/{'' if name == 'home' else name}", timeout=180_000)
     drawn(page)
     assert exceptions(page) == []

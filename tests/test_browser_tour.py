@@ -160,7 +160,7 @@ def test_every_page_survives_a_tour(tour_server, browser, path, title, size):
     context = browser.new_context(viewport={"width": width, "height": height})  # a fresh session
     attempts = loopback_only(context)
     page = context.new_page()
-    slug = path.removeprefix("pages/").removesuffix(".py")
+    slug = path.removeprefix("app_pages/").removesuffix(".py")
     tour = Tour(page, f"{slug} at {width}×{height}")
     try:
         open_app(page, tour_server if slug == "home" else f"{tour_server}/{slug}", timeout=120_000)

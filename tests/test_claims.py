@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from playground.core.datasets import DatasetSpec
 from playground.engine.engine import TrainConfig
 from playground.experiments import claims, evidence
 from playground.experiments.claims import HOLDS, NO_CLEAR_DIFFERENCE, OPPOSITE, Comparison
@@ -82,16 +83,16 @@ def test_agreement_says_whether_the_own_run_points_the_held_out_way():
 
 
 def test_a_seed_sets_both_the_data_and_the_initial_weights():
-    config = SweepConfig({"name": "moons", "n": 200, "noise": 0.2}, TrainConfig(), (0.0, 0.2), 5, 20)
+    config = SweepConfig(DatasetSpec(name="moons", n=200, noise=0.2), TrainConfig(), (0.0, 0.2), 5, 20)
     one = evidence.seed_config(config, 107)
-    assert one.dataset["seed"] == 107 and one.train.seed == 107 and one.seeds == 1
-    assert config.dataset.get("seed") is None  # the original is untouched
+    assert one.dataset.seed == 107 and one.train.seed == 107 and one.seeds == 1
+    assert config.dataset.seed == 0  # the original is untouched
 
 
 @pytest.mark.usefixtures("one_thread")
 def test_evaluate_pairs_by_seed_and_caches_each_run(tmp_path, monkeypatch):
     monkeypatch.setenv(evidence.CACHE_ENV, str(tmp_path))
-    config = SweepConfig({"name": "moons", "n": 200, "noise": 0.2}, TrainConfig(units=8), (0.0, 0.5), 1, 60)
+    config = SweepConfig(DatasetSpec(name="moons", n=200, noise=0.2), TrainConfig(units=8), (0.0, 0.5), 1, 60)
     claim = claims.Claim("t/ece", "s", config, "test_ece", 0.0, 0.5)
     calls = []
     real = evidence.train_seeds

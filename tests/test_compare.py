@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from playground.core import metrics, selective
+from playground.core.datasets import DatasetSpec
 from playground.engine.engine import TrainConfig
 from playground.experiments import compare
 from playground.experiments.compare import CompareConfig, Recipe
@@ -32,14 +33,13 @@ def test_the_default_regime_trains_cleanly_and_cools_over_confident_models(defau
 
 
 def test_each_models_metrics_match_the_metric_functions_on_its_own_logits():
-    data = {"name": "blobs", "n": 200, "noise": 0.3, "num_classes": 3, "label_noise": 0.0}
+    data = DatasetSpec(name="blobs", n=200, noise=0.3, num_classes=3)
     config = CompareConfig(data, TrainConfig(hidden_layers=1, units=8, device="cpu"),
                            (Recipe(), Recipe("focal", 2.0)), seeds=2, steps=50)
     result = compare.run(config)
-    from playground.core.datasets import dataset_from_spec
     from playground.engine.engine import Engine
     from playground.experiments.sweep import split_held_out
-    d = dataset_from_spec(data)
+    d = data.build()
     engine = Engine(d, config=config.train, n_seeds=2, objectives=[("smoothing", 0.0), ("focal", 2.0)])
     engine.train(50, evaluate=False)
     _, test_idx = split_held_out(d, 0)

@@ -1,6 +1,7 @@
 """The sweep cost model: fitted to timed runs, and the smaller run it offers fits the cap."""
 import pytest
 
+from playground.core.datasets import DatasetSpec
 from playground.engine import cost
 from playground.engine.engine import TrainConfig
 from playground.experiments import sweep
@@ -22,7 +23,7 @@ def test_the_estimate_grows_with_every_part_of_the_work(model):
 
 
 def test_the_estimate_is_within_a_factor_of_three_of_a_real_sweep(model):
-    data = {"name": "blobs", "n": 600, "noise": 0.2, "label_noise": 0.0, "num_classes": 3}
+    data = DatasetSpec(name="blobs", n=600, noise=0.2, label_noise=0.0, num_classes=3)
     grid = tuple(sweep.eps_grid(0, 0.5, 4))
     config = sweep.SweepConfig(data, TrainConfig(hidden_layers=2, units=32), grid, 2, 200)
     actual = sweep.run(config).seconds

@@ -31,8 +31,8 @@ def test_cuda_graph_training_matches_cpu(data, batch_size, optimizer):
     for i in range(gpu.n_models):
         for a, b in zip(gpu.to_module(i).parameters(), cpu.to_module(i).parameters()):
             assert torch.allclose(a, b, atol=2e-4), f"model {i}"
-    g, c = gpu.history[-1]["models"], cpu.history[-1]["models"]
-    assert [m["train_acc"] for m in g] == pytest.approx([m["train_acc"] for m in c], abs=0.01)
+    g, c = gpu.history[-1].models, cpu.history[-1].models
+    assert [m.train_acc for m in g] == pytest.approx([m.train_acc for m in c], abs=0.01)
 
 
 def test_cuda_divergence_and_mid_run_changes(data):

@@ -81,7 +81,7 @@ def test_own_points_are_read_relabelled_scaled_and_split():
     assert d.name == "uploaded" and d.num_classes == 2
     both = np.concatenate([d.x_train, d.x_test])
     assert np.abs(both).max() == pytest.approx(1.0)
-    spec = ds.dataset_from_spec({"points": np.c_[x, y].tolist(), "seed": 1})
+    spec = ds.DatasetSpec(points=np.c_[x, y].tolist(), seed=1).build()
     assert np.array_equal(spec.x_train, d.x_train)
 
 
@@ -179,9 +179,9 @@ def test_similar_classes_keep_the_gap_in_the_data_up_to_the_box_scaling():
 
 def test_similar_classes_default_gap_and_spec():
     a = ds.make_dataset("similar_classes", seed=4)
-    b = ds.dataset_from_spec({"name": "similar_classes", "seed": 4, "gap": ds.DEFAULT_GAP})
+    b = ds.DatasetSpec(name="similar_classes", seed=4, gap=ds.DEFAULT_GAP).build()
     assert a.num_classes == 3 and np.array_equal(a.x_train, b.x_train)
-    c = ds.dataset_from_spec({"name": "similar_classes", "seed": 4, "gap": 1.0, "num_classes": 4})
+    c = ds.DatasetSpec(name="similar_classes", seed=4, gap=1.0, num_classes=4).build()
     assert c.num_classes == 4 and not np.array_equal(c.x_train[:10], a.x_train[:10])
     assert ds.takes_k("similar_classes")
 

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from playground.core.datasets import DatasetSpec
 from playground.engine.engine import TrainConfig
 from playground.experiments import distillation
 from playground.experiments.distillation import DistillConfig
@@ -37,7 +38,7 @@ def test_the_default_run_fits_well_and_says_what_its_paired_seeds_show(default_r
 
 def test_every_teacher_has_a_student_per_temperature_and_a_baseline():
     config = DistillConfig(
-        {"name": "blobs", "n": 200, "noise": 0.3, "num_classes": 3, "label_noise": 0.0},
+        DatasetSpec(name="blobs", n=200, noise=0.3, num_classes=3),
         TrainConfig(hidden_layers=1, units=8, device="cpu"),
         TrainConfig(hidden_layers=1, units=4, device="cpu"),
         (0.0, 0.2),

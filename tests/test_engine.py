@@ -114,14 +114,14 @@ def test_history_and_learning(moons):
     first = engine.evaluate()
     engine.train(150)
     engine.train(150)
-    assert [rec["step"] for rec in engine.history] == [0, 150, 300]
-    last = engine.history[-1]["models"]
-    assert all(m["train_acc"] > 0.85 and m["test_acc"] > 0.8 for m in last)
-    assert all(m["train_nll"] < f["train_nll"] for m, f in zip(last, first["models"]))
-    assert all(len(rec["models"]) == 2 for rec in engine.history)
-    assert {"model", "eps", "test_ece", "train_ece", "diverged"} <= set(last[0])
+    assert [rec.step for rec in engine.history] == [0, 150, 300]
+    last = engine.history[-1].models
+    assert all(m.train_acc > 0.85 and m.test_acc > 0.8 for m in last)
+    assert all(m.train_nll < f.train_nll for m, f in zip(last, first.models))
+    assert all(len(rec.models) == 2 for rec in engine.history)
+    assert [m.eps for m in last] == [0.0, 0.2] and not any(m.diverged for m in last)
     # the smoothed loss cannot go below its minimum H(q)
-    assert last[1]["train_loss"] > min_loss(2, 0.2) > last[0]["train_loss"]
+    assert last[1].train_loss > min_loss(2, 0.2) > last[0].train_loss
 
 
 def test_divergence_freezes_only_the_broken_model(moons):
@@ -133,7 +133,7 @@ def test_divergence_freezes_only_the_broken_model(moons):
     before = [engine.to_module(i) for i in (0, 2)]
     record = engine.train(10)
     assert engine.diverged == [1]
-    assert [m["diverged"] for m in record["models"]] == [False, True, False]
+    assert [m.diverged for m in record.models] == [False, True, False]
     after = list(engine.to_module(1).parameters())
     assert all(torch.equal(a, b) for a, b in zip(frozen, after))
     for i, b in zip((0, 2), before):
@@ -144,7 +144,7 @@ def test_divergence_freezes_only_the_broken_model(moons):
 def test_real_divergence_is_reported_not_raised(moons):
     engine = Engine(moons, [0.0, 0.1], TrainConfig(optimizer="sgd", lr=10.0, device="cpu"))
     record = engine.train(200)
-    assert engine.diverged == [0, 1] and all(m["diverged"] for m in record["models"])
+    assert engine.diverged == [0, 1] and all(m.diverged for m in record.models)
     linear = Engine(moons, [0.0], TrainConfig(optimizer="sgd", lr=10.0, activation="linear", device="cpu"))
     linear.train(200)
     assert linear.diverged == [0]  # this one really reaches NaN
@@ -202,9 +202,8 @@ def test_history_is_thinned_past_its_cap(moons, monkeypatch):
     engine = Engine(moons, [0.1], TrainConfig(device="cpu"))
     for _ in range(25):
         engine.train(1)
-    steps = [rec["step"] for rec in engine.history]
+    steps = [rec.step for rec in engine.history]
     assert len(steps) <= 11 and steps[0] == 1 and steps[-1] == 25 and steps == sorted(steps)
-    assert [rec.step for rec in engine.records] == steps  # the typed records, thinned alike
 
 
 # ---- objectives, distillation and dropout ---------------------------------------------------
@@ -338,7 +337,7 @@ def test_distillation_settings_mid_run_and_off(moons):
             ref = train_on_reference_loss(starts[i], moons, config, "smoothing", engine.model_eps[i], 5,
                                           soft=soft, temperature=temperature, alpha=alpha)
             assert max_param_diff(ref, engine.to_module(i)) < 1e-5, (temperature, alpha, i)
-        assert not any(m["diverged"] for m in record["models"])
+        assert not any(m.diverged for m in record.models)
 
 
 def test_training_loss_includes_distillation(moons):
@@ -397,9 +396,9 @@ def test_negative_smoothing_falls_below_zero_without_diverging(moons):
     engine = Engine(moons, objectives=[("smoothing", -0.5), ("smoothing", 0.0)],
                     config=TrainConfig(lr=0.05, device="cpu"))
     record = engine.train(400)
-    loss = [m["train_loss"] for m in record["models"]]
+    loss = [m.train_loss for m in record.models]
     assert loss[0] < 0 < loss[1]  # unbounded below: the gap keeps growing
-    assert engine.diverged == [] and record["models"][0]["eps"] == -0.5
+    assert engine.diverged == [] and record.models[0].eps == -0.5
     with torch.no_grad():
         engine.weights[-1][0].fill_(-math.inf)  # inf logits: the loss is NaN or -inf
     engine.train(1)
@@ -420,15 +419,14 @@ def test_set_objective_values_mid_run(moons):
     check_against_reference(engine, moons, config, 5)  # the new values apply from the next step
 
 
-def test_typed_records_and_dicts_agree(moons):
+def test_train_returns_the_typed_record_it_keeps(moons):
     engine = Engine(moons, objectives=[("smoothing", 0.1), ("focal", 1.0)], config=TrainConfig(device="cpu"))
-    as_dict = engine.train(3)
-    typed = engine.records[-1]
+    typed = engine.train(3)
     assert isinstance(typed, Evaluation) and isinstance(typed.models[0], ModelEvaluation)
-    assert as_dict == typed.as_dict() == engine.history[-1]
+    assert typed is engine.history[-1] and typed.step == 3
     focal = typed.models[1]
     assert focal.objective == "focal" and focal.value == 1.0 and focal.eps is None
-    assert as_dict["models"][0]["eps"] == 0.1 and as_dict["models"][1]["eps"] is None
+    assert typed.models[0].eps == 0.1 and typed.models[0].objective == "smoothing"
     assert engine.evaluation().step == 3 and len(engine.history) == 2
 
 
@@ -517,11 +515,11 @@ def test_one_data_set_per_seed_trains_each_model_as_its_own_engine_would():
     config = TrainConfig(hidden_layers=2, units=8, lr=0.05, seed=seeds[0])
     stacked = Engine(sets, config=config, n_seeds=len(seeds), objectives=PER_SEED_OBJECTIVES)
     stacked.train(60)
-    got = stacked.records[-1].models
+    got = stacked.history[-1].models
     for j, (s, d) in enumerate(zip(seeds, sets)):
         alone = Engine(d, config=replace(config, seed=s), objectives=PER_SEED_OBJECTIVES)
         alone.train(60)
-        for slot, want in enumerate(alone.records[-1].models):
+        for slot, want in enumerate(alone.history[-1].models):
             model = got[slot * len(seeds) + j]
             assert model.seed == want.seed == s
             for metric in ("train_loss", "train_nll", "test_nll", "test_acc", "test_ece"):

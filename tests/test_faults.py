@@ -30,7 +30,7 @@ def no_cuda(monkeypatch):
 
 
 def test_live_page_out_of_memory_falls_back_to_cpu(gpu_that_runs_out_of_memory):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert not at.exception, [e.value for e in at.exception]
     assert any("ran out of memory" in i.value and "CPU instead" in i.value for i in at.info)
     assert at.session_state["live"].engine.device.type == "cpu"
@@ -39,7 +39,7 @@ def test_live_page_out_of_memory_falls_back_to_cpu(gpu_that_runs_out_of_memory):
 
 
 def test_live_page_out_of_memory_mid_run_restarts_on_cpu(monkeypatch):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.button(key="step_once_btn").click().run()
     run = at.session_state["live"]
 
@@ -54,17 +54,17 @@ def test_live_page_out_of_memory_mid_run_restarts_on_cpu(monkeypatch):
 
 
 def test_sweep_out_of_memory_falls_back_to_cpu(gpu_that_runs_out_of_memory):
-    at = small_sweep(open_page("pages/sweep.py"), count=2, seeds=1)
+    at = small_sweep(open_page("app_pages/sweep.py"), count=2, seeds=1)
     assert not at.exception, [e.value for e in at.exception]
     assert any("ran out of memory" in w.value for w in at.warning)
     assert any("2 models" in c.value for c in at.caption)
 
 
 def test_cuda_unavailable_falls_back_to_cpu(no_cuda):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.radio(key="dev").set_value("cuda").run()
     assert not at.exception
     assert any("no CUDA device" in i.value and "CPU instead" in i.value for i in at.info)
     assert at.session_state["live"].engine.device.type == "cpu"
-    at = open_page("pages/sweep.py")
+    at = open_page("app_pages/sweep.py")
     assert not at.exception and not at.error  # "auto" quietly trains on the CPU

@@ -77,7 +77,7 @@ def tight_server(server_env):
 
 def submitted_sweep(**sliders):
     """The sweep page with these sidebar sliders changed and the form submitted."""
-    at = open_page("pages/sweep.py")
+    at = open_page("app_pages/sweep.py")
     for key, value in sliders.items():
         (at.select_slider if key == "sw_steps" else at.slider)(key=key).set_value(value)
     at.sidebar.button[0].click()
@@ -85,7 +85,7 @@ def submitted_sweep(**sliders):
 
 
 def test_live_page_pauses_at_the_work_cap(tight_server):
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     for _ in range(4):
         at.button(key="step_once_btn").click().run()
     assert not at.exception
@@ -94,7 +94,7 @@ def test_live_page_pauses_at_the_work_cap(tight_server):
 
 
 def test_sweep_over_the_cap_gets_a_message(tight_server):
-    at = open_page("pages/sweep.py")
+    at = open_page("app_pages/sweep.py")
     assert not at.exception
     assert at.error and "work=" in as_read(at.error[0].value)
 
@@ -111,7 +111,7 @@ def test_a_malformed_limit_refuses_to_start_and_names_the_variable():
 
 def test_a_malformed_limit_is_a_message_on_every_page_not_a_traceback(server_env):
     server_env(MAX_WORK="lots")
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert not at.exception
     assert any("misconfigured" in e.value and "PLAYGROUND_MAX_WORK" in as_read(e.value) for e in at.error)
 
@@ -173,7 +173,7 @@ def test_a_sweep_past_the_process_budget_gets_a_message(server_env):
 
 def test_the_live_page_holds_its_memory_from_the_process_budget(server_env):
     server_env(PROCESS_MEMORY_MB=4)  # the default live run fits; 3,000 points of 6 × 256 units do not
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert not at.error
     at.slider(key="ds_n").set_value(3000)
     at.slider(key="net_layers").set_value(6)

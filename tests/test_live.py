@@ -104,7 +104,7 @@ def test_headline_numbers_follow_the_test_points(run):
         acc = float((probs[i].argmax(-1) == labels).float().mean())
         assert row["accuracy"] == pytest.approx(acc)
         assert row["over-confidence"] == pytest.approx(float(probs[i].max(-1).values.mean()) - acc)
-        assert row["ECE"] == pytest.approx(run.engine.history[-1]["models"][i]["test_ece"], abs=1e-6)
+        assert row["ECE"] == pytest.approx(run.engine.history[-1].models[i].test_ece, abs=1e-6)
     frame = run.reliability()
     assert set(frame["model"]) == set(run.names) and frame.groupby("model")["count"].sum().tolist() == \
         [int(test.sum())] * 2
@@ -123,4 +123,4 @@ def test_training_records_a_few_evaluations_a_second_and_the_history_catches_up(
         run.advance(1)  # far faster than one evaluation per EVALUATE_EVERY_S
     assert len(run.engine.history) < recorded + 20
     frame = run.history()
-    assert run.engine.history[-1]["step"] == run.step and frame["step"].max() == run.step
+    assert run.engine.history[-1].step == run.step and frame["step"].max() == run.step

@@ -11,7 +11,7 @@ from playground.experiments import evidence as held_out
 from playground.experiments.compare import CompareConfig
 from playground.experiments.sweep import SweepConfig
 from playground.experiments.tightening import TighteningConfig
-from playground.ui.controls import compare_controls, sweep_controls
+from playground.ui.shell.settings import SETTINGS
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # as the command and the server run: one torch thread
 
@@ -79,9 +79,9 @@ def test_every_preset_names_one_of_the_three_pages_and_fits_its_settings():
         config = preset.config
         if preset.page == "sweep":  # the page builds its ε values from a range and a count
             assert list(config.eps) == sweep.eps_grid(min(config.eps), max(config.eps), len(config.eps))
-            assert config.steps in sweep_controls.STEPS
+            assert config.steps in SETTINGS["sw_steps"].options
         if preset.page == "alternatives":
-            assert config.steps in compare_controls.STEPS and config.train.hidden_layers == 2
+            assert config.steps in SETTINGS["alt_steps"].options and config.train.hidden_layers == 2
 
 
 def test_a_preset_is_checked_against_its_page_and_its_values():

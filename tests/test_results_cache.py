@@ -20,7 +20,7 @@ from tests.test_url import open_with
 WAIT_S = 60  # the longest any condition below may take to come true on a busy machine
 # a sweep small enough to train in a moment, spelled as a link and as the config the page builds
 TINY_LINK = {"sw_steps": "100", "sw_seeds": "1", "sw_count": "2", "sw_n": "100"}
-TINY = replace(sweep_controls.default_config(), dataset={**sweep_controls.DATA, "n": 100},
+TINY = replace(sweep_controls.default_config(), dataset=replace(sweep_controls.DATA, n=100),
                eps=(0.0, 0.5), seeds=1, steps=100)
 
 
@@ -144,21 +144,21 @@ def test_deep_size_counts_tensors_frames_and_bytes_once():
 
 
 def test_two_sessions_and_a_toggle_train_the_sweep_once(fresh, counted):
-    first = open_with("pages/sweep.py", TINY_LINK)
+    first = open_with("app_pages/sweep.py", TINY_LINK)
     assert not first.exception, [e.value for e in first.exception]
     assert counted == [TINY.validated().key()]
     first.toggle(key="sw_animate").set_value(True).run()  # a view toggle: the page reruns
     first.toggle(key="sw_animate").set_value(False).run()
     first.select_slider(key="sw_scrub").set_value(0.5).run()
-    second = open_with("pages/sweep.py", TINY_LINK)  # another visitor, same settings
-    calibration = open_with("pages/calibration.py", TINY_LINK)  # the same sweep, another page
+    second = open_with("app_pages/sweep.py", TINY_LINK)  # another visitor, same settings
+    calibration = open_with("app_pages/calibration.py", TINY_LINK)  # the same sweep, another page
     for at in (first, second, calibration):
         assert not at.exception, [e.value for e in at.exception]
     assert len(counted) == 1 and fresh.trainings == 1
     shown = [c.value for c in second.caption if "models (2 ε × 1 seeds)" in c.value]
     assert shown and shown == [c.value for c in first.caption if "models (2 ε × 1 seeds)" in c.value]
     # another setting is another result: trained, and kept beside the first
-    open_with("pages/sweep.py", {**TINY_LINK, "sw_seeds": "2"})
+    open_with("app_pages/sweep.py", {**TINY_LINK, "sw_seeds": "2"})
     assert len(counted) == 2 and len(fresh.keys("sweep")) == 2
 
 
@@ -175,7 +175,7 @@ def test_a_visitor_arriving_while_the_warm_up_trains_waits_for_that_training(fre
     warming = threading.Thread(target=warmup.warm_up, args=([job], Limits()))
     warming.start()
     page = {}
-    visitor = threading.Thread(target=lambda: page.update(at=open_with("pages/sweep.py", TINY_LINK)))
+    visitor = threading.Thread(target=lambda: page.update(at=open_with("app_pages/sweep.py", TINY_LINK)))
     visitor.start()
     joined = until(lambda: any(f.waiters >= 1 for f in fresh.in_flight()) or not visitor.is_alive())
     flying = fresh.in_flight()
@@ -189,10 +189,11 @@ def test_a_visitor_arriving_while_the_warm_up_trains_waits_for_that_training(fre
     assert fresh.trainings == 1 and fresh.keys("sweep") == [job.key]
 
 
-PAGES = {"pages/sweep.py": (sweep_controls, "sweep"), "pages/calibration.py": (sweep_controls, "sweep"),
-         "pages/alternatives.py": (compare_controls, "alternatives"),
-         "pages/representations.py": (representation_controls, "representations"),
-         "pages/distillation.py": (distill_controls, "distillation")}
+PAGES = {"app_pages/sweep.py": (sweep_controls, "sweep"),
+         "app_pages/calibration.py": (sweep_controls, "sweep"),
+         "app_pages/alternatives.py": (compare_controls, "alternatives"),
+         "app_pages/representations.py": (representation_controls, "representations"),
+         "app_pages/distillation.py": (distill_controls, "distillation")}
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -224,12 +225,12 @@ def test_the_warm_up_starts_once_in_the_background_and_never_holds_up_a_page(fre
     monkeypatch.setattr(warmup, "default_requests", lambda: [request("default", slow, page="sweep")])
     monkeypatch.setattr(warmup, "_thread", None)
     monkeypatch.setenv(warmup.ENV, "1")
-    at = open_with("pages/home.py", {})  # app.py starts it; the page renders while it trains
+    at = open_with("app_pages/home.py", {})  # app.py starts it; the page renders while it trains
     assert not at.exception and at.title
     thread = warmup._thread
     assert thread is not None and thread.daemon and thread.is_alive() and not trained
     assert warmup.start_warmup(Limits()) is None  # once per process
-    open_with("pages/home.py", {})
+    open_with("app_pages/home.py", {})
     assert warmup._thread is thread
     go.set()
     thread.join(WAIT_S)

@@ -71,7 +71,7 @@ def test_the_workshop_page_refuses_a_guesser_and_spares_a_typo(monkeypatch):
     from playground.ui.workshop.rooms_store import failed_lookups
     failed_lookups.clear()
     try:
-        at = open_with("pages/workshop.py", {"room": "AAAAAA"})
+        at = open_with("app_pages/workshop.py", {"room": "AAAAAA"})
         for _ in range(5):  # the page reruns with the same wrong code: one failure, not five
             at.run()
         assert not at.exception and 'There is no room "AAAAAA"' in at.error[0].value

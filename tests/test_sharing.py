@@ -108,7 +108,7 @@ def test_a_full_server_says_so_and_offers_to_wait(server_env):  # noqa: F811
     seats.clear()
     try:
         assert seats().take("another session")  # the one place is taken
-        at = open_with("pages/train.py", {})
+        at = open_with("app_pages/train.py", {})
         assert not at.exception and "live" not in at.session_state
         assert any("This server is full" in w.value for w in at.warning)
         at.toggle(key="live_wait").set_value(True).run()
@@ -126,7 +126,7 @@ def test_the_server_page_shows_the_pace_and_the_live_sessions():
     try:
         pacer().frame("a session")
         pacer().frame("a session")
-        at = open_with("pages/server.py", {})
+        at = open_with("app_pages/server.py", {})
         assert not at.exception
         labels = {m.label: m.value for m in at.metric}
         assert labels["live sessions (drawing now)"] == "1"

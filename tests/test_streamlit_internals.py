@@ -2,13 +2,11 @@
 falls back to public behaviour, with one warning, when Streamlit changed under it."""
 import logging
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.runtime import Runtime
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils import script_run_context
 
 from playground.ui import streamlit_internals as internals
@@ -103,15 +101,3 @@ def test_a_changed_runtime_is_not_counted_and_releases_nothing(monkeypatch):
 def test_without_a_runtime_nothing_is_counted():
     assert not Runtime.exists()
     assert internals.connected_sessions() is None and internals.session_checker() is None
-
-
-def test_the_pages_folder_mode_is_switched_off_once(monkeypatch):
-    monkeypatch.setattr(PagesManager, "uses_pages_directory", True)
-    assert internals.pages_directory_mode_off() is True
-    assert PagesManager.uses_pages_directory is False
-    assert internals.pages_directory_mode_off() is False
-
-
-def test_a_pages_manager_that_moved_is_left_alone(monkeypatch):
-    monkeypatch.setitem(sys.modules, "streamlit.runtime.pages_manager", None)  # import fails
-    assert internals.pages_directory_mode_off() is False

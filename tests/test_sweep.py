@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from playground.core import metrics
+from playground.core.datasets import DatasetSpec
 from playground.engine.engine import TrainConfig
 from playground.experiments import claims, sweep
 
@@ -24,7 +25,7 @@ def plain_ece(probs: torch.Tensor, labels: torch.Tensor, bins: int = 15) -> floa
 
 @pytest.fixture(scope="module")
 def small():
-    data = {"name": "blobs", "n": 400, "noise": 0.4, "num_classes": 3, "label_noise": 0.1}
+    data = DatasetSpec(name="blobs", n=400, noise=0.4, num_classes=3, label_noise=0.1)
     config = sweep.SweepConfig(data, TrainConfig(lr=0.03, device="cpu"), (0.0, 0.2, 0.4), 2, 150)
     return sweep.run(config)
 
@@ -103,7 +104,7 @@ def test_config_key_round_trips_and_limits():
 
 def test_progress_is_reported_with_time_left():
     seen = []
-    config = sweep.SweepConfig({"name": "moons", "n": 200}, TrainConfig(device="cpu"), (0.0, 0.1), 1, 120)
+    config = sweep.SweepConfig(DatasetSpec(n=200), TrainConfig(device="cpu"), (0.0, 0.1), 1, 120)
     sweep.run(config, on_progress=lambda done, total, left: seen.append((done, total, left)), chunk=50)
     assert [s[0] for s in seen] == [50, 100, 120] and all(s[1] == 120 for s in seen)
     assert seen[-1][2] == 0 and all(s[2] >= 0 for s in seen)
@@ -127,8 +128,7 @@ def test_pair_confusion_counts_each_pairs_points_taken_for_each_other():
 
 
 def test_a_sweep_on_similar_classes_reports_its_close_pair_first():
-    data = {"name": "similar_classes", "n": 400, "noise": 0.3, "num_classes": 4, "gap": 0.2,
-            "label_noise": 0.0}
+    data = DatasetSpec(name="similar_classes", n=400, noise=0.3, num_classes=4, gap=0.2)
     config = sweep.SweepConfig(data, TrainConfig(hidden_layers=1, units=16, device="cpu"), (0.0, 0.3), 2, 300)
     result = sweep.run(config)
     assert set(result.pair_confusion["eps"]) == {0.0, 0.3} and result.pair_confusion["seed"].nunique() == 2

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from playground.engine.recorder import Evaluation, ModelEvaluation
 from playground.views import tables
 
 
@@ -12,9 +13,10 @@ def test_targets_frame():
 
 
 def test_history_is_thinned_evenly_and_keeps_the_latest():
-    metrics = {"model": 0, "train_nll": 1.0, "test_nll": 2.0, "train_acc": 0.5, "test_acc": 0.4,
-               "train_ece": 0.05, "test_ece": 0.1}
-    records = [{"step": s, "models": [metrics]} for s in range(0, 1001, 10)]
+    model = ModelEvaluation(model=0, objective="smoothing", value=0.0, seed=0, diverged=False, train_loss=1.0,
+                            train_nll=1.0, train_acc=0.5, test_nll=2.0, test_acc=0.4, train_ece=0.05,
+                            test_ece=0.1)
+    records = [Evaluation(s, (model,)) for s in range(0, 1001, 10)]
     frame = tables.history(records, ["a"], max_points=20)
     steps = sorted(frame["step"].unique())
     assert len(steps) <= 21 and steps[0] == 0 and steps[-1] == 1000

@@ -29,7 +29,7 @@ def notices(at: AppTest) -> list[str]:
 
 
 def test_a_copied_link_reproduces_the_view():
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     at.selectbox(key="ds_name").set_value("spirals")
     at.slider(key="sm_eps").set_value(0.35)
     at.select_slider(key="opt_lr").set_value(0.1)
@@ -39,7 +39,7 @@ def test_a_copied_link_reproduces_the_view():
     link = at.code[-1].value
     assert link.startswith("?") and "sm_eps=0.35" in link and "ds_name=spirals" in link
     params = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(link[1:]).items()}
-    again = open_with("pages/train.py", params)
+    again = open_with("app_pages/train.py", params)
     assert not again.exception and not notices(again)
     run = again.session_state["live"]
     assert run.data.name == "spirals" and run.objective_value == 0.35
@@ -48,7 +48,7 @@ def test_a_copied_link_reproduces_the_view():
 
 
 def test_the_link_holds_only_what_differs_from_the_defaults():
-    at = open_page("pages/train.py")
+    at = open_page("app_pages/train.py")
     assert "?" not in at.code[-1].value  # every setting at its default: a bare address
     at.slider(key="sm_eps").set_value(0.35)
     at.radio(key="sm_conv").set_value("others")
@@ -62,16 +62,17 @@ def test_the_link_holds_only_what_differs_from_the_defaults():
 
 
 @pytest.mark.parametrize("path,params,good", [
-    ("pages/home.py", {"home_k": "4", "home_eps": "0.3", "home_conv": "others"},
+    ("app_pages/home.py", {"home_k": "4", "home_eps": "0.3", "home_conv": "others"},
      {"home_k": 4, "home_eps": 0.3, "home_conv": "others"}),
     # links from before options had short codes spelled them by their labels
-    ("pages/home.py", {"home_conv": f"others: {CONVENTION_CAPTIONS['others']}"}, {"home_conv": "others"}),
-    ("pages/train.py", {"sm_conv": f"others: {CONVENTION_CAPTIONS['others']}",
+    ("app_pages/home.py", {"home_conv": f"others: {CONVENTION_CAPTIONS['others']}"}, {"home_conv": "others"}),
+    ("app_pages/train.py", {"sm_conv": f"others: {CONVENTION_CAPTIONS['others']}",
                         "opt_name": "SGD (momentum 0.9)", "ds_name": "gaussian quantiles",
                         "dev": "GPU (none here)"},
      {"sm_conv": "others", "opt_name": "sgd", "ds_name": "gaussian_quantiles", "dev": "cuda"}),
-    ("pages/labels.py", {"labels_k": "5", "labels_n": "16"}, {"labels_k": 5, "labels_n": 16}),
-    ("pages/gradients.py", {"grad_k": "4", "grad_model_eps": "0.1"}, {"grad_k": 4, "grad_model_eps": 0.1}),
+    ("app_pages/labels.py", {"labels_k": "5", "labels_n": "16"}, {"labels_k": 5, "labels_n": 16}),
+    ("app_pages/gradients.py", {"grad_k": "4", "grad_model_eps": "0.1"},
+     {"grad_k": 4, "grad_model_eps": 0.1}),
 ])
 def test_valid_links_apply(path, params, good):
     at = open_with(path, params)
@@ -82,7 +83,7 @@ def test_valid_links_apply(path, params, good):
 
 @pytest.mark.parametrize("value", ["abc", "nan", "inf", "-inf", "1e400", "-5", "99", "0.37x", ""])
 def test_bad_values_fall_back_to_the_default_with_a_notice(value):
-    at = open_with("pages/train.py", {"sm_eps": value, "opt_lr": value})
+    at = open_with("app_pages/train.py", {"sm_eps": value, "opt_lr": value})
     assert not at.exception, [e.value for e in at.exception]
     run = at.session_state["live"]
     assert run.objective_value == 0.2 and run.engine.config.lr == 0.03  # the defaults
@@ -92,7 +93,7 @@ def test_bad_values_fall_back_to_the_default_with_a_notice(value):
 
 
 def test_unknown_options_and_parameters_are_reported_and_dropped():
-    at = open_with("pages/train.py", {"ds_name": "galaxies", "net_act": "swish", "utm_source": "x"})
+    at = open_with("app_pages/train.py", {"ds_name": "galaxies", "net_act": "swish", "utm_source": "x"})
     assert not at.exception
     shown = " ".join(notices(at))
     assert "ds_name=galaxies" in shown and "net_act=swish" in shown and "utm_source" in shown
@@ -117,7 +118,7 @@ def test_fuzzed_links_never_raise():
     rng = random.Random(7)
     # every page also reads simple= and hide= (and the workshop room=), which no widget binds
     keys = {path: bound_keys(path) + ["simple", "hide", "room"] for path, _, _ in PAGES}
-    assert len(keys["pages/train.py"]) > 15 and "preset" in keys["pages/sweep.py"]
+    assert len(keys["app_pages/train.py"]) > 15 and "preset" in keys["app_pages/sweep.py"]
     pages = list(keys)
     for case in range(200):
         path = pages[case % len(pages)]
@@ -138,7 +139,7 @@ def test_hostile_names_and_values_are_quoted_cut_and_counted():
     evil = {"Session expired=[Click here](https://evil.example/login) ![](https://evil.example/p.png)": "1",
             "sm_eps": "**Server overloaded.** [Continue on our mirror](https://evil.example)",
             "junk": "z" * 5000}
-    at = open_with("pages/train.py", evil)
+    at = open_with("app_pages/train.py", evil)
     assert not at.exception
     texts = notices(at)
     assert len(texts) == 3
@@ -150,13 +151,13 @@ def test_hostile_names_and_values_are_quoted_cut_and_counted():
 
 
 def test_hundreds_of_unknown_parameters_give_a_few_notices_and_a_count():
-    at = open_with("pages/home.py", {f"p{i}": "x" for i in range(300)})
+    at = open_with("app_pages/home.py", {f"p{i}": "x" for i in range(300)})
     assert not at.exception
     shown = notices(at)
     assert len(shown) == 6 and "295 more problems with the link" in shown[-1]
 
 
-@pytest.mark.parametrize("path", ["pages/sweep.py", "pages/calibration.py"])
+@pytest.mark.parametrize("path", ["app_pages/sweep.py", "app_pages/calibration.py"])
 def test_a_reversed_eps_range_gets_a_message_on_every_page_that_reads_it(path):
     at = open_with(path, {"sw_range": ["0.5", "0.0"]})
     assert not at.exception, [e.value for e in at.exception]
@@ -165,23 +166,24 @@ def test_a_reversed_eps_range_gets_a_message_on_every_page_that_reads_it(path):
 
 
 def test_a_cleared_multiselect_reopens_without_a_notice():
-    at = open_with("pages/gradients.py", {"grad_steps": ""})
+    at = open_with("app_pages/gradients.py", {"grad_steps": ""})
     assert not at.exception and not notices(at)
     assert at.multiselect(key="grad_steps").value == []
 
 
 def test_a_page_that_stops_early_still_reports_unknown_parameters_and_offers_the_link():
-    at = open_with("pages/gradients.py", {"grad_steps": "", "utm_source": "x"})  # no steps: the page stops
+    # no steps: the page stops
+    at = open_with("app_pages/gradients.py", {"grad_steps": "", "utm_source": "x"})
     assert any("at least one snapshot step" in i.value for i in at.info)
     assert any("utm_source" in n for n in notices(at)) and "utm_source" not in at.query_params
     assert at.code and "grad_steps" in at.code[-1].value  # the link box, with the cleared choice
 
 
 def test_links_choose_the_live_objective_and_the_objectives_to_compare():
-    at = open_with("pages/train.py", {"obj": "focal loss", "fl_gamma": "3"})
+    at = open_with("app_pages/train.py", {"obj": "focal loss", "fl_gamma": "3"})
     assert not at.exception and not notices(at)
     assert at.session_state["live"].engine.model_objectives[1] == ("focal", 3.0)
-    at = open_with("pages/alternatives.py", {"alt_objectives": ["cross-entropy", "focal loss γ=2"],
+    at = open_with("app_pages/alternatives.py", {"alt_objectives": ["cross-entropy", "focal loss γ=2"],
                                              "alt_steps": "500", "alt_seeds": "2"})
     assert not at.exception and not notices(at)
     assert [m for m in at.markdown if "focal loss γ=2** against cross-entropy" in as_read(m.value)]
@@ -190,7 +192,7 @@ def test_links_choose_the_live_objective_and_the_objectives_to_compare():
 def test_a_control_hidden_after_the_link_set_it_is_left_to_streamlit_and_comes_back():
     """Focal loss has no ε: the link's sm_eps, still bound to its widget in that run, is neither
     deleted by hand (Streamlit refuses, with an exception on screen) nor reported as unused."""
-    at = open_with("pages/train.py", {"sm_eps": "0.35"})
+    at = open_with("app_pages/train.py", {"sm_eps": "0.35"})
     at.selectbox(key="obj").set_value("focal loss").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not notices(at) and "sm_eps" not in at.query_params  # Streamlit unbound it and took it out

@@ -9,7 +9,7 @@ def hiding_rules(at) -> str:
 
 
 def test_simple_mode_hides_the_advanced_sections_and_keeps_their_link_values():
-    at = open_with("pages/train.py", {"simple": "1", "net_units": "64", "opt_lr": "0.1"})
+    at = open_with("app_pages/train.py", {"simple": "1", "net_units": "64", "opt_lr": "0.1"})
     assert not at.exception
     rules = hiding_rules(at)
     for key in ("sec_network", "sec_optimizer", "sec_device", "ds_upload"):
@@ -21,12 +21,12 @@ def test_simple_mode_hides_the_advanced_sections_and_keeps_their_link_values():
 
 
 def test_simple_mode_on_the_sweep_page_hides_its_network_settings():
-    rules = hiding_rules(open_with("pages/sweep.py", {"simple": "1"}))
+    rules = hiding_rules(open_with("app_pages/sweep.py", {"simple": "1"}))
     assert all(f".st-key-{k}" in rules for k in ("sw_layers", "sw_units", "sw_lr", "sw_upload"))
 
 
 def test_hide_names_controls_and_sections():
-    at = open_with("pages/train.py", {"hide": "ds_noise,network"})
+    at = open_with("app_pages/train.py", {"hide": "ds_noise,network"})
     rules = hiding_rules(at)
     assert ".st-key-ds_noise" in rules and ".st-key-sec_network" in rules
     assert ".st-key-sec_optimizer" not in rules
@@ -34,10 +34,10 @@ def test_hide_names_controls_and_sections():
 
 
 def test_hiding_a_control_the_page_lacks_gets_a_notice():
-    at = open_with("pages/labels.py", {"hide": "ds_noise"})
+    at = open_with("app_pages/labels.py", {"hide": "ds_noise"})
     assert any("ds_noise" in n and "does not have" in n for n in notices(at))
 
 
 def test_a_bad_simple_value_gets_a_notice():
-    at = open_with("pages/labels.py", {"simple": "maybe"})
+    at = open_with("app_pages/labels.py", {"simple": "maybe"})
     assert any("simple=maybe" in n for n in notices(at)) and not hiding_rules(at)

@@ -47,7 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    slugs = [path.removeprefix("pages/").removesuffix(".py") for path, _, _ in PAGES]
+    slugs = [path.removeprefix("app_pages/").removesuffix(".py") for path, _, _ in PAGES]
     with streamlit_server("page-times.log") as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         returning = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()

@@ -1,6 +1,7 @@
 """2D toy datasets in one fixed viewing box, with seeded splits and training-label noise."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -133,24 +134,82 @@ def flip_labels(y: np.ndarray, num_classes: int, fraction: float, seed: int) -> 
     return y
 
 
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything that draws one dataset: a toy shape's settings, or the user's own points (then
+    `points` holds (x1, x2, label) rows, `name` is "uploaded", and n, noise, num_classes and gap are
+    unused). noise is in data units before scaling; n counts train + test points. gap (similar_classes
+    only; None = DEFAULT_GAP) is the distance between the centres of classes 0 and 1 before scaling,
+    with the other centres on the unit circle (similar_centres)."""
+    name: str = "moons"
+    n: int = 1000
+    noise: float = 0.2
+    num_classes: int | None = None
+    seed: int = 0
+    test_fraction: float = 0.3
+    label_noise: float = 0.0
+    gap: float | None = None
+    points: tuple[tuple[float, float, int], ...] | None = None
+
+    def __post_init__(self):
+        if self.points is not None:  # rows as given (lists, arrays), kept as hashable tuples
+            rows = tuple((float(a), float(b), int(c)) for a, b, c in self.points)
+            object.__setattr__(self, "points", rows)
+            object.__setattr__(self, "name", "uploaded")
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> DatasetSpec:
+        """The inverse of `as_dict` (a configuration's JSON)."""
+        return cls(**raw)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @property
+    def is_upload(self) -> bool:
+        return self.points is not None
+
+    @property
+    def size(self) -> int:
+        """Points in all, train + test."""
+        return len(self.points) if self.is_upload else self.n
+
+    @property
+    def classes(self) -> int:
+        """K: the labels' count for an upload, the shape's K otherwise."""
+        if self.is_upload:
+            return int(max(row[2] for row in self.points)) + 1
+        return classes_for(self.name, self.num_classes)
+
+    def reseeded(self, seed: int) -> DatasetSpec:
+        """The same settings drawn with `seed`; an upload keeps its own seed (its points are fixed)."""
+        return self if self.is_upload else dataclasses.replace(self, seed=seed)
+
+    def build(self) -> Dataset:
+        """The dataset, every setting checked (ValueError naming it)."""
+        if self.is_upload:
+            rows = np.asarray(self.points, dtype=np.float64)
+            return dataset_from_points(rows[:, :2], rows[:, 2].astype(np.int64), self.seed,
+                                       self.test_fraction, self.label_noise)
+        k = classes_for(self.name, self.num_classes)
+        if self.gap is not None and self.name != "similar_classes":
+            fail("gap", self.gap, f"only similar_classes takes gap, not {self.name}")
+        gap = check_number("gap", DEFAULT_GAP if self.gap is None else self.gap, 0.0, MAX_GAP)
+        n = check_int("n", self.n, 20, MAX_POINTS)
+        noise = check_number("noise", self.noise, 0.0, 1.0)
+        seed = check_int("seed", self.seed, 0, 2**31 - 1)
+        test_fraction = check_number("test_fraction", self.test_fraction, 0.05, 0.9)
+        label_noise = check_number("label_noise", self.label_noise, 0.0, 1.0)
+        x, y = _raw(self.name, n, k, noise, seed, gap)
+        return split_dataset(self.name, scale_to_box(np.asarray(x, dtype=np.float64)), np.asarray(y), k,
+                             seed, test_fraction, label_noise)
+
+
 def make_dataset(name: str = "moons", n: int = 1000, noise: float = 0.2, num_classes: int | None = None,
                  seed: int = 0, test_fraction: float = 0.3, label_noise: float = 0.0,
                  gap: float | None = None) -> Dataset:
-    """A seeded toy dataset. noise is in data units before scaling; n counts train + test points.
-    gap (similar_classes only; None = DEFAULT_GAP) is the distance between the centres of classes
-    0 and 1 before scaling, with the other centres on the unit circle (similar_centres)."""
-    k = classes_for(name, num_classes)
-    if gap is not None and name != "similar_classes":
-        fail("gap", gap, f"only similar_classes takes gap, not {name}")
-    gap = check_number("gap", DEFAULT_GAP if gap is None else gap, 0.0, MAX_GAP)
-    n = check_int("n", n, 20, MAX_POINTS)
-    noise = check_number("noise", noise, 0.0, 1.0)
-    seed = check_int("seed", seed, 0, 2**31 - 1)
-    test_fraction = check_number("test_fraction", test_fraction, 0.05, 0.9)
-    label_noise = check_number("label_noise", label_noise, 0.0, 1.0)
-    x, y = _raw(name, n, k, noise, seed, gap)
-    return split_dataset(name, scale_to_box(np.asarray(x, dtype=np.float64)), np.asarray(y), k,
-                         seed, test_fraction, label_noise)
+    """A seeded toy dataset (DatasetSpec's fields, built)."""
+    return DatasetSpec(name, n, noise, num_classes, seed, test_fraction, label_noise, gap).build()
 
 
 def split_dataset(name: str, x: np.ndarray, y: np.ndarray, num_classes: int, seed: int,
@@ -265,16 +324,6 @@ def dataset_from_points(x: np.ndarray, y: np.ndarray, seed: int = 0, test_fracti
     return split_dataset(name, scale_to_box(x), y, k, check_int("seed", seed, 0, 2**31 - 1),
                          check_number("test_fraction", test_fraction, 0.05, 0.9),
                          check_number("label_noise", label_noise, 0.0, 1.0))
-
-
-def dataset_from_spec(spec: dict) -> Dataset:
-    """make_dataset's arguments, or {"points": [[x1, x2, label], ...], ...} for the user's data."""
-    spec = dict(spec)
-    if "points" in spec:
-        rows = np.asarray(spec.pop("points"), dtype=np.float64)
-        spec.pop("name", None)
-        return dataset_from_points(rows[:, :2], rows[:, 2].astype(np.int64), **spec)
-    return make_dataset(**spec)
 
 
 def points_csv(x: np.ndarray, y: np.ndarray, **columns) -> str:

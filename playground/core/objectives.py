@@ -148,6 +148,21 @@ def _focal_true_grad(p, k, gamma, convention):
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One way the pages offer an objective: its name there, the part of the value's range a
+    slider spans with its start and step, the values a comparison offers, and what it does."""
+    title: str  # "negative smoothing"
+    code: str  # short, for links: the value's own setting is f"{code}_{parameter}"
+    value_label: str  # "ε of negative smoothing"
+    lo: float
+    hi: float
+    default: float
+    step: float
+    examples: tuple[float, ...]
+    about: str
+
+
+@dataclass(frozen=True)
 class Objective:
     """One training objective: its value's name and range, and its closed forms."""
     name: str
@@ -162,6 +177,7 @@ class Objective:
     scratch_samples: int  # how many [E, B] scratch buffers `write` uses
     _loss_at: Callable
     _true_grad: Callable
+    variants: tuple[Variant, ...] = ()
 
     def check(self, value, name: str | None = None) -> float:
         return check_number(name or self.parameter, value, self.lo, self.hi)
@@ -191,13 +207,36 @@ class Objective:
 OBJECTIVES: dict[str, Objective] = {o.name: o for o in (
     Objective(SMOOTHING, "label smoothing", "eps", "ε", -1.0, 1.0,
               "Szegedy et al. 2016; negative eps: Wei et al. 2022",
-              _smoothing_coefficients, _smoothing_write, 0, _smoothing_loss_at, _smoothing_true_grad),
+              _smoothing_coefficients, _smoothing_write, 0, _smoothing_loss_at, _smoothing_true_grad, (
+                  Variant("label smoothing", "sm", "ε of the smoothed model", 0.0, 1.0, 0.2, 0.01,
+                          (0.0, 0.05, 0.1, 0.2, 0.3),
+                          "targets 1 − ε + ε/K for the true class and ε/K for the others"),
+                  Variant("negative smoothing", "nls", "ε of negative smoothing", -1.0, 0.0, -0.2, 0.01,
+                          (-0.1, -0.2, -0.4),
+                          "a negative ε: the true target exceeds 1 and the others go below 0, so the loss "
+                          "has no lower bound (Wei et al. 2022); a run whose loss runs away is stopped as "
+                          "diverged"))),
     Objective(CONFIDENCE_PENALTY, "confidence penalty", "beta", "β", 0.0, 10.0, "Pereyra et al. 2017",
-              _penalty_coefficients, _penalty_write, 1, _penalty_loss_at, _penalty_true_grad),
+              _penalty_coefficients, _penalty_write, 1, _penalty_loss_at, _penalty_true_grad, (
+                  Variant("confidence penalty", "cp", "β, the confidence penalty's weight", 0.0, 5.0, 0.5,
+                          0.05, (0.1, 0.5, 1.0, 2.0),
+                          "cross-entropy − β·H(p): rewards spread-out predictions (Pereyra et al. 2017)"),)),
     Objective(FOCAL, "focal loss", "gamma", "γ", 0.0, 10.0, "Lin et al. 2017",
-              _focal_coefficients, _focal_write, 4, _focal_loss_at, _focal_true_grad),
+              _focal_coefficients, _focal_write, 4, _focal_loss_at, _focal_true_grad, (
+                  Variant("focal loss", "fl", "γ, the focal loss's focus", 0.0, 5.0, 2.0, 0.1,
+                          (0.5, 1.0, 2.0, 3.0, 5.0),
+                          "−(1 − p_y)^γ · log p_y: down-weights points already classified well (Lin et al. "
+                          "2017); γ = 0 is cross-entropy"),)),
 )}
 KINDS = tuple(OBJECTIVES)
+# every variant the pages offer, by its title, with its objective, in the registry's order
+VARIANTS: dict[str, tuple[Objective, Variant]] = {
+    v.title: (o, v) for o in OBJECTIVES.values() for v in o.variants}
+
+
+def is_cross_entropy(kind: str, value: float) -> bool:
+    """Whether (kind, value) trains plain cross-entropy: every registered objective does at 0."""
+    return kind in OBJECTIVES and value == 0
 
 
 def get(kind) -> Objective:

@@ -358,8 +358,8 @@ class Engine:
         return [s.clone() for s in self._last_buffers.network.dropout_scale]
 
     # ---- public API ---------------------------------------------------------------------
-    def train(self, n_steps: int, evaluate: bool = True) -> dict | None:
-        """Advance every live model n_steps; returns (and records) an evaluation, as a dict, if asked."""
+    def train(self, n_steps: int, evaluate: bool = True) -> Evaluation | None:
+        """Advance every live model n_steps; returns (and records) an evaluation, if asked."""
         n_steps = check_int("n_steps", n_steps, 0, 1_000_000)
         with gpu_gate().hold(self.device.type):  # sessions take turns on a shared GPU
             for _ in range(n_steps):
@@ -410,17 +410,13 @@ class Engine:
         self.recorder.append(record)
         return record
 
-    def evaluate(self) -> dict:
-        """evaluation() in the string-keyed form: {"step", "models": [{"model", "eps", ...}]}."""
-        return self.evaluation().as_dict()
+    def evaluate(self) -> Evaluation:
+        """Measure every model now, and record it in the history."""
+        return self.evaluation()
 
     @property
-    def history(self) -> list[dict]:
-        """Every recorded evaluation, oldest first, as dicts (recorder.History.records: typed)."""
-        return self.recorder.dicts
-
-    @property
-    def records(self) -> list[Evaluation]:
+    def history(self) -> list[Evaluation]:
+        """Every recorded evaluation, oldest first (thinned past recorder.HISTORY_CAP)."""
         return self.recorder.records
 
     def to_module(self, i: int) -> nn.Sequential:

@@ -2,13 +2,12 @@
 
 `measure(...)` computes one `Evaluation` from an engine's logits: train/test NLL, accuracy and
 ECE and the training objective of every model. `History` keeps the evaluations of a run, thinned to half past
-HISTORY_CAP so a long live run stays small. Each record also has `as_dict()`, the string-keyed
-form older callers read (Engine.history, Engine.evaluate).
+HISTORY_CAP so a long live run stays small.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
@@ -38,10 +37,6 @@ class ModelEvaluation:
         """The smoothing eps, or None for another objective."""
         return self.value if self.objective == SMOOTHING else None
 
-    def as_dict(self) -> dict:
-        rest = {k: v for k, v in asdict(self).items() if k != "model"}
-        return {"model": self.model, "eps": self.eps, **rest}
-
 
 METRICS = ("train_loss", "train_nll", "train_acc", "test_nll", "test_acc", "train_ece", "test_ece")
 
@@ -50,9 +45,6 @@ METRICS = ("train_loss", "train_nll", "train_acc", "test_nll", "test_acc", "trai
 class Evaluation:
     step: int
     models: tuple[ModelEvaluation, ...]
-
-    def as_dict(self) -> dict:
-        return {"step": self.step, "models": [m.as_dict() for m in self.models]}
 
 
 @torch.no_grad()
@@ -79,18 +71,15 @@ def measure(step: int, train_logits: torch.Tensor, test_logits: torch.Tensor, tr
 
 
 class History:
-    """The evaluations of a run, oldest first, with their dict forms alongside."""
+    """The evaluations of a run, oldest first."""
 
     def __init__(self):
         self.records: list[Evaluation] = []
-        self.dicts: list[dict] = []
 
     def append(self, evaluation: Evaluation) -> None:
         self.records.append(evaluation)
-        self.dicts.append(evaluation.as_dict())
         if len(self.records) > HISTORY_CAP:  # keep every other record, evenly spread, and the latest
             self.records = [*self.records[:-1:2], self.records[-1]]
-            self.dicts = [*self.dicts[:-1:2], self.dicts[-1]]
 
     def __len__(self) -> int:
         return len(self.records)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from playground.core import objectives
-from playground.core.datasets import Dataset, make_dataset
+from playground.core.datasets import Dataset, DatasetSpec, make_dataset
 from playground.engine.engine import Engine, TrainConfig, resolve_device
 from playground.experiments.sweep import SweepConfig
 from playground.experiments.sweep import run as run_sweep
@@ -115,7 +115,7 @@ def sweep_run(repeats: int = 5, device: str = "auto") -> dict:
     otherwise), training and measuring included; median of `repeats` after one warm-up."""
 
     dev = resolve_device(device)
-    config = SweepConfig({"name": "moons", "n": 1000, "noise": 0.2}, TrainConfig(device=dev.type))
+    config = SweepConfig(DatasetSpec(name="moons", n=1000, noise=0.2), TrainConfig(device=dev.type))
     seconds = timed(lambda: run_sweep(config), repeats, dev)
     return {"device": dev.type, "models": len(config.eps) * config.seeds, "steps": config.steps,
             "repeats": repeats, "seconds": seconds, "median_s": statistics.median(seconds)}

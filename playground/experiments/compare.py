@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -17,7 +17,7 @@ import torch
 
 from playground.core import metrics, objectives, selective
 from playground.core.calibration import fit_temperature, reliability_frame
-from playground.core.datasets import Dataset, dataset_from_spec, grid_points
+from playground.core.datasets import Dataset, DatasetSpec, grid_points
 from playground.core.validation import check_int, check_number, fail
 from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
@@ -31,7 +31,7 @@ IMAGE_PX = 320
 CURVE_POINTS = 100  # risk-coverage curves are thinned to this many coverages
 # The default regime: a small, noisy 4-class problem trained long, where one-hot over-fits and the
 # methods differ (measured over 5 seeds; tests/test_compare.py holds it to that).
-DEFAULT_DATA = {"name": "blobs", "n": 300, "noise": 0.35, "num_classes": 4, "label_noise": 0.0}
+DEFAULT_DATA = DatasetSpec(name="blobs", n=300, noise=0.35, num_classes=4)
 DEFAULT_TRAIN = TrainConfig(hidden_layers=2, units=32, lr=0.01)
 DEFAULT_OBJECTIVES = (("smoothing", 0.0), ("smoothing", 0.1), ("confidence_penalty", 0.5), ("focal", 2.0),
                       ("smoothing", -0.2))
@@ -56,7 +56,7 @@ PNORM_SCORES = {
 def objective_label(kind: str, value: float) -> str:
     """A name a reader knows: cross-entropy, smoothing ε=0.1, negative smoothing ε=-0.2, ..."""
     obj = objectives.get(kind)
-    if value == 0 and kind in ("smoothing", "focal", "confidence_penalty"):
+    if objectives.is_cross_entropy(kind, value):
         return "cross-entropy"
     if kind == "smoothing":
         return f"{'negative smoothing' if value < 0 else 'smoothing'} ε={value:g}"
@@ -86,7 +86,7 @@ class Recipe:
 class CompareConfig:
     """Everything that determines a comparison's result; its JSON is the cache key."""
     PAGE: ClassVar[str] = "alternatives"  # the page that runs it (claims.page_of)
-    dataset: dict = field(default_factory=lambda: dict(DEFAULT_DATA))
+    dataset: DatasetSpec = DEFAULT_DATA
     train: TrainConfig = DEFAULT_TRAIN
     recipes: tuple[Recipe, ...] = tuple(Recipe(k, v) for k, v in DEFAULT_OBJECTIVES)
     seeds: int = DEFAULT_SEEDS
@@ -102,17 +102,17 @@ class CompareConfig:
             fail("objectives", [r.label for r in recipes], "each objective at most once")
         check_int("seeds", self.seeds, 1, MAX_SEEDS)
         check_int("steps", self.steps, 1, MAX_STEPS)
-        return CompareConfig(dict(self.dataset), self.train.validated(), recipes, int(self.seeds),
+        return CompareConfig(self.dataset, self.train.validated(), recipes, int(self.seeds),
                              int(self.steps))
 
     @classmethod
     def from_key(cls, key: str) -> CompareConfig:
         raw = json.loads(key)
-        return cls(raw["dataset"], TrainConfig(**raw["train"]), tuple(Recipe(**r) for r in raw["recipes"]),
-                   raw["seeds"], raw["steps"])
+        return cls(DatasetSpec.from_dict(raw["dataset"]), TrainConfig(**raw["train"]),
+                   tuple(Recipe(**r) for r in raw["recipes"]), raw["seeds"], raw["steps"])
 
     def key(self) -> str:
-        return json.dumps({"dataset": self.dataset, "train": asdict(self.train),
+        return json.dumps({"dataset": self.dataset.as_dict(), "train": asdict(self.train),
                            "recipes": [asdict(r) for r in self.recipes], "seeds": self.seeds,
                            "steps": self.steps}, sort_keys=True)
 
@@ -146,7 +146,7 @@ def run(config: CompareConfig, on_progress: OnProgress | None = None,
     engine at once; report (done, total, seconds left) in steps over all engines."""
     config = config.validated()
     start = time.perf_counter()
-    data = dataset_from_spec(config.dataset)
+    data = config.dataset.build()
     progress = Progress(config.steps * len(engine_groups(config.recipes)), on_progress, start)
     per_recipe = train_models(config, data, progress, chunk)
     return measure(config, data, per_recipe, time.perf_counter() - start)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from playground.core import information, metrics
-from playground.core.datasets import Dataset, dataset_from_spec, grid_points
+from playground.core.datasets import Dataset, DatasetSpec, grid_points
 from playground.core.smoothing import check_eps_grid
 from playground.core.validation import check_int, check_number, fail
 from playground.engine.chunked import OnProgress, Progress, train_to
@@ -33,7 +33,7 @@ MAX_TEMPERATURES = 4
 # Teachers that fit well without over-fitting (measured over 5 seeds: test accuracy 0.95–0.98 with
 # training accuracy ~1): 4-class gaussian quantiles, a 2×32 network; a student with a tenth of its
 # parameters (one layer of 8 units), so the teacher has something to teach.
-DEFAULT_DATA = {"name": "gaussian_quantiles", "n": 1000, "noise": 0.0, "num_classes": 4, "label_noise": 0.0}
+DEFAULT_DATA = DatasetSpec(name="gaussian_quantiles", n=1000, noise=0.0, num_classes=4)
 DEFAULT_TEACHER = TrainConfig(hidden_layers=2, units=32, lr=0.01)
 DEFAULT_STUDENT = TrainConfig(hidden_layers=1, units=8, lr=0.03)
 
@@ -43,7 +43,7 @@ class DistillConfig:
     """Everything that determines a distillation run's result; its JSON is the cache key."""
     PAGE: ClassVar[str] = "distillation"  # the page that runs it (claims.page_of)
 
-    dataset: dict = field(default_factory=lambda: dict(DEFAULT_DATA))
+    dataset: DatasetSpec = DEFAULT_DATA
     teacher: TrainConfig = DEFAULT_TEACHER
     student: TrainConfig = DEFAULT_STUDENT
     eps: tuple[float, ...] = (0.0, 0.1, 0.3)
@@ -58,7 +58,7 @@ class DistillConfig:
             fail("temperatures", list(self.temperatures), f"choose 1 to {MAX_TEMPERATURES}")
         temperatures = tuple(check_number("temperature", t, 0.1, 20.0) for t in self.temperatures)
         return DistillConfig(
-            dict(self.dataset),
+            self.dataset,
             self.teacher.validated(),
             self.student.validated(),
             eps,
@@ -72,7 +72,7 @@ class DistillConfig:
     def from_key(cls, key: str) -> DistillConfig:
         raw = json.loads(key)
         return cls(
-            raw["dataset"],
+            DatasetSpec.from_dict(raw["dataset"]),
             TrainConfig(**raw["teacher"]),
             TrainConfig(**raw["student"]),
             tuple(raw["eps"]),
@@ -113,7 +113,7 @@ def run(config: DistillConfig, on_progress: OnProgress | None = None) -> Distill
     start = time.perf_counter()
     progress = Progress(config.steps * config.engines, on_progress, start)
 
-    data = dataset_from_spec(config.dataset)
+    data = config.dataset.build()
     trained = train_models(config, data, progress)
     teachers, students, alone = trained.teachers, trained.students, trained.alone
     rows = models_frame(config, data, trained)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from playground.core.datasets import dataset_from_spec
 from playground.core.validation import fail
 from playground.experiments import compare, distillation, sweep, tightening
 from playground.experiments.claims import (
@@ -42,9 +41,7 @@ from playground.experiments.claims import (
 
 def seed_config(config, seed: int):
     """`config` with one seed: the data drawn with `seed` and the models started from `seed`."""
-    dataset = dict(config.dataset)
-    if "points" not in dataset:  # an upload has no seed of its own to draw it with
-        dataset["seed"] = seed
+    dataset = config.dataset.reseeded(seed)
     trains = {f: replace(getattr(config, f), seed=seed) for f in ("train", "teacher", "student")
               if hasattr(config, f)}
     return replace(config, dataset=dataset, seeds=1, **trains)
@@ -122,7 +119,7 @@ def train_seeds(config, seeds: Sequence[int]) -> list[pd.DataFrame]:
     if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
         fail("seeds", seeds, "must be consecutive (seed index j trains with seed seeds[0] + j)")
     ones = [seed_config(config, seed).validated() for seed in seeds]
-    sets = [dataset_from_spec(one.dataset) for one in ones]
+    sets = [one.dataset.build() for one in ones]
     train, measure = STACKED[page_of(config)]
     trained = train(ones[0], sets)
     frames = [measure(one, data, trained, j) for j, (one, data) in enumerate(zip(ones, sets))]
@@ -202,16 +199,18 @@ README = ROOT / "README.md"
 README_START, README_END = "<!-- claims: start -->", "<!-- claims: end -->"
 
 
+DESCRIBED = ("n", "noise", "num_classes", "gap", "label_noise")  # a claim's data settings, in docs
+
+
 def describe(config) -> str:
     """A configuration in one line: the page, the data, the network and the training."""
-    data = dict(config.dataset)
-    data.pop("points", None)
-    shown = ", ".join(f"{k} {v}" for k, v in data.items() if k != "name")
+    data = config.dataset
+    shown = ", ".join(f"{k} {getattr(data, k)}" for k in DESCRIBED if getattr(data, k) is not None)
     train = getattr(config, "train", None) or config.teacher
     net = f"{train.hidden_layers}×{train.units} {train.activation}, {train.optimizer} lr {train.lr:g}"
     extra = {"weight_decay": train.weight_decay, "dropout": train.dropout}
     net += "".join(f", {k.replace('_', ' ')} {v:g}" for k, v in extra.items() if v)
-    return (f"{page_of(config)} page: {data.get('name', 'uploaded data')} ({shown}); {net}; "
+    return (f"{page_of(config)} page: {data.name} ({shown}); {net}; "
             f"{config.steps:,} steps")
 
 

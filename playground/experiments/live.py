@@ -283,6 +283,6 @@ class LiveRun:
 
     def history(self, max_points: int = 200) -> pd.DataFrame:
         """Metrics over steps in long form, thinned for drawing; up to the current step."""
-        if not self.engine.history or self.engine.history[-1]["step"] != self.step:
+        if not self.engine.history or self.engine.history[-1].step != self.step:
             self.engine.evaluate()
         return tables.history(self.engine.history, self.names, max_points)

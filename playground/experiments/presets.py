@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from playground.core import metrics
+from playground.core.datasets import DatasetSpec
 from playground.core.validation import check_choice, fail
 from playground.engine.engine import TrainConfig
 from playground.experiments import compare
@@ -84,16 +85,16 @@ SMOOTHING, CROSS_ENTROPY = Recipe("smoothing", 0.1).label, Recipe().label
 WEIGHT_DECAY, DROPOUT = Recipe(weight_decay=1e-3).label, Recipe(dropout=0.2).label
 
 MOONS = "moons"
-OVERLAP = {"name": MOONS, "n": 300, "noise": 0.36, "label_noise": 0.0}
+OVERLAP = DatasetSpec(name=MOONS, n=300, noise=0.36)
 OVERCONFIDENT = SweepConfig(OVERLAP, TrainConfig(hidden_layers=2, units=64, lr=0.03), (0.0, 0.2), SEEDS, 5000)
-INPUT_NOISE = SweepConfig({"name": MOONS, "n": 2000, "noise": 0.36, "label_noise": 0.0}, TrainConfig(),
+INPUT_NOISE = SweepConfig(DatasetSpec(name=MOONS, n=2000, noise=0.36), TrainConfig(),
                           (0.0, 0.2), SEEDS, 500)
-LABEL_NOISE = SweepConfig({"name": MOONS, "n": 1000, "noise": 0.2, "label_noise": 0.2}, TrainConfig(),
+LABEL_NOISE = SweepConfig(DatasetSpec(name=MOONS, n=1000, noise=0.2, label_noise=0.2), TrainConfig(),
                           (0.0, 0.2), SEEDS, 1000)
-SELECTIVE = CompareConfig({"name": "spirals", "n": 600, "noise": 0.3, "num_classes": 3, "label_noise": 0.0},
+SELECTIVE = CompareConfig(DatasetSpec(name="spirals", n=600, noise=0.3, num_classes=3),
                           TrainConfig(hidden_layers=2, units=32, lr=0.01),
                           (Recipe(), Recipe("smoothing", 0.1)), SEEDS, 2000)
-REGULARISED = CompareConfig({"name": "blobs", "n": 300, "noise": 0.35, "num_classes": 4, "label_noise": 0.0},
+REGULARISED = CompareConfig(DatasetSpec(name="blobs", n=300, noise=0.35, num_classes=4),
                             TrainConfig(hidden_layers=2, units=16, lr=0.01), REGULARISERS, SEEDS, 2000)
 
 
@@ -109,7 +110,7 @@ def _net(config) -> str:
 PRESETS: dict[str, Preset] = {
     "overconfident": Preset(
         "Over-confident regime: smoothing helps the NLL",
-        f"On a small, noisy problem ({OVERLAP['n']} points) with a wide network ({_net(OVERCONFIDENT)}) "
+        f"On a small, noisy problem ({OVERLAP.n} points) with a wide network ({_net(OVERCONFIDENT)}) "
         f"trained long ({_steps(OVERCONFIDENT)}), smoothing with ε = 0.2 lowers the test NLL.",
         OVERCONFIDENT,
         (Check("test_nll", 0.2, 0.0),),
@@ -120,7 +121,7 @@ PRESETS: dict[str, Preset] = {
         "Clean, separable data: smoothing costs calibration",
         "On clean moons the one-hot model is already calibrated; smoothing with ε = 0.2 raises the test ECE "
         "and the test NLL.",
-        SweepConfig({"name": MOONS, "n": 1000, "noise": 0.2, "label_noise": 0.0}, TrainConfig(),
+        SweepConfig(DatasetSpec(name=MOONS, n=1000, noise=0.2), TrainConfig(),
                     (0.0, 0.2), SEEDS, 500),
         (Check("test_ece", 0.0, 0.2), Check("test_nll", 0.0, 0.2)),
         "Where the classes separate, a confident model is right; smoothing pulls its confidence down to "
@@ -129,7 +130,7 @@ PRESETS: dict[str, Preset] = {
     "too_high": Preset(
         "Too high an ε",
         "At ε = 0.8 the test NLL and ECE are far worse than at ε = 0.1, although accuracy barely moves.",
-        SweepConfig({"name": "blobs", "n": 600, "noise": 0.3, "num_classes": 3, "label_noise": 0.0},
+        SweepConfig(DatasetSpec(name="blobs", n=600, noise=0.3, num_classes=3),
                     TrainConfig(), (0.1, 0.8), SEEDS, 1000),
         (Check("test_nll", 0.1, 0.8), Check("test_ece", 0.1, 0.8)),
         "The targets approach uniform, so the model is trained to be unsure of everything: the argmax can "
@@ -137,7 +138,7 @@ PRESETS: dict[str, Preset] = {
         page="sweep"),
     "label_noise": Preset(
         "Label noise: the labels are already soft",
-        f"With {LABEL_NOISE.dataset['label_noise']:.0%} of training labels flipped, ε = 0.2 gives a worse "
+        f"With {LABEL_NOISE.dataset.label_noise:.0%} of training labels flipped, ε = 0.2 gives a worse "
         "test ECE than ε = 0.",
         LABEL_NOISE,
         (Check("test_ece", 0.0, 0.2),),
@@ -146,8 +147,8 @@ PRESETS: dict[str, Preset] = {
         page="sweep"),
     "input_noise": Preset(
         "Overlapping classes are not a reason to smooth",
-        f"On moons whose classes overlap (noise {INPUT_NOISE.dataset['noise']}), a small model "
-        f"({_net(INPUT_NOISE)}) trained briefly ({_steps(INPUT_NOISE)}) on {INPUT_NOISE.dataset['n']:,} "
+        f"On moons whose classes overlap (noise {INPUT_NOISE.dataset.noise}), a small model "
+        f"({_net(INPUT_NOISE)}) trained briefly ({_steps(INPUT_NOISE)}) on {INPUT_NOISE.dataset.n:,} "
         "points does better without smoothing: ε = 0.2 gives a worse test ECE and NLL than ε = 0.",
         INPUT_NOISE,
         (Check("test_ece", 0.0, 0.2), Check("test_nll", 0.0, 0.2)),
@@ -160,7 +161,7 @@ PRESETS: dict[str, Preset] = {
         "makes the expected target 1 − r on the true class and r/(K − 1) on each other one, a smoothed "
         "target, which is why extra smoothing only hurts there too (the label-noise preset). On data like "
         "this, smoothing helps when a larger model trained long memorises a few points (the over-confident "
-        f"preset: {OVERLAP['n']} points, {_net(OVERCONFIDENT)}, {_steps(OVERCONFIDENT)}): it is the "
+        f"preset: {OVERLAP.n} points, {_net(OVERCONFIDENT)}, {_steps(OVERCONFIDENT)}): it is the "
         "memorising it corrects, not the noise.",
         page="sweep"),
     "similar_classes": Preset(
@@ -168,8 +169,8 @@ PRESETS: dict[str, Preset] = {
         "With five classes of which two sit close together, the one-hot model puts most of its doubt "
         "about a point of the close pair on the other class of the pair; at ε = 0.1 and at ε = 0.2 it puts "
         "far less there.",
-        SweepConfig({"name": "similar_classes", "n": 1000, "noise": 0.2, "num_classes": 5, "gap": 0.4,
-                     "label_noise": 0.0}, TrainConfig(), (0.0, 0.1, 0.2), SEEDS, 1000),
+        SweepConfig(DatasetSpec(name="similar_classes", n=1000, noise=0.2, num_classes=5, gap=0.4),
+                    TrainConfig(), (0.0, 0.1, 0.2), SEEDS, 1000),
         (Check(SIMILAR_SHARE, 0.0, 0.1, lower_is_better=False),
          Check(SIMILAR_SHARE, 0.0, 0.2, lower_is_better=False)),
         "Müller, Kornblith & Hinton (2019) point out that smoothing asks every wrong class for the same "
@@ -199,8 +200,8 @@ PRESETS: dict[str, Preset] = {
         "On three Gaussian-quantile classes, in the plane of the classes' templates, the penultimate "
         "activations of each class sit in a tighter cluster at ε = 0.1 than at ε = 0 (Müller, Kornblith & "
         "Hinton's Figure 1).",
-        TighteningConfig({"name": "gaussian_quantiles", "n": 900, "noise": 0.0, "num_classes": 3,
-                          "label_noise": 0.0}, seeds=SEEDS),
+        TighteningConfig(DatasetSpec(name="gaussian_quantiles", n=900, noise=0.0, num_classes=3),
+                         seeds=SEEDS),
         (Check("tightness", 0.1, 0.0),),
         "Smoothing asks for the same finite logit gap to every wrong class, so each example is pulled to "
         "one point at the right distance from every other template; one-hot training rewards ever larger "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -16,7 +16,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from playground.core import metrics
-from playground.core.datasets import Dataset, dataset_from_spec, grid_points, points_csv
+from playground.core.datasets import Dataset, DatasetSpec, grid_points, points_csv
 from playground.core.metrics import METRIC_NAMES
 from playground.core.smoothing import check_eps_grid, eps_label, optimal_logit_gap
 from playground.core.validation import check_int, fail
@@ -45,7 +45,7 @@ def eps_grid(lo: float = 0.0, hi: float = 0.5, count: int = 11) -> list[float]:
 class SweepConfig:
     """Everything that determines a sweep's result; its JSON is the cache key."""
     PAGE: ClassVar[str] = "sweep"  # the page that runs it (claims.page_of)
-    dataset: dict = field(default_factory=lambda: {"name": "moons", "n": 1000, "noise": 0.2})
+    dataset: DatasetSpec = DatasetSpec(name="moons", n=1000, noise=0.2)
     train: TrainConfig = TrainConfig()
     eps: tuple[float, ...] = tuple(eps_grid())
     seeds: int = 3
@@ -57,16 +57,17 @@ class SweepConfig:
             fail("eps", list(self.eps), f"at most {MAX_EPS} values")
         check_int("seeds", self.seeds, 1, MAX_SEEDS)
         check_int("steps", self.steps, 1, MAX_STEPS)
-        return SweepConfig(dict(self.dataset), self.train.validated(), eps, int(self.seeds), int(self.steps))
+        return SweepConfig(self.dataset, self.train.validated(), eps, int(self.seeds), int(self.steps))
 
     @classmethod
     def from_key(cls, key: str) -> SweepConfig:
         raw = json.loads(key)
-        return cls(raw["dataset"], TrainConfig(**raw["train"]), tuple(raw["eps"]), raw["seeds"], raw["steps"])
+        return cls(DatasetSpec.from_dict(raw["dataset"]), TrainConfig(**raw["train"]), tuple(raw["eps"]),
+                   raw["seeds"], raw["steps"])
 
     def key(self) -> str:
-        return json.dumps({"dataset": self.dataset, "train": asdict(self.train), "eps": list(self.eps),
-                           "seeds": self.seeds, "steps": self.steps}, sort_keys=True)
+        return json.dumps({"dataset": self.dataset.as_dict(), "train": asdict(self.train),
+                           "eps": list(self.eps), "seeds": self.seeds, "steps": self.steps}, sort_keys=True)
 
 
 @dataclass
@@ -97,7 +98,7 @@ def run(config: SweepConfig, on_progress: OnProgress | None = None,
     """Train all len(eps) * seeds models for `steps` steps, reporting (done, total, seconds left)."""
     config = config.validated()
     progress = Progress(config.steps, on_progress)
-    data = dataset_from_spec(config.dataset)
+    data = config.dataset.build()
     engine = train_models(config, data, progress, chunk)
     return measure(config, data, engine, time.perf_counter() - progress.start)
 

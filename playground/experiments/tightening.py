@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from playground.core import representations
-from playground.core.datasets import Dataset, dataset_from_spec
+from playground.core.datasets import Dataset, DatasetSpec
 from playground.core.smoothing import check_eps, check_eps_grid
 from playground.core.validation import check_int, fail
 from playground.engine.chunked import OnProgress, Progress, train_in_chunks, train_to
@@ -31,15 +31,7 @@ MAX_POINTS_PER_CLASS = 100  # MKH project about 100 examples per class
 @dataclass(frozen=True)
 class TighteningConfig:
     PAGE: ClassVar[str] = "representations"  # the page that runs it (claims.page_of)
-    dataset: dict = field(
-        default_factory=lambda: {
-            "name": "blobs",
-            "n": 900,
-            "noise": 0.3,
-            "num_classes": 3,
-            "label_noise": 0.0,
-        }
-    )
+    dataset: DatasetSpec = DatasetSpec(name="blobs", n=900, noise=0.3, num_classes=3)
     train: TrainConfig = TrainConfig(hidden_layers=2, units=32, lr=0.01)
     classes: tuple[int, int, int] = (0, 1, 2)
     eps: float = 0.1  # the model drawn beside one-hot
@@ -54,7 +46,7 @@ class TighteningConfig:
         eps = check_eps(self.eps)
         grid = tuple(sorted(set(check_eps_grid(self.grid)) | {0.0, eps}))
         return TighteningConfig(
-            dict(self.dataset),
+            self.dataset,
             self.train.validated(),
             classes,
             eps,
@@ -67,7 +59,7 @@ class TighteningConfig:
     def from_key(cls, key: str) -> TighteningConfig:
         raw = json.loads(key)
         return cls(
-            raw["dataset"],
+            DatasetSpec.from_dict(raw["dataset"]),
             TrainConfig(**raw["train"]),
             tuple(raw["classes"]),
             raw["eps"],
@@ -103,7 +95,7 @@ def run(
 ) -> TighteningResult:
     config = config.validated()
     start = time.perf_counter()
-    data = dataset_from_spec(config.dataset)
+    data = config.dataset.build()
     if max(config.classes) >= data.num_classes:
         fail("classes", list(config.classes), f"must be classes of this dataset, 0 to {data.num_classes - 1}")
     engine = Engine(data, list(config.grid), config.train, n_seeds=config.seeds)

@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 
 from playground.core import smoothing
+from playground.core.datasets import DatasetSpec
 from playground.core.validation import check_int
 from playground.engine.engine import TrainConfig
 from playground.experiments import claims, presets, sweep
@@ -47,7 +48,7 @@ def _fmt(values: pd.Series) -> str:
 
 def _small_sweep(eps: tuple[float, ...], steps: int = 400, seeds: int = 3) -> pd.DataFrame:
     """Moons trained briefly at a few ε: enough to see what happens to the predictions."""
-    config = sweep.SweepConfig({"name": "moons", "n": 400, "noise": 0.2, "label_noise": 0.0},
+    config = sweep.SweepConfig(DatasetSpec(name="moons", n=400, noise=0.2),
                                TrainConfig(), eps, seeds, steps)
     models = sweep.run(config).models
     return models[~models["diverged"]]
@@ -145,7 +146,7 @@ def _per_seed_chart(models: pd.DataFrame, metrics: dict[str, str]) -> alt.FacetC
 
 
 # clean moons: the one-hot model is already as accurate as the data allow
-CLEAN_MOONS = {"name": "moons", "n": 1000, "noise": 0.2, "label_noise": 0.0}
+CLEAN_MOONS = DatasetSpec(name="moons", n=1000, noise=0.2)
 ACCURACY_RUN = sweep.SweepConfig(CLEAN_MOONS, TrainConfig(), (0.0, 0.1, 0.3), 5, 500)
 
 

@@ -204,17 +204,3 @@ def connected_sessions() -> int | None:
     except GUARDED as err:
         fallback("connected_sessions", err, "the health view shows no session count")
         return None
-
-
-def pages_directory_mode_off() -> bool:
-    """Switch off Streamlit's legacy pages-folder mode; True when it was on (rerun then), False when
-    it was off or cannot be reached."""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-        if PagesManager.uses_pages_directory:
-            PagesManager.uses_pages_directory = False
-            return True
-        return False
-    except GUARDED as err:
-        fallback("pages_directory_mode_off", err, "a deep link on a fresh server opens its page alone")
-        return False

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from playground.core.objectives import is_cross_entropy
+
 # Okabe–Ito without its black (black marks mistakes and picks), ordered so that neighbours differ
 # in lightness as well as hue; then Tol's wine, olive and indigo.
 CLASS_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
@@ -61,7 +63,7 @@ def recipe_colours(recipes: list[tuple[str, float, bool]]) -> list[str]:
     others = iter(OTHER_RECIPE_COLOURS * 2)
     colours = []
     for kind, value, regularised in recipes:
-        if not regularised and (value == 0 and kind in ("smoothing", "focal", "confidence_penalty")):
+        if not regularised and is_cross_entropy(kind, value):
             colours.append(ONE_HOT_COLOUR)
         elif not regularised and kind == "smoothing" and value > 0:
             colours.append(eps_colour(value))

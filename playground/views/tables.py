@@ -6,6 +6,7 @@ import pandas as pd
 import torch
 
 from playground.core import objectives, smoothing
+from playground.engine.recorder import Evaluation
 
 
 def targets(num_classes: int, eps: float, convention: str = "uniform", true_class: int = 0) -> pd.DataFrame:
@@ -36,16 +37,16 @@ HISTORY_METRICS = (("loss (NLL)", "train", "train_nll"), ("loss (NLL)", "test", 
                    ("ECE", "train", "train_ece"), ("ECE", "test", "test_ece"))
 
 
-def history(records: list[dict], names: list[str], max_points: int = 200) -> pd.DataFrame:
+def history(records: list[Evaluation], names: list[str], max_points: int = 200) -> pd.DataFrame:
     """Engine history in long form (step, model, metric, split, value), keeping at most about
     max_points evaluations, evenly spaced, and always the latest."""
     stride = max(1, -(-len(records) // max_points))
     keep = records[::stride]
     if keep and keep[-1] is not records[-1]:
         keep = [*keep, records[-1]]
-    rows = [{"step": rec["step"], "model": names[m["model"]], "metric": metric, "split": split,
-             "value": m[key]}
-            for rec in keep for m in rec["models"] for metric, split, key in HISTORY_METRICS]
+    rows = [{"step": rec.step, "model": names[m.model], "metric": metric, "split": split,
+             "value": getattr(m, key)}
+            for rec in keep for m in rec.models for metric, split, key in HISTORY_METRICS]
     return pd.DataFrame(rows, columns=["step", "model", "metric", "split", "value"])
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.core.datasets import DATASETS, DEFAULT_GAP, MAX_CLASSES, MAX_GAP, takes_k
+from playground.core.datasets import DATASETS, MAX_CLASSES, takes_k
 from playground.core.smoothing import CONVENTIONS, convert_eps, target_values, uniform_eps
-from playground.experiments.compare import objective_label
-from playground.ui.shell.url import bound
+from playground.ui.shell.settings import OBJECTIVE_CHOICES
+from playground.ui.shell.url import control
 
 CONVENTION_CAPTIONS = {
     "uniform": "true 1−ε+ε/K, others ε/K (PyTorch, Keras)",
@@ -18,39 +18,28 @@ LEGACY_CONVENTIONS = {f"{code}: {caption}": code for code, caption in CONVENTION
 
 def convention_radio(container, key: str) -> str:
     """The target convention, spelled in links by its short code (conv=uniform)."""
-    return bound(container.radio, "convention", CONVENTIONS, key=key, aliases=LEGACY_CONVENTIONS,
-                 captions=[CONVENTION_CAPTIONS[c] for c in CONVENTIONS])
+    return control(key, container, aliases=LEGACY_CONVENTIONS,
+                   captions=[CONVENTION_CAPTIONS[c] for c in CONVENTIONS])
 
 
 def dataset_name(container, key: str, **kwargs) -> str:
     """The toy dataset's name, spelled in links as its code (ds_name=gaussian_quantiles)."""
-    return bound(container.selectbox, "dataset", list(DATASETS), key=key,
-                 aliases={name.replace("_", " "): name for name in DATASETS}, **kwargs)
+    return control(key, container, aliases={name.replace("_", " "): name for name in DATASETS}, **kwargs)
 
 
-def classes_slider(name: str, key: str, default: int = 3, **kwargs) -> int:
+def classes_slider(name: str, key: str, **kwargs) -> int:
     """K for datasets that take it; for the others their fixed K, shown disabled in a separate
     widget so the K chosen for the other datasets is kept."""
     if not takes_k(name):
         fixed = DATASETS[name][0]
         return st.slider("classes K", 2, MAX_CLASSES, fixed, key=f"{key}_fixed", disabled=True,
                          help=f"{name} has {fixed} classes")
-    return bound(st.slider, "classes K", 2, MAX_CLASSES, default, key=key, **kwargs)
+    return control(key, **kwargs)
 
 
-# objectives to put side by side, as links spell them (alt_objectives=smoothing+ε%3D0.1)
-OBJECTIVE_CHOICES = {objective_label(kind, value): (kind, value) for kind, value in (
-    ("smoothing", 0.0), *(("smoothing", v) for v in (0.05, 0.1, 0.2, 0.3)),
-    *(("smoothing", -v) for v in (0.1, 0.2, 0.4)), *(("confidence_penalty", v) for v in (0.1, 0.5, 1.0, 2.0)),
-    *(("focal", v) for v in (0.5, 1.0, 2.0, 3.0, 5.0)))}
-DEFAULT_OBJECTIVES = [objective_label(*pair) for pair in (
-    ("smoothing", 0.0), ("smoothing", 0.1), ("confidence_penalty", 0.5), ("focal", 2.0), ("smoothing", -0.2))]
-
-
-def objective_menu(container, label: str, key: str, most: int = 6) -> list[tuple[str, float]]:
+def objective_menu(container, key: str, most: int = 6) -> list[tuple[str, float]]:
     """Objectives to put side by side, as (kind, value) pairs."""
-    chosen = bound(container.multiselect, label, list(OBJECTIVE_CHOICES), default=DEFAULT_OBJECTIVES, key=key,
-                   max_selections=most)
+    chosen = control(key, container, max_selections=most)
     return [OBJECTIVE_CHOICES[name] for name in chosen]
 
 
@@ -58,17 +47,15 @@ def gap_slider(name: str, key: str, **kwargs) -> float | None:
     """For similar classes, how far apart the two close classes' centres are; None otherwise."""
     if name != "similar_classes":
         return None
-    return bound(st.slider, "gap between classes 0 and 1", 0.0, MAX_GAP, DEFAULT_GAP, 0.05, key=key,
-                 help="the distance between the two close centres; the other classes sit around a circle "
-                      "of radius 1", **kwargs)
+    return control(key, help="the distance between the two close centres; the other classes sit around a "
+                             "circle of radius 1", **kwargs)
 
 
 def target_controls(key: str, max_classes: int = 20) -> tuple[int, float, str]:
     """K, ε and convention for a target vector."""
     c1, c2, c3 = st.columns([1, 2, 2])
-    k = bound(c1.number_input, "classes K", min_value=2, max_value=max_classes, value=3, step=1,
-              key=f"{key}_k")
-    eps = bound(c2.slider, "smoothing ε", 0.0, 1.0, 0.1, 0.01, key=f"{key}_eps")
+    k = control(f"{key}_k", c1)
+    eps = control(f"{key}_eps", c2)
     convention = convention_radio(c3, f"{key}_conv")
     return int(k), float(eps), convention
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.core.datasets import DATASETS, takes_k
+from playground.core.datasets import DatasetSpec, takes_k
 from playground.engine.cost import smaller_run
 from playground.engine.engine import TrainConfig
 from playground.experiments import compare
@@ -12,41 +12,34 @@ from playground.ui.controls.common import classes_slider, dataset_name, objectiv
 from playground.ui.server.results_cache import Request
 from playground.ui.server.training_run import Offer, check_caps, trained
 from playground.ui.shell.errors import or_stop
-from playground.ui.shell.url import bound
+from playground.ui.shell.settings import SETTINGS
+from playground.ui.shell.url import control
 
-STEPS = [500, 1000, 2000, 3000, 5000]
 VIEWS = {"objectives": "Objectives", "regularisers": "Regularisers"}
 
 
 def compare_settings() -> tuple[CompareConfig, str]:
     """Sidebar form; returns the comparison to run and which one (objectives or regularisers)."""
-    view = bound(st.segmented_control, "compare", list(VIEWS), default="objectives", key="alt_view",
-                 format_func=VIEWS.get, required=True)
+    view = control("alt_view", format_func=VIEWS.get, required=True)
     st.sidebar.markdown("**Data**")
-    name = dataset_name(st.sidebar, "alt_name", index=list(DATASETS).index(compare.DEFAULT_DATA["name"]))
+    name = dataset_name(st.sidebar, "alt_name")
     with st.sidebar.form("alt_form"):
-        k = classes_slider(name, "alt_k", default=compare.DEFAULT_DATA["num_classes"])
-        n = bound(st.slider, "points (train + held out)", 100, 3000, compare.DEFAULT_DATA["n"], 50,
-                  key="alt_n")
-        noise = bound(st.slider, "noise", 0.0, 0.6, compare.DEFAULT_DATA["noise"], 0.05, key="alt_noise")
-        label_noise = bound(st.slider, "label noise (training labels flipped)", 0.0, 0.5, 0.0, 0.05,
-                            key="alt_label_noise")
+        k = classes_slider(name, "alt_k")
+        n = control("alt_n")
+        noise = control("alt_noise")
+        label_noise = control("alt_label_noise")
         st.markdown("**Models**")
-        chosen = objective_menu(st, "objectives (up to 6)", "alt_objectives", compare.MAX_OBJECTIVES)
-        eps = bound(st.select_slider, "ε for the regulariser comparison", [0.05, 0.1, 0.2, 0.3], 0.1,
-                    key="alt_eps")
-        wd = bound(st.select_slider, "weight decay there", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], 1e-3, key="alt_wd")
-        dropout = bound(st.select_slider, "dropout there", [0.1, 0.2, 0.3, 0.5], 0.2, key="alt_dropout")
-        seeds = bound(st.slider, "seeds", 1, 10, compare.DEFAULT_SEEDS, key="alt_seeds")
-        steps = bound(st.select_slider, "steps", STEPS, compare.DEFAULT_STEPS, key="alt_steps")
-        units = bound(st.select_slider, "units (2 hidden layers)", [8, 16, 32, 64],
-                      compare.DEFAULT_TRAIN.units, key="alt_units")
-        lr = bound(st.select_slider, "learning rate (Adam)", [0.003, 0.01, 0.03], compare.DEFAULT_TRAIN.lr,
-                   key="alt_lr")
+        chosen = objective_menu(st, "alt_objectives", compare.MAX_OBJECTIVES)
+        eps = control("alt_eps")
+        wd = control("alt_wd")
+        dropout = control("alt_dropout")
+        seeds = control("alt_seeds")
+        steps = control("alt_steps")
+        units = control("alt_units")
+        lr = control("alt_lr")
         st.form_submit_button("Run comparison", type="primary")
-    dataset = {"name": name, "n": n, "noise": noise, "label_noise": label_noise}
-    if takes_k(name):
-        dataset["num_classes"] = k
+    dataset = DatasetSpec(name=name, n=n, noise=noise, num_classes=k if takes_k(name) else None,
+                          label_noise=label_noise)
     if view == "regularisers":
         recipes = compare.regulariser_recipes(eps, wd, dropout)
     else:
@@ -56,7 +49,7 @@ def compare_settings() -> tuple[CompareConfig, str]:
 
 
 def _size(config: CompareConfig) -> tuple[int, int, int]:
-    return config.models, config.dataset["n"], config.dataset.get("num_classes") or 10
+    return config.models, config.dataset.n, config.dataset.num_classes or 10
 
 
 def request(config: CompareConfig) -> Request:
@@ -90,7 +83,7 @@ def _smaller(config: CompareConfig, largest: int, engines: int) -> Offer:
     def offer(model, max_seconds):
         _, points, classes = _size(config)
         fits = smaller_run(model, max_seconds, largest, config.seeds, config.steps, points,
-                           config.train.widths, classes, engines, tuple(STEPS))
+                           config.train.widths, classes, engines, SETTINGS["alt_steps"].options)
         if fits is None:
             return None
         return f"Run a smaller comparison: {fits[0]} seeds × {fits[1]:,} steps", _use, fits

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.core.datasets import takes_k
+from playground.core.datasets import DatasetSpec, takes_k
 from playground.experiments import claims, presets, sweep
 from playground.experiments.compare import CompareConfig, objective_label, regulariser_recipes
 from playground.experiments.evidence import models_frame
 from playground.experiments.sweep import SweepConfig
 from playground.experiments.tightening import TighteningConfig
-from playground.ui.controls.common import OBJECTIVE_CHOICES
-from playground.ui.shell.url import bound
+from playground.ui.shell.settings import OBJECTIVE_CHOICES
+from playground.ui.shell.url import control
 from playground.views.evidence_chart import evidence_chart
 
 NONE = "none"
@@ -22,14 +22,14 @@ _LINKED = "_preset_linked"  # the link's preset as last seen, to tell a new link
 _APPLIED = "_preset_applied"  # page -> the preset whose values were set there, and those values
 
 
-def _data(prefix: str, dataset: dict, extra: tuple[str, ...] = ("label_noise",)) -> dict:
-    values = {f"{prefix}_{field}": dataset[field] for field in ("name", "n", "noise")}
-    if takes_k(dataset["name"]) and dataset.get("num_classes"):
-        values[f"{prefix}_k"] = dataset["num_classes"]
-    if "gap" in dataset and prefix in ("sw", "ds"):
-        values[f"{prefix}_gap"] = dataset["gap"]
+def _data(prefix: str, dataset: DatasetSpec, extra: tuple[str, ...] = ("label_noise",)) -> dict:
+    values = {f"{prefix}_{field}": getattr(dataset, field) for field in ("name", "n", "noise")}
+    if takes_k(dataset.name) and dataset.num_classes:
+        values[f"{prefix}_k"] = dataset.num_classes
+    if dataset.gap is not None and prefix in ("sw", "ds"):
+        values[f"{prefix}_gap"] = dataset.gap
     if "label_noise" in extra:
-        values[f"{prefix}_label_noise"] = dataset.get("label_noise", 0.0)
+        values[f"{prefix}_label_noise"] = dataset.label_noise
     return values
 
 
@@ -79,7 +79,7 @@ def widgets(preset: presets.Preset, page: str) -> dict | None:
     meaning there."""
     config = preset.config
     if isinstance(config, SweepConfig):
-        k = config.dataset.get("num_classes") or 2
+        k = config.dataset.num_classes or 2
         eps = max(config.eps)
         by_page = {"sweep": _sweep_widgets, "calibration": _sweep_widgets, "train": _live_widgets,
                    "labels": lambda c: {"labels_k": k, "labels_eps": eps},
@@ -129,9 +129,9 @@ def preset_picker(page: str) -> presets.Preset | None:
     linked = st.query_params.get("preset")
     if linked != st.session_state.get(_LINKED):  # a link or page link named a preset: it wins
         st.session_state.pop("preset", None)
-    name = bound(st.sidebar.selectbox, "preset", options, key="preset", on_change=_picked, args=(page,),
-                 format_func=_spelled, aliases={n: _spelled(n) for n in presets.PRESETS},
-                 help=f"{HELP}; picking one sets this page's settings")
+    name = control("preset", st.sidebar, options=options, on_change=_picked, args=(page,),
+                   format_func=_spelled, aliases={n: _spelled(n) for n in presets.PRESETS},
+                   help=f"{HELP}; picking one sets this page's settings")
     st.session_state[_LINKED] = st.query_params.get("preset")
     if name == NONE:
         return None
@@ -159,7 +159,7 @@ def current_preset() -> presets.Preset | None:
 
 def _home_of(preset: presets.Preset) -> str:
     """The page that measures the preset's claim, as st.switch_page names it."""
-    return f"pages/{preset.page}.py"
+    return f"app_pages/{preset.page}.py"
 
 
 def preset_note(preset: presets.Preset | None, page: str) -> bool:

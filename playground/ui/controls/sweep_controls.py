@@ -6,23 +6,24 @@ from dataclasses import replace
 import streamlit as st
 import torch
 
-from playground.core.datasets import takes_k
+from playground.core.datasets import DatasetSpec, takes_k
 from playground.engine.cost import smaller_run
-from playground.engine.engine import ACTIVATIONS, TrainConfig
+from playground.engine.engine import TrainConfig
 from playground.experiments import sweep
 from playground.ui.controls.common import classes_slider, dataset_name, gap_slider
 from playground.ui.controls.own_data import own_points
 from playground.ui.server.results_cache import Request
 from playground.ui.server.training_run import Offer, check_caps, trained
 from playground.ui.shell.errors import or_stop
-from playground.ui.shell.url import bound
+from playground.ui.shell.settings import SETTINGS, default
+from playground.ui.shell.url import control
 
-STEPS = [100, 200, 500, 1000, 2000, 5000]
 KEEP = {"persist_state": "session"}  # both pages read the same settings
 # the form's defaults, which default_config() also builds (the server warms that sweep up)
-DATA = {"name": "moons", "n": 1000, "noise": 0.2, "label_noise": 0.0}
-TRAIN = TrainConfig(hidden_layers=2, units=16, activation=ACTIVATIONS[1], lr=0.01)
-EPS_RANGE, EPS_COUNT, SEEDS, STEPS_DEFAULT = (0.0, 0.5), 11, 3, 500
+DATA = DatasetSpec(name=default("sw_name"), n=default("sw_n"), noise=default("sw_noise"),
+                   label_noise=default("sw_label_noise"))
+TRAIN = TrainConfig(hidden_layers=default("sw_layers"), units=default("sw_units"),
+                    activation=default("sw_act"), lr=default("sw_lr"))
 
 
 def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
@@ -33,33 +34,26 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
     with st.sidebar.form("sweep_form"):
         k = classes_slider(name, "sw_k", **KEEP)
         gap = gap_slider(name, "sw_gap", **KEEP)
-        n = bound(st.slider, "points (train + held out)", 100, 3000, DATA["n"], 100, key="sw_n", **KEEP)
-        noise = bound(st.slider, "noise", 0.0, 0.6, DATA["noise"], 0.02, key="sw_noise", **KEEP)
-        label_noise = bound(st.slider, "label noise (training labels flipped)", 0.0, 0.5, DATA["label_noise"],
-                            0.05, key="sw_label_noise", **KEEP)
+        n = control("sw_n", **KEEP)
+        noise = control("sw_noise", **KEEP)
+        label_noise = control("sw_label_noise", **KEEP)
         points = own_points("sw_upload", label_noise=label_noise)
-        compare = bound(st.checkbox, "also run without label noise, to compare", True, key="sw_compare",
-                        **KEEP)
+        compare = control("sw_compare", **KEEP)
         st.markdown("**Models**")
-        lo, hi = bound(st.slider, "ε range", 0.0, 1.0, EPS_RANGE, 0.05, key="sw_range", **KEEP)
-        count = bound(st.slider, "ε values", 2, sweep.MAX_EPS, EPS_COUNT, key="sw_count", **KEEP)
-        seeds = bound(st.slider, "seeds", 1, sweep.MAX_SEEDS, SEEDS, key="sw_seeds", **KEEP)
-        steps = bound(st.select_slider, "steps", STEPS, STEPS_DEFAULT, key="sw_steps", **KEEP)
-        layers = bound(st.slider, "hidden layers", 0, 6, TRAIN.hidden_layers, key="sw_layers", **KEEP)
-        units = bound(st.select_slider, "units", [4, 8, 16, 32, 64, 128], TRAIN.units, key="sw_units", **KEEP)
-        activation = bound(st.selectbox, "activation", ACTIVATIONS, index=ACTIVATIONS.index(TRAIN.activation),
-                           key="sw_act", **KEEP)
-        lr = bound(st.select_slider, "learning rate (Adam)", [0.001, 0.003, 0.01, 0.03, 0.1], TRAIN.lr,
-                   key="sw_lr", **KEEP)
+        lo, hi = control("sw_range", **KEEP)
+        count = control("sw_count", **KEEP)
+        seeds = control("sw_seeds", **KEEP)
+        steps = control("sw_steps", **KEEP)
+        layers = control("sw_layers", **KEEP)
+        units = control("sw_units", **KEEP)
+        activation = control("sw_act", **KEEP)
+        lr = control("sw_lr", **KEEP)
         st.form_submit_button("Run sweep", type="primary")
     if points is not None:
-        dataset = {"points": points, "label_noise": label_noise}
+        dataset = DatasetSpec(points=points, label_noise=label_noise)
     else:
-        dataset = {"name": name, "n": n, "noise": noise, "label_noise": label_noise}
-        if takes_k(name):
-            dataset["num_classes"] = k
-        if gap is not None:
-            dataset["gap"] = gap
+        dataset = DatasetSpec(name=name, n=n, noise=noise, num_classes=k if takes_k(name) else None,
+                              label_noise=label_noise, gap=gap)
     train = TrainConfig(hidden_layers=layers, units=units, activation=activation, lr=lr)
     grid = or_stop(lambda: sweep.eps_grid(lo, hi, count), "set up the sweep")  # e.g. a reversed range
     config = sweep.SweepConfig(dataset, train, tuple(grid), seeds, steps)
@@ -68,14 +62,13 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
 
 def default_config() -> sweep.SweepConfig:
     """The sweep the form asks for at its defaults."""
-    eps = tuple(sweep.eps_grid(*EPS_RANGE, EPS_COUNT))
-    return sweep.SweepConfig(dict(DATA), TRAIN, eps, SEEDS, STEPS_DEFAULT)
+    eps = tuple(sweep.eps_grid(*default("sw_range"), default("sw_count")))
+    return sweep.SweepConfig(DATA, TRAIN, eps, default("sw_seeds"), default("sw_steps"))
 
 
 def _size(config: sweep.SweepConfig) -> tuple[int, int, int]:
     """Models, points and (at most) classes of a sweep, for the caps."""
-    points = len(config.dataset["points"]) if "points" in config.dataset else config.dataset["n"]
-    return len(config.eps) * config.seeds, points, config.dataset.get("num_classes") or 10
+    return len(config.eps) * config.seeds, config.dataset.size, config.dataset.num_classes or 10
 
 
 def request(config: sweep.SweepConfig) -> Request:
@@ -100,7 +93,7 @@ def _smaller(config: sweep.SweepConfig, runs: int) -> Offer:
     def offer(model, max_seconds):
         models, points, classes = _size(config)
         fits = smaller_run(model, max_seconds, len(config.eps), config.seeds, config.steps, points,
-                           config.train.widths, classes, runs, tuple(STEPS))
+                           config.train.widths, classes, runs, SETTINGS["sw_steps"].options)
         if fits is None:
             return None
         return f"Run a smaller sweep: {fits[0]} seeds × {fits[1]:,} steps", _use, fits

@@ -7,7 +7,7 @@ from playground.core.datasets import BOX
 from playground.experiments.live import LiveRun
 from playground.ui.live.live_state import playing
 from playground.ui.shell.charts import draw
-from playground.ui.shell.url import bound
+from playground.ui.shell.url import control
 from playground.views import charts
 
 PICKER_KEY = "picker"
@@ -62,7 +62,7 @@ def _picker(run: LiveRun, show_test: bool) -> None:
 
 
 def _readout(run: LiveRun) -> None:
-    index = bound(st.number_input, "point index", 0, len(run.labels) - 1, key="pick_index", width=160)
+    index = control("pick_index", lo=0, hi=len(run.labels) - 1, width=160)
     info = run.inspect(int(index))
     x1, x2 = info["x"]
     lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]

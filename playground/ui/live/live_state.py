@@ -8,7 +8,6 @@ from typing import NoReturn
 import streamlit as st
 import torch
 
-from playground.core.datasets import dataset_from_spec
 from playground.experiments.live import LiveRun
 from playground.serving.limits import check_run, engine_bytes, memory_budget
 from playground.ui.controls.train_controls import LiveSettings
@@ -20,7 +19,7 @@ LIVE_WAIT_S = 5.0  # a live run holds its memory for the whole session: wait bri
 
 
 def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
-    data = or_stop(lambda: dataset_from_spec(settings.data), "make the dataset")
+    data = or_stop(settings.data.build, "make the dataset")
     widths, classes = settings.config.widths, data.num_classes
     or_stop(lambda: check_run(2, 1, len(data.y_train), widths, classes, limits()), "start training")
     nbytes = engine_bytes(2, len(data.y_train), widths, classes)

@@ -23,6 +23,7 @@ import streamlit as st
 
 from playground.ui import streamlit_internals as internals
 from playground.ui.shell.plain import quoted
+from playground.ui.shell.settings import SETTINGS
 
 _BOX = "_url_notice_box"
 _COUNT = "_url_notices"  # notices given in this run
@@ -133,6 +134,15 @@ def _default(widget, args: tuple, kwargs: dict):
                      "select_slider, selectbox, radio, toggle, checkbox, multiselect, segmented_control")
 
 
+def control(key: str, container=None, **extra):
+    """Draw the setting `key` as SETTINGS declares it (control, label, default, allowed values),
+    bound to the URL, in `container` (st by default). `extra`: the values the table leaves to the
+    page (options, lo, hi, a default that depends on the run) and presentation (help, format_func)."""
+    setting = SETTINGS[key]
+    args, kwargs = setting.arguments(**extra)
+    return bound(getattr(container or st, setting.control), setting.label, *args, key=key, **kwargs)
+
+
 def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = None, **kwargs):
     """Create `widget` (e.g. st.slider or a container's) bound to the query parameter `key`.
 
@@ -140,6 +150,8 @@ def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = 
     seeds it from the link; later the value comes from the session (a click, or code such as an
     animation setting it) and the URL follows. `aliases` maps old spellings of an option in links
     to today's, so old links still open the same view."""
+    if key not in SETTINGS:
+        raise ValueError(f"key={key!r} is not a setting; allowed: the keys of ui/shell/settings.SETTINGS")
     fresh = key not in st.session_state
     raw = st.query_params.get_all(key) if fresh else []
     if aliases and any(r in aliases for r in raw):
@@ -154,8 +166,9 @@ def bound(widget, label: str, *args, key: str, aliases: dict[str, str] | None = 
     if raw and not _same(value, raw, fmt):
         shown = ", ".join(map(fmt, value)) if isinstance(value, list) else (
             " to ".join(map(str, value)) if isinstance(value, tuple) else fmt(value))
-        notice(f"The link's value {quoted(f'{key}=' + '&'.join(raw))} is not a valid {label}; using "
-               f"{quoted(shown)} instead.")
+        allowed = SETTINGS[key].allowed()
+        notice(f"The link's value {quoted(f'{key}=' + '&'.join(raw))} is not a valid {label}"
+               f"{f' ({allowed})' if allowed else ''}; using {quoted(shown)} instead.")
     return value
 
 
@@ -196,8 +209,10 @@ def finish_page() -> None:
     """After the page ran: report and drop the parameters no widget on it uses."""
     known = st.session_state.get(_KEYS, {})
     for key in unused(st.query_params, known, ever_bound()):
-        notice(f"The link's parameter {quoted(f'{key}=' + st.query_params.get(key))} is not used on this "
-               "page; it was ignored.")
+        where = SETTINGS[key].page if key in SETTINGS else None
+        why = f"is a setting of the {where} page, not this one" if where and where != "every page" else \
+            "is not used on this page"
+        notice(f"The link's parameter {quoted(f'{key}=' + st.query_params.get(key))} {why}; it was ignored.")
         del st.query_params[key]
     hidden = st.session_state.get(_COUNT, 0) - MAX_NOTICES
     if hidden > 0:

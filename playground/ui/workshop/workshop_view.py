@@ -12,7 +12,7 @@ from playground.experiments import workshop
 from playground.serving.rooms import Room, RoomError, StoreUnavailable, TooManyLookups, looked_up
 from playground.ui.shell.navigation import PAGES
 from playground.ui.shell.plain import escaped
-from playground.ui.shell.url import bound, keep
+from playground.ui.shell.url import control, keep
 from playground.ui.workshop.rooms_store import clients, failed_lookups, room_store
 
 PAGE_FILES = {path.split("/")[-1].removesuffix(".py"): (path, title) for path, title, _ in PAGES}
@@ -60,9 +60,8 @@ def station_number(room: Room | None) -> int:
     if room is not None:
         return room.station
     numbers = list(range(1, len(workshop.STATIONS) + 1))  # links spell a station by its number
-    return bound(st.segmented_control, "station", numbers, default=1, key="station", required=True,
-                 help=" · ".join(f"{n}. {s.title}" for n, s in zip(numbers, workshop.STATIONS)))
-
+    return control("station", options=numbers, required=True,
+                   help=" · ".join(f"{n}. {s.title}" for n, s in zip(numbers, workshop.STATIONS)))
 
 @st.fragment(run_every=2)
 def follow_room(room: Room) -> None:

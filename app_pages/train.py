@@ -1,7 +1,3 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 
 from playground.ui.controls.preset_picker import preset_claim
@@ -21,7 +17,7 @@ with st.container():
     st.caption("Two networks with the same data and the same initial weights; only the objective differs.")
     if settings.on_defaults():
         st.markdown(WHY_WORSE)
-        st.page_link("pages/sweep.py", label="See it help: the ε sweep on the over-confident preset",
+        st.page_link("app_pages/sweep.py", label="See it help: the ε sweep on the over-confident preset",
                      icon=":material/arrow_forward:", query_params={"preset": "overconfident"})
     run = current_run(settings)
     for note in (st.session_state.pop("live_message", None), st.session_state.get("live_notice")):

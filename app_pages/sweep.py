@@ -1,8 +1,5 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import json
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -11,7 +8,7 @@ from playground.experiments import sweep
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.controls.sweep_controls import run_sweep, sweep_settings
 from playground.ui.shell.glossary import glossary
-from playground.ui.shell.url import bound
+from playground.ui.shell.url import control
 from playground.views import charts, render
 from playground.views.render import data_url
 
@@ -53,7 +50,7 @@ def scrubber():
         current = st.session_state.get("sw_scrub", eps_values[0])
         position = eps_values.index(current) if current in eps_values else -1
         st.session_state.sw_scrub = eps_values[(position + 1) % len(eps_values)]
-    eps = bound(st.select_slider, "ε scrubber", eps_values, key="sw_scrub", format_func=lambda e: f"{e:g}")
+    eps = control("sw_scrub", options=eps_values, format_func=lambda e: f"{e:g}")
     st.image(data_url(result.images[eps]),
              alt=render.boundary_alt(f"Boundary at ε = {eps:g}", result.images[eps], result.data.num_classes))
 
@@ -87,10 +84,10 @@ st.markdown("\n".join(f"- {line}" for line in sweep.interpretation(models)))
 
 if compare:
     st.header("With and without label noise")
-    clean_config = sweep.SweepConfig({**config.dataset, "label_noise": 0.0}, config.train, config.eps,
+    clean_config = sweep.SweepConfig(replace(config.dataset, label_noise=0.0), config.train, config.eps,
                                      config.seeds, config.steps)
     clean = run_sweep(clean_config)
-    both = sweep.noise_comparison({config.dataset["label_noise"]: models, 0.0: clean.models})
+    both = sweep.noise_comparison({config.dataset.label_noise: models, 0.0: clean.models})
     st.altair_chart(charts.noise_comparison_chart(both), width="content")
     st.caption(sweep.noise_sentence(both))
 

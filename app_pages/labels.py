@@ -1,7 +1,3 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 import torch
 
@@ -9,7 +5,7 @@ from playground.core import smoothing
 from playground.ui.controls.common import equivalent_eps, target_controls, warn_past_uniform
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.shell.glossary import glossary
-from playground.ui.shell.url import bound
+from playground.ui.shell.url import control
 from playground.views import charts, tables
 
 st.title("Smoothed labels")
@@ -31,8 +27,8 @@ equivalent_eps(c3, k, eps, convention)
 warn_past_uniform(k, eps, convention)
 
 st.header("Loss against confidence")
-shown = bound(st.multiselect, "ε values", sorted({0.0, 0.05, 0.1, 0.2, 0.3, round(eps, 2)}),
-                       default=sorted({0.0, 0.1, round(eps, 2)}), key="labels_curve_eps")
+shown = control("labels_curve_eps", options=sorted({0.0, 0.05, 0.1, 0.2, 0.3, round(eps, 2)}),
+                default=sorted({0.0, 0.1, round(eps, 2)}))
 if shown:
     curves, minima = tables.loss_curves(k, shown, convention)
     st.altair_chart(charts.loss_curve_chart(curves, minima), width="stretch")
@@ -48,8 +44,8 @@ st.markdown("PyTorch spreads ε over **all K** classes, the true one included, a
             "accepted probability targets of the input's shape since 1.10. Three ways to the same number, "
             "each computed here by torch itself on random logits:")
 c1, c2 = st.columns(2)
-n = bound(c1.slider, "batch size", 1, 64, 8, key="labels_n")
-seed = bound(c2.number_input, "seed", 0, 10_000, 0, key="labels_seed")
+n = control("labels_n", c1)
+seed = control("labels_seed", c2)
 gen = torch.Generator().manual_seed(int(seed))
 logits = torch.randn(n, k, generator=gen, dtype=torch.float64) * 2
 labels = torch.randint(0, k, (n,), generator=gen)
@@ -75,8 +71,8 @@ c3.code("nn.KLDivLoss(reduction='batchmean')(\n    logits.log_softmax(-1), q)\n"
 
 st.subheader("Class weights move the optimum")
 c1, c2 = st.columns(2)
-w_true = bound(c1.number_input, "weight of the true class", 0.01, 100.0, 0.1, key="labels_w_true")
-w_other = bound(c2.number_input, "weight of every other class", 0.01, 100.0, 0.9, key="labels_w_other")
+w_true = control("labels_w_true", c1)
+w_other = control("labels_w_other", c2)
 weights = [w_true] + [w_other] * (k - 1)
 predicted = smoothing.weighted_optimum(k, torch_eps, weights)
 fitted = smoothing.fit_weighted_optimum(k, torch_eps, weights)
@@ -87,7 +83,7 @@ st.caption("With weights, CrossEntropyLoss(weight=w, label_smoothing=ε) is mini
            "(pytorch issue #104776). K = 2, ε = 0.1, w = [0.1, 0.9] gives [0.679, 0.321].")
 
 st.subheader("ignore_index")
-share = bound(st.slider, "share of rows marked ignore_index", 0.0, 0.9, 0.25, 0.05, key="labels_ignored")
+share = control("labels_ignored")
 ignored = torch.rand(n, generator=gen) < share
 if bool(ignored.all()):
     st.info("Every row is ignored: the mean has nothing to divide, and PyTorch returns NaN.")

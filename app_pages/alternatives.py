@@ -1,7 +1,3 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 
 from playground.experiments import compare

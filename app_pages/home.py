@@ -1,7 +1,3 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 
 from playground.core import smoothing
@@ -15,9 +11,9 @@ from playground.views import charts, tables
 st.title("Label Smoothing Playground")
 glossary("ε", "q_t", "q_o", "H(q)", "logit gap")
 with st.container(horizontal=True, gap="small"):  # the three ways in, one click each
-    st.page_link("pages/train.py", label="Train two networks live", icon=":material/play_circle:")
-    st.page_link("pages/sweep.py", label="Sweep ε", icon=":material/stacked_line_chart:")
-    st.page_link("pages/workshop.py", label="Take the workshop", icon=":material/groups:")
+    st.page_link("app_pages/train.py", label="Train two networks live", icon=":material/play_circle:")
+    st.page_link("app_pages/sweep.py", label="Sweep ε", icon=":material/stacked_line_chart:")
+    st.page_link("app_pages/workshop.py", label="Take the workshop", icon=":material/groups:")
 st.markdown(
     """
 A classifier trained with one-hot targets is told to put **all** probability on the true class.

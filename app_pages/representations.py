@@ -1,14 +1,10 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 
 from playground.experiments import tightening
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.controls.representation_controls import representation_settings, run_tightening
 from playground.ui.shell.glossary import glossary
-from playground.ui.shell.url import bound
+from playground.ui.shell.url import control
 from playground.views import charts
 
 st.title("Representations: what smoothing does inside")
@@ -40,9 +36,7 @@ def plane():
         st.session_state.rep_step = (
             steps[(steps.index(current) + 1) % len(steps)] if current in steps else steps[0]
         )
-    step = bound(
-        st.select_slider, "training step", steps, steps[-1], key="rep_step", format_func=lambda s: f"{s:,}"
-    )
+    step = control("rep_step", options=steps, default=steps[-1], format_func=lambda s: f"{s:,}")
     shown = result.points[result.points["step"] == step]
     st.altair_chart(charts.representation_chart(shown, result.data.num_classes, names), width="content")
 

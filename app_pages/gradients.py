@@ -1,10 +1,6 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 
-from playground.core.datasets import dataset_from_spec
+from playground.core.datasets import DatasetSpec
 from playground.core.smoothing import eps_label
 from playground.engine.engine import TrainConfig
 from playground.experiments import saturation
@@ -18,7 +14,7 @@ from playground.ui.server.runtime import limits
 from playground.ui.shell.errors import or_stop, stop_page
 from playground.ui.shell.glossary import glossary
 from playground.ui.shell.progress import training_progress
-from playground.ui.shell.url import bound
+from playground.ui.shell.url import control
 from playground.views import charts, palette, tables
 
 GRADIENT_VIEWS = {"p": "‖∂L/∂z‖ against p", "gap": "against the logit gap", "signed": "signed, true logit"}
@@ -29,9 +25,8 @@ preset_claim("gradients")
 st.caption("Why a one-hot model never stops pushing its logits apart, and why a smoothed one does.")
 
 c1, c2, c3 = st.columns([1, 2, 2])
-k = int(bound(c1.number_input, "classes K", 2, 20, 3, key="grad_k"))
-eps_values = bound(c2.multiselect, "ε values", [0.0, 0.05, 0.1, 0.2, 0.3, 0.5], default=[0.0, 0.1, 0.2],
-                            key="grad_eps")
+k = int(control("grad_k", c1))
+eps_values = control("grad_eps", c2)
 convention = convention_radio(c3, "grad_conv")
 
 st.header("Analytic")
@@ -39,8 +34,7 @@ if not eps_values:
     st.info("Choose at least one ε to draw.")
 else:
     curves, marks = tables.gradient_curves(k, eps_values, convention)
-    view = bound(st.segmented_control, "draw", list(GRADIENT_VIEWS), key="grad_view", default="p",
-                 format_func=GRADIENT_VIEWS.get, required=True)
+    view = control("grad_view", format_func=GRADIENT_VIEWS.get, required=True)
     st.altair_chart(charts.gradient_chart(curves, marks, x="gap" if view == "gap" else "p",
                                           signed=view == "signed"), width="stretch")
     st.caption("‖∂L/∂z‖ = |p − q_t|·√(K/(K−1)) with the other classes sharing 1 − p. With ε = 0 it "
@@ -54,7 +48,7 @@ else:
         hide_index=True)
 
 st.header("Beside the alternatives")
-chosen = objective_menu(st, "objectives", "grad_objectives")
+chosen = objective_menu(st, "grad_objectives")
 if not chosen:
     st.info("Choose at least one objective to draw.")
 else:
@@ -72,27 +66,26 @@ else:
 st.header("Measured")
 c1, c2, c3, c4 = st.columns(4)
 name = dataset_name(c1, "grad_ds")
-eps = bound(c2.slider, "ε of the smoothed model", 0.01, 0.5, 0.2, 0.01, key="grad_model_eps")
-lr = bound(c3.select_slider, "learning rate (Adam)", [0.003, 0.01, 0.03, 0.1], 0.03, key="grad_lr")
-snapshots = bound(c4.multiselect, "snapshot steps", [10, 100, 300, 1000, 3000], default=[10, 300, 3000],
-                           key="grad_steps")
+eps = control("grad_model_eps", c2)
+lr = control("grad_lr", c3)
+snapshots = control("grad_steps", c4)
 
 
 points = own_points("grad_upload")
-spec = {"points": points} if points is not None else {"name": name, "n": 400, "seed": 0}
+spec = DatasetSpec(points=points) if points is not None else DatasetSpec(name=name, n=400, seed=0)
 config = TrainConfig(hidden_layers=2, units=32, activation="tanh", lr=lr, convention=convention)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def measured(spec: dict, config: TrainConfig, eps: float, snapshots: tuple[int, ...]) -> dict:
+def measured(spec: DatasetSpec, config: TrainConfig, eps: float, snapshots: tuple[int, ...]) -> dict:
     with training_progress("a one-hot and a smoothed model") as on_progress:
-        return saturation.record(dataset_from_spec(spec), config, eps, snapshots, on_progress=on_progress)
+        return saturation.record(spec.build(), config, eps, snapshots, on_progress=on_progress)
 
 
 if not snapshots:
     st.info("Choose at least one snapshot step.")
     stop_page()
-data = or_stop(lambda: dataset_from_spec(spec), "make the dataset")
+data = or_stop(lambda: spec.build(), "make the dataset")
 or_stop(lambda: check_run(2, max(snapshots), len(data.y_train), config.widths, data.num_classes, limits()),
         "train")
 result = or_stop(lambda: measured(spec, config, eps, tuple(sorted(snapshots))), "train")

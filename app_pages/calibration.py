@@ -1,7 +1,3 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 
 from playground.core import calibration
@@ -11,7 +7,7 @@ from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.controls.sweep_controls import run_sweep, sweep_settings
 from playground.ui.shell.errors import stop_page
 from playground.ui.shell.glossary import glossary
-from playground.ui.shell.url import bound
+from playground.ui.shell.url import control
 from playground.views import charts
 
 st.title("Calibration")
@@ -28,8 +24,7 @@ if models.empty:
     stop_page()
 grid = sorted(set(models["eps"]))
 default = sorted({grid[0], grid[len(grid) // 2], grid[-1]})
-chosen = bound(st.multiselect, "ε values to draw", grid, default=default, key="cal_eps",
-                        format_func=lambda e: f"{e:g}")
+chosen = control("cal_eps", options=grid, default=default, format_func=lambda e: f"{e:g}")
 
 kept = models["model"].tolist()
 compared = calibration.compare_with_temperature(result.val_logits[kept], result.val_labels,

@@ -1,14 +1,10 @@
-from playground.ui.shell.router import ensure_router
-
-ensure_router()  # first, before the heavy imports
-
 import streamlit as st
 
 from playground.experiments import distillation
 from playground.ui.controls.distill_controls import distill_settings, run_distillation
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.shell.glossary import glossary
-from playground.ui.shell.url import bound
+from playground.ui.shell.url import control
 from playground.views import charts, render
 from playground.views.render import data_url
 
@@ -58,16 +54,8 @@ st.markdown(
 )
 st.header("Boundaries")
 c1, c2 = st.columns(2)
-eps = bound(
-    c1.select_slider, "teacher's ε", list(config.eps), key="dst_pick_eps", format_func=lambda e: f"{e:g}"
-)
-t = bound(
-    c2.select_slider,
-    "temperature T",
-    list(config.temperatures),
-    key="dst_pick_t",
-    format_func=lambda v: f"{v:g}",
-)
+eps = control("dst_pick_eps", c1, options=list(config.eps), format_func=lambda e: f"{e:g}")
+t = control("dst_pick_t", c2, options=list(config.temperatures), format_func=lambda v: f"{v:g}")
 for col, (caption, picture) in zip(
     st.columns(3),
     (

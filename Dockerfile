@@ -16,7 +16,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY --chown=playground:playground app.py ./
-COPY --chown=playground:playground pages ./pages
+COPY --chown=playground:playground app_pages ./app_pages
 COPY --chown=playground:playground playground ./playground
 COPY --chown=playground:playground deploy/config.toml ./.streamlit/config.toml
 

@@ -19,7 +19,7 @@ from playground.ui.server.runtime import configure_process
 from playground.ui.server.warmup import start_warmup
 from playground.ui.shell.errors import PageStop, guarded
 from playground.ui.shell.layout import compact_layout
-from playground.ui.shell.navigation import PAGES
+from playground.ui.shell.navigation import menu
 from playground.ui.shell.plain import escaped
 from playground.ui.shell.replica import replica_notice
 from playground.ui.shell.url import check_address, finish_page, share_link, start_page
@@ -32,7 +32,14 @@ except ValueError as err:  # scripts/run.sh and the image refuse to start with s
     st.stop()
 starting.empty()
 compact_layout()
-pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
+in_room = "ws_in_room" in st.session_state and "fac_room" not in st.session_state  # a learner, in a room
+try:
+    listing = menu(in_room)
+except ValueError as err:  # a malformed PLAYGROUND_SERVER_PAGE
+    st.error(f"The server is misconfigured: {escaped(err)}")
+    st.stop()
+pages = [st.Page(path, title=title, icon=icon, default=i == 0, visibility="visible" if listed else "hidden")
+         for i, (path, title, icon, listed) in enumerate(listing)]
 page = st.navigation(pages)
 start_page()
 replica_notice()

@@ -21,6 +21,7 @@ from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/brow
 # The app's warm-up trains four pages' default results in the background (playground/ui/server/warmup.py):
 # no test process or server it starts does unless a test asks for it.
 os.environ.setdefault("PLAYGROUND_WARMUP", "0")
+os.environ.setdefault("PLAYGROUND_SERVER_PAGE", "1")  # the tests cover the host's health page too
 
 # AppTest's wait for one run of a page: a guard against a hung run, not a speed check (a page that
 # trains took over 60 s on 2 cores shared with other work)

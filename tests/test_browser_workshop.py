@@ -1,6 +1,6 @@
-"""The workshop in Chromium: a learner locks an answer and sees the measured reveal, and the
-facilitator's tally, open in another browser, counts it; every station at a projector's size;
-simple mode hides the advanced sections on screen."""
+"""The workshop in Chromium: a paced round (vote, discussion, revote, reveal) with a facilitator and
+two learners in their own browsers, reloads included; every station worked alone at a projector's
+size; simple mode hides the advanced sections on screen."""
 from __future__ import annotations
 
 import re
@@ -39,43 +39,81 @@ def lock_answer(page, station: workshop.Station, choice: int) -> float:
     return time.perf_counter() - start
 
 
-def test_a_learner_locks_an_answer_and_the_facilitator_counts_it(workshop_server, browser):
+def main_text(page) -> str:
+    return page.inner_text("[data-testid='stMain']")
+
+
+def wait_text(page, pattern: str, timeout: int = 60_000) -> None:
+    """Until the page's main area matches `pattern` (a JavaScript regular expression)."""
+    page.wait_for_function(f"/{pattern}/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
+                           timeout=timeout)
+
+
+def vote(page, station: workshop.Station, choice: int) -> None:
+    page.get_by_text(station.choices[choice], exact=True).click()
+    settle(page)
+    page.get_by_role("button", name=re.compile("Send my vote|Change my vote")).click()
+    wait_text(page, "Your vote is in")
+
+
+def test_a_round_with_a_revote_in_three_browsers_and_reloads_that_keep_everyone(workshop_server, browser):
+    """A facilitator and two learners, each in their own browser: both vote (hidden), one reloads
+    and is still the same learner with the same vote; the facilitator closes the vote for
+    discussion, opens the revote, reveals both votes side by side, reloads and keeps the room."""
     host_context, host_attempts, host = fresh_page(browser, 1024, 768)  # the projector
-    learn_context, learn_attempts, learner = fresh_page(browser)
+    contexts = [fresh_page(browser, 390, 844) for _ in range(2)]  # two phones
+    station = workshop.station(1)
     try:
         open_app(host, f"{workshop_server}/facilitator")
         host.get_by_role("button", name="Open a room").click()
-        host.get_by_role("button", name="Next station").wait_for()
+        host.get_by_role("button", name="Reveal").wait_for()
         settle(host)
-        code = re.search(r"Room\s+([A-Z0-9]{6})", host.inner_text("[data-testid='stMain']")).group(1)
+        code = re.search(r"Room\s+([A-Z0-9]{6})", main_text(host)).group(1)
         assert host.locator("[data-testid='stImage'] img").first.is_visible()  # the QR code
         screenshot(host, "workshop-facilitator-open")
 
-        open_app(learner, f"{workshop_server}/workshop?room={code}")
-        assert f"Room {code}" in learner.inner_text("[data-testid='stMain']")
-        station = workshop.station(1)
-        assert learner.get_by_role("button", name="Lock in my answer").is_visible()
-        seconds = lock_answer(learner, station, station.correct)
-        text = learner.inner_text("[data-testid='stMain']")
-        assert "Right." in text and "The predictions follow through training" in text
-        print(f"station 1 reveal in the browser: {seconds:.1f} s")
-        screenshot(learner, "workshop-learner-reveal")
+        phones = [page for _, _, page in contexts]
+        for n, phone in enumerate(phones):
+            open_app(phone, f"{workshop_server}/workshop?room={code}")
+            assert f"Room {code}" in main_text(phone)
+            vote(phone, station, n)  # one right, one wrong
+        assert not phones[0].locator("[data-testid='stMain'] [data-testid='stVegaLiteChart']").count()
+        phones[0].reload()  # a reload is the same learner, vote and all
+        wait_text(phones[0], f"Your vote is in: {re.escape(station.choices[0])}")
+        wait_text(host, "learners in the room\\s*2")
+        wait_text(host, "votes in this round\\s*2")
+        assert not host.locator("[data-testid='stMain'] [data-testid='stVegaLiteChart']").count()  # hidden
+        screenshot(phones[0], "workshop-learner-voted")
 
-        host.wait_for_function(  # the live tally refreshes every 2 s
-            "/locked answers here\\s*1/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
-            timeout=60_000)
-        assert re.search(r"learners in the room\s*1", host.inner_text("[data-testid='stMain']"))
-        screenshot(host, "workshop-facilitator-tally")
+        host.get_by_role("button", name="Discuss, then revote").click()
+        for phone in phones:
+            wait_text(phone, "first vote is closed")
+        screenshot(phones[1], "workshop-learner-discuss")
+        host.get_by_role("button", name="Open the revote").click()
+        for phone in phones:
+            wait_text(phone, "Your first vote was")
+            vote(phone, station, station.correct)  # both convinced
+        host.get_by_role("button", name="Reveal").click()
+        for phone in phones:
+            wait_text(phone, "Right\\.")
+        host.wait_for_selector("[data-testid='stMain'] [data-testid='stVegaLiteChart']", state="attached")
+        both = host.locator("[aria-label*='first vote'][aria-label*='revote']")
+        assert both.count() >= 1  # the first and second votes, side by side
+        screenshot(host, "workshop-facilitator-reveal")
+        screenshot(phones[1], "workshop-learner-reveal")
 
+        host.reload()  # the projector's tab reloaded: the room stays in hand
+        host.get_by_role("button", name="Next station").wait_for(timeout=60_000)
+        assert code in main_text(host)
         host.get_by_role("button", name="Next station").click()
-        learner.wait_for_function(  # the learner's page follows the room
-            "/Station 2 of 6/.test(document.querySelector(\"[data-testid='stMain']\").innerText)",
-            timeout=60_000)
-        assert exceptions(host) == [] and exceptions(learner) == []
+        for phone in phones:
+            wait_text(phone, "Station 2 of 6")
+        assert exceptions(host) == [] and all(exceptions(p) == [] for p in phones)
     finally:
         host_context.close()
-        learn_context.close()
-    assert not host_attempts and not learn_attempts
+        for context, _, _ in contexts:
+            context.close()
+    assert not host_attempts and not any(attempts for _, attempts, _ in contexts)
     log = (ARTIFACTS / LOG).read_text(errors="replace")
     assert "Traceback" not in log, log[-2000:]
 

@@ -1,5 +1,6 @@
-"""Workshop rooms' store, on SQLite and on a real PostgreSQL server: codes, joining, locked
-answers, tallies, the facilitator's key, expiry, and many learners at once."""
+"""Workshop rooms' store, on SQLite and on a real PostgreSQL server: codes, joining, paced rounds
+(vote, discussion, revote, reveal, countdown), votes and tallies, the facilitator's key and moves
+that name the state they follow, expiry, and many learners at once."""
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from playground.serving import rooms
-from playground.serving.rooms import ALPHABET, Room, RoomError, Rooms
+from playground.serving.rooms import ALPHABET, DISCUSS, REVEAL, VOTE, Room, RoomError, RoomMoved, Rooms
 from tests.postgres import postgres_url  # noqa: F401  (fixture)
 
 CHOICES = ("sharper", "flatter", "same")
@@ -84,7 +85,8 @@ def test_an_expired_room_is_refused_then_removed(store_url):
     later = Rooms(store_url, clock=lambda: datetime.now(UTC) + timedelta(hours=1, seconds=1))
     for call in (lambda: later.room(room.code), lambda: later.join(room.code, learner_id(2)),
                  lambda: later.answer(room.code, 2, learner_id(1), "same"),
-                 lambda: later.tallies(room.code), lambda: later.advance(room.code, key, 2)):
+                 lambda: later.tallies(room.code),
+                 lambda: later.move(room.code, key, 0, "station", station=2)):
         with pytest.raises(RoomError, match=f"Room {room.code} has expired"):
             call()
     assert store.room(room.code).station == 1  # still there until it is swept
@@ -133,17 +135,66 @@ def test_a_full_room_refuses_new_learners_but_not_returning_ones(store_url):
     assert store.room(room.code).learners == 2
 
 
-def test_the_first_locked_answer_counts(store_url):
+def test_a_changed_vote_replaces_the_first_while_the_vote_is_open(store_url):
     store = Rooms(store_url)
-    room, _ = store.open()
+    room, key = store.open()
     store.join(room.code, learner_id(1))
     store.join(room.code, learner_id(2))
-    assert store.answer(room.code, 2, learner_id(1), "sharper") is True
-    assert store.answer(room.code, 2, learner_id(1), "flatter") is False
-    assert store.answer(room.code, 2, learner_id(2), " flatter ") is True
-    assert store.answer(room.code, 3, learner_id(1), "flatter") is True
+    assert store.answer(room.code, 1, learner_id(1), "sharper") == 1
+    assert store.answer(room.code, 1, learner_id(1), "flatter") == 1  # a changed mind: replaced
+    assert store.answer(room.code, 1, learner_id(2), " flatter ") == 1
+    with pytest.raises(RoomError, match=f"Room {room.code} is on station 1 now, not 2"):
+        store.answer(room.code, 2, learner_id(1), "same")  # only the station the room is on
     tallies = store.tallies(room.code)
-    assert tallies == {1: {}, 2: {"sharper": 1, "flatter": 1}, 3: {"flatter": 1}, 4: {}, 5: {}, 6: {}}
+    assert tallies[1] == {1: {"flatter": 2}, 2: {}} and all(tallies[s] == {1: {}, 2: {}} for s in range(2, 7))
+    assert store.votes_of(room.code, learner_id(1)) == {(1, 1): "flatter"}
+    store.move(room.code, key, 0, "station", station=2)
+    assert store.answer(room.code, 2, learner_id(1), "same") == 1
+    assert store.votes_of(room.code, learner_id(1)) == {(1, 1): "flatter", (2, 1): "same"}
+
+
+def test_a_round_runs_vote_discuss_revote_reveal(store_url):
+    store = Rooms(store_url)
+    room, key = store.open()
+    for n in (1, 2):
+        store.join(room.code, learner_id(n))
+    store.answer(room.code, 1, learner_id(1), "sharper")
+    store.answer(room.code, 1, learner_id(2), "same")
+    room = store.move(room.code, key, room.version, "discuss")
+    assert (room.phase, room.round) == (DISCUSS, 1) and store.room(room.code).phase == DISCUSS
+    with pytest.raises(RoomError, match="The vote on station 1 has closed"):
+        store.answer(room.code, 1, learner_id(1), "flatter")
+    room = store.move(room.code, key, room.version, "revote")
+    assert (room.phase, room.round) == (VOTE, 2)
+    assert store.answer(room.code, 1, learner_id(2), "sharper") == 2  # the revote counts apart
+    room = store.move(room.code, key, room.version, "reveal")
+    assert room.phase == REVEAL and not room.voting()
+    with pytest.raises(RoomError, match="has closed"):
+        store.answer(room.code, 1, learner_id(1), "same")
+    assert store.tallies(room.code)[1] == {1: {"sharper": 1, "same": 1}, 2: {"sharper": 1}}
+    assert store.votes_of(room.code, learner_id(2)) == {(1, 1): "same", (1, 2): "sharper"}
+    for wrong in ("discuss", "revote", "reveal"):  # none of these follows a reveal
+        with pytest.raises(RoomError):
+            store.move(room.code, key, room.version, wrong)
+    room = store.move(room.code, key, room.version, "station", station=2)
+    assert (room.station, room.phase, room.round, room.deadline) == (2, VOTE, 1, None)
+
+
+def test_a_countdown_closes_the_vote_by_itself(store_url):
+    now = [datetime.now(UTC)]
+    store = Rooms(store_url, clock=lambda: now[0])
+    room, key = store.open()
+    store.join(room.code, learner_id(1))
+    with pytest.raises(ValueError, match=r"seconds=5 is not allowed.*\[10, 600\]"):
+        store.move(room.code, key, room.version, "timer", seconds=5)
+    room = store.move(room.code, key, room.version, "timer", seconds=30)
+    assert room.seconds_left(now[0]) == pytest.approx(30) and room.voting(now[0])
+    assert store.answer(room.code, 1, learner_id(1), "same") == 1
+    now[0] += timedelta(seconds=31)
+    assert not store.room(room.code).voting(now[0])
+    with pytest.raises(RoomError, match="has closed"):
+        store.answer(room.code, 1, learner_id(1), "sharper")
+    assert store.tallies(room.code)[1][1] == {"same": 1}
 
 
 def test_answers_need_a_joined_learner(store_url):
@@ -151,7 +202,7 @@ def test_answers_need_a_joined_learner(store_url):
     room, _ = store.open()
     with pytest.raises(RoomError, match=f"Join room {room.code}"):
         store.answer(room.code, 1, learner_id(9), "same")
-    assert store.tallies(room.code)[1] == {}
+    assert store.tallies(room.code)[1][1] == {}
 
 
 def test_tallies_are_per_room(store_url):
@@ -161,24 +212,52 @@ def test_tallies_are_per_room(store_url):
     for room in (first, second):
         store.join(room.code, learner_id(1))
     store.answer(first.code, 1, learner_id(1), "same")
-    assert store.tallies(first.code)[1] == {"same": 1}
-    assert store.tallies(second.code)[1] == {}
+    assert store.tallies(first.code)[1][1] == {"same": 1}
+    assert store.tallies(second.code)[1][1] == {}
 
 
 def test_only_the_facilitator_moves_the_room(store_url):
     store = Rooms(store_url)
     room, key = store.open()
-    moved = store.advance(room.code, key, 3)
-    assert moved.station == 3
+    moved = store.move(room.code, key, 0, "station", station=3)
+    assert (moved.station, moved.version) == (3, 1)
     assert store.room(room.code).station == 3
+    assert store.resume(room.code, key).station == 3  # the facilitator coming back
     _, other_key = store.open()
     for wrong in (other_key, "", key + "x", None):
         with pytest.raises(RoomError, match=f"Only the facilitator who opened room {room.code} can move it"):
-            store.advance(room.code, wrong, 5)
+            store.move(room.code, wrong, 1, "station", station=5)
+        with pytest.raises(RoomError, match="Only the facilitator"):
+            store.resume(room.code, wrong)
     assert store.room(room.code).station == 3
     with pytest.raises(ValueError, match="station=7"):
-        store.advance(room.code, key, 7)
-    assert store.advance(room.code, key, 1).station == 1
+        store.move(room.code, key, 1, "station", station=7)
+    with pytest.raises(ValueError, match="to='sideways'"):
+        store.move(room.code, key, 1, "sideways")
+    assert store.move(room.code, key, 1, "station", station=1).station == 1
+
+
+def test_two_facilitators_racing_move_the_room_once(store_url):
+    """Two tabs (or devices) press Next at the same moment, both from the state they saw: one
+    moves the room, the other is told it moved meanwhile, and the room is one station on."""
+    store = Rooms(store_url)
+    room, key = store.open()
+    start = threading.Barrier(2)
+
+    def press(_):
+        start.wait(timeout=30)
+        try:
+            return store.move(room.code, key, room.version, "station", station=room.station + 1)
+        except RoomMoved as moved:
+            return moved
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(press, range(2)))
+    won = [o for o in outcomes if isinstance(o, Room)]
+    lost = [o for o in outcomes if isinstance(o, RoomMoved)]
+    assert len(won) == 1 and len(lost) == 1
+    assert "moved on meanwhile (now station 2, first vote)" in str(lost[0])
+    assert (store.room(room.code).station, store.room(room.code).version) == (2, 1)
 
 
 def test_arguments_are_checked_with_their_names(store_url):
@@ -195,8 +274,8 @@ def test_arguments_are_checked_with_their_names(store_url):
     for bad in ("", "   ", "x" * 81, None):
         with pytest.raises(ValueError, match=r"choice=.* is not allowed"):
             store.answer(room.code, 1, learner_id(1), bad)
-    assert store.tallies(room.code)[1] == {}  # nothing refused was recorded
-    assert store.answer(room.code, 1, learner_id(1), "x" * 80)
+    assert store.tallies(room.code)[1][1] == {}  # nothing refused was recorded
+    assert store.answer(room.code, 1, learner_id(1), "x" * 80) == 1
 
 
 def test_settings_are_checked_with_their_names(tmp_path):
@@ -249,41 +328,44 @@ def test_store_url_choices(tmp_path, monkeypatch):
     assert (tmp_path / ".cache" / "label-smoothing-playground" / "rooms.sqlite3").is_file()
 
 
-def test_a_class_answering_at_once_is_counted_exactly(store_url):
-    """30 learners, each on its own thread, join together and lock all six stations, each also
-    sending one answer twice: every answer is counted once and as sent."""
+def test_a_class_voting_at_once_is_counted_exactly(store_url):
+    """30 learners, each on its own thread, join together; at each of the six stations they all
+    vote at once and each changes their vote once, and at one station the room revotes: every
+    vote is counted once, as last sent, in its round."""
     store = Rooms(store_url, capacity=30)
-    room, _ = store.open()
+    room, key = store.open()
     learners = 30
     start = threading.Barrier(learners)
-    sent = {s: Counter() for s in range(1, 7)}
-    plans = []
-    for n in range(learners):
-        plan = {s: CHOICES[(n * s + s) % len(CHOICES)] for s in range(1, 7)}
-        for s, choice in plan.items():
-            sent[s][choice] += 1
-        plans.append(plan)
 
-    def learner(n: int) -> tuple[list[bool], bool]:
-        who = learner_id(n)
-        start.wait(timeout=30)
-        store.join(room.code, who)
-        first = [store.answer(room.code, s, who, plans[n][s]) for s in range(1, 7)]
-        station = n % 6 + 1
-        other = CHOICES[(CHOICES.index(plans[n][station]) + 1) % len(CHOICES)]
-        repeat = store.answer(room.code, station, who, other)  # a changed mind after locking: ignored
-        return first, repeat
+    def plan(n: int, station: int, rnd: int) -> str:
+        return CHOICES[(n * station + station + rnd) % len(CHOICES)]
 
-    with ThreadPoolExecutor(max_workers=learners) as pool:
-        results = list(pool.map(learner, range(learners)))
+    def vote_all(station: int, rnd: int) -> list[int]:
+        def learner(n: int) -> int:
+            who = learner_id(n)
+            start.wait(timeout=30)
+            store.join(room.code, who)
+            first_thought = CHOICES[(CHOICES.index(plan(n, station, rnd)) + 1) % len(CHOICES)]
+            store.answer(room.code, station, who, first_thought)
+            return store.answer(room.code, station, who, plan(n, station, rnd))  # a changed mind
+        with ThreadPoolExecutor(max_workers=learners) as pool:
+            return list(pool.map(learner, range(learners)))
 
-    assert all(all(first) for first, _ in results)
-    assert not any(repeat for _, repeat in results)
+    for station in range(1, 7):
+        if station > 1:
+            room = store.move(room.code, key, room.version, "station", station=station)
+        assert vote_all(station, 1) == [1] * learners
+        if station == 3:
+            room = store.move(room.code, key, room.version, "discuss")
+            room = store.move(room.code, key, room.version, "revote")
+            assert vote_all(station, 2) == [2] * learners
     assert store.room(room.code).learners == learners
     tallies = store.tallies(room.code)
     for station in range(1, 7):
-        assert sum(tallies[station].values()) == learners, station
-        assert Counter(tallies[station]) == sent[station], station
+        for rnd in (1, 2) if station == 3 else (1,):
+            sent = Counter(plan(n, station, rnd) for n in range(learners))
+            assert Counter(tallies[station][rnd]) == sent, (station, rnd)
+        assert sum(tallies[station][2].values()) == (learners if station == 3 else 0)
 
 
 def test_a_full_room_admits_exactly_its_capacity_under_a_rush(store_url):

@@ -230,3 +230,27 @@ STATIONS: tuple[Station, ...] = (
 def station(number: int) -> Station:
     """Station `number`, counted from 1 as links spell it (/workshop?station=3)."""
     return STATIONS[check_int("station", number, 1, len(STATIONS)) - 1]
+
+
+ROUND_NAMES = {1: "first vote", 2: "revote"}
+
+
+def results_frame(tallies: dict[int, dict[int, dict[str, int]]], learners: int) -> pd.DataFrame:
+    """A room's results, one row per station, round and choice (every choice, none voted 0): the
+    votes, the voters in that round, the room's learners and whether the choice is the right one.
+    Counts only: no learner ids. `tallies` is station -> round -> choice -> votes (Rooms.tallies)."""
+    rows = []
+    for number, rounds in sorted(tallies.items()):
+        if number > len(STATIONS):
+            continue
+        st = station(number)
+        for rnd, counts in sorted(rounds.items()):
+            voters = sum(counts.values())
+            if rnd > 1 and not voters:
+                continue  # no revote was held
+            for i, choice in enumerate(st.choices):
+                rows.append({"station": number, "title": st.title, "round": ROUND_NAMES[rnd],
+                             "choice": choice, "votes": counts.get(choice, 0), "voters": voters,
+                             "learners": learners, "right": i == st.correct})
+    return pd.DataFrame(rows, columns=["station", "title", "round", "choice", "votes", "voters", "learners",
+                                       "right"])

@@ -1,11 +1,14 @@
-"""Workshop rooms: a facilitator opens a room, learners join it by a short code and lock in answers
-to numbered stations, and the facilitator reads live tallies and moves the room on.
+"""Workshop rooms: a facilitator opens a room, learners join it by a short code, and each station
+runs as a round that the facilitator paces: learners vote (and may change their vote) while the
+tally stays hidden; the facilitator closes the vote for discussion and opens a revote, or reveals;
+at the reveal everyone sees the room's first and second votes and the answer.
 
 This is the storage layer only. It keeps rooms in any SQLAlchemy database: a SQLite file by
 default (PLAYGROUND_ROOMS_DB), or a server named by PLAYGROUND_ROOMS_URL such as
-postgresql+psycopg://user@127.0.0.1:5432/db. Learners are known only by a random session id;
-no names are stored. A facilitator's key is returned once when the room opens, and only its
-sha256 is kept."""
+postgresql+psycopg://user@127.0.0.1:5432/db. Learners are known only by a random id kept in their
+browser; no names are stored. A facilitator's key is returned once when the room opens, and only
+its sha256 is kept. Every move of a room names the state it moves from, so two facilitator tabs
+pressing at once move it once."""
 from __future__ import annotations
 
 import hashlib
@@ -18,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,6 +59,10 @@ DEFAULT_HOURS = 4.0
 DEFAULT_CAPACITY = 60
 DEFAULT_STATIONS = 6
 DEFAULT_DB = Path("~/.cache/label-smoothing-playground/rooms.sqlite3")
+VOTE, DISCUSS, REVEAL = "vote", "discuss", "reveal"  # a station's phases, in the order a round runs
+PHASES = (VOTE, DISCUSS, REVEAL)
+ROUNDS = (1, 2)  # the first vote, and the revote after discussion
+TIMER_RANGE = (10, 600)  # seconds a facilitator may give a vote
 
 
 class RoomError(ValueError):
@@ -183,11 +190,17 @@ class UtcDateTime(TypeDecorator):
 
 metadata = MetaData()
 
+# The tables are named workshop_*: the stores of earlier versions (rooms, room_learners,
+# room_answers, with no rounds) are left as they are and expire unused.
 rooms_table = Table(
-    "rooms", metadata,
+    "workshop_rooms", metadata,
     Column("code", String(CODE_LENGTH), primary_key=True),
     Column("key_hash", String(64), nullable=False),
     Column("station", Integer, nullable=False),
+    Column("phase", String(8), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("deadline", UtcDateTime, nullable=True),  # the vote's countdown, when one runs
+    Column("version", Integer, nullable=False),  # +1 at every move: a move names the one it follows
     Column("stations", Integer, nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -195,21 +208,25 @@ rooms_table = Table(
 )
 
 learners_table = Table(
-    "room_learners", metadata,
-    Column("room", String(CODE_LENGTH), ForeignKey("rooms.code", ondelete="CASCADE"), primary_key=True),
+    "workshop_learners", metadata,
+    Column("room", String(CODE_LENGTH), ForeignKey("workshop_rooms.code", ondelete="CASCADE"),
+           primary_key=True),
     Column("learner", String(64), primary_key=True),
     Column("joined_at", UtcDateTime, nullable=False),
 )
 
-answers_table = Table(
-    "room_answers", metadata,
-    # the primary key is what makes the first lock win: a second one for the same station is refused
-    Column("room", String(CODE_LENGTH), ForeignKey("rooms.code", ondelete="CASCADE"), primary_key=True),
+votes_table = Table(
+    "workshop_votes", metadata,
+    # one vote per learner, station and round: a changed mind replaces it while the vote is open
+    Column("room", String(CODE_LENGTH), ForeignKey("workshop_rooms.code", ondelete="CASCADE"),
+           primary_key=True),
     Column("station", Integer, primary_key=True),
+    Column("round", Integer, primary_key=True),
     Column("learner", String(64), primary_key=True),
     Column("choice", String(MAX_CHOICE), nullable=False),
-    Column("locked_at", UtcDateTime, nullable=False),
+    Column("voted_at", UtcDateTime, nullable=False),
 )
+answers_table = votes_table  # the name earlier code and tests read
 
 READ_ONLY = "rooms_read_only"  # execution option: this transaction never writes
 
@@ -274,6 +291,10 @@ class Room:
     learners: int  # how many have joined
     capacity: int
     expires_at: datetime  # UTC
+    phase: str = VOTE
+    round: int = 1
+    deadline: datetime | None = None  # UTC; the vote closes then
+    version: int = 0
 
     @property
     def expired(self) -> bool:
@@ -282,6 +303,28 @@ class Room:
     @property
     def full(self) -> bool:
         return self.learners >= self.capacity
+
+    def seconds_left(self, now: datetime | None = None) -> float | None:
+        """Of the vote's countdown (0 once it is over); None when no countdown runs."""
+        if self.deadline is None or self.phase != VOTE:
+            return None
+        return max(0.0, (self.deadline - (now or utc_now())).total_seconds())
+
+    def voting(self, now: datetime | None = None) -> bool:
+        """Whether votes are taken now."""
+        left = self.seconds_left(now)
+        return self.phase == VOTE and (left is None or left > 0)
+
+    @property
+    def state(self) -> str:
+        """The room's place, in words: "station 2, first vote", "station 2, revealed"."""
+        what = {VOTE: "first vote" if self.round == 1 else "revote", DISCUSS: "discussion",
+                REVEAL: "revealed"}[self.phase]
+        return f"station {self.station}, {what}"
+
+
+class RoomMoved(RoomError):
+    """The room changed since the facilitator last looked (another tab or device moved it)."""
 
 
 def normalise_code(code) -> str:
@@ -369,10 +412,12 @@ class Rooms:
         learners = conn.execute(select(func.count()).select_from(learners_table)
                                 .where(learners_table.c.room == code)).scalar_one()
         return Room(code=code, station=row["station"], stations=row["stations"], learners=learners,
-                    capacity=row["capacity"], expires_at=row["expires_at"])
+                    capacity=row["capacity"], expires_at=row["expires_at"], phase=row["phase"],
+                    round=row["round"], deadline=row["deadline"], version=row["version"])
 
     def open(self) -> tuple[Room, str]:
-        """A new room on station 1 and its facilitator key; the key is shown only this once."""
+        """A new room on station 1, first vote, and its facilitator key; the key is shown only this
+        once (the facilitator's page keeps it in their browser and offers a resume link)."""
         self.expire()
         with self._reading() as conn:
             open_rooms = conn.execute(select(func.count()).select_from(rooms_table)).scalar_one()
@@ -387,8 +432,9 @@ class Rooms:
             try:
                 with self._writing() as conn:
                     conn.execute(insert(rooms_table).values(
-                        code=code, key_hash=_hash_key(key), station=1, stations=self.stations,
-                        capacity=self.capacity, created_at=now, expires_at=expires_at))
+                        code=code, key_hash=_hash_key(key), station=1, phase=VOTE, round=1, deadline=None,
+                        version=0, stations=self.stations, capacity=self.capacity, created_at=now,
+                        expires_at=expires_at))
             except IntegrityError:
                 continue  # that code is taken: draw another
             room = Room(code=code, station=1, stations=self.stations, learners=0,
@@ -415,63 +461,123 @@ class Rooms:
                 raise RoomError(f"Room {code} is full ({room.capacity} learners); "
                                 "ask your facilitator to open another room.")
             conn.execute(insert(learners_table).values(room=code, learner=learner, joined_at=self.clock()))
-        return Room(code=room.code, station=room.station, stations=room.stations,
-                    learners=room.learners + 1, capacity=room.capacity, expires_at=room.expires_at)
+        return replace(room, learners=room.learners + 1)
 
-    def answer(self, code: str, station: int, learner: str, choice: str) -> bool:
-        """Lock the learner's answer for a station: True when recorded, False when they had already
-        locked one there (the first stays)."""
+    def answer(self, code: str, station: int, learner: str, choice: str) -> int:
+        """Record the learner's vote on the station the room is on, replacing their earlier vote
+        in this round; the round it counts in. A RoomError when the room is elsewhere or the vote
+        has closed (then nothing changed)."""
         learner = check_learner(learner)
         choice = check_choice_text(choice)
         code = normalise_code(code)
-        try:
-            with self._writing() as conn:
-                room = self._load(conn, code, lock="share")
-                station = check_int("station", station, 1, room.stations)
-                joined = conn.execute(select(learners_table.c.learner).where(
-                    learners_table.c.room == code, learners_table.c.learner == learner)).first()
-                if joined is None:
-                    raise RoomError(f"Join room {code} before answering.")
-                locked = conn.execute(select(answers_table.c.choice).where(
-                    answers_table.c.room == code, answers_table.c.station == station,
-                    answers_table.c.learner == learner)).first()
-                if locked is not None:
-                    return False
-                conn.execute(insert(answers_table).values(room=code, station=station, learner=learner,
-                                                          choice=choice, locked_at=self.clock()))
-        except IntegrityError:
-            return False  # the same learner's lock from another tab won the race
-        return True
+        for attempt in range(2):
+            try:
+                with self._writing() as conn:
+                    room = self._load(conn, code, lock="share")
+                    station = check_int("station", station, 1, room.stations)
+                    joined = conn.execute(select(learners_table.c.learner).where(
+                        learners_table.c.room == code, learners_table.c.learner == learner)).first()
+                    if joined is None:
+                        raise RoomError(f"Join room {code} before answering.")
+                    if station != room.station:
+                        raise RoomError(f"Room {code} is on station {room.station} now, not {station}.")
+                    if not room.voting(self.clock()):
+                        raise RoomError(f"The vote on station {station} has closed.")
+                    mine = (votes_table.c.room == code, votes_table.c.station == station,
+                            votes_table.c.round == room.round, votes_table.c.learner == learner)
+                    changed = conn.execute(update(votes_table).where(*mine).values(
+                        choice=choice, voted_at=self.clock())).rowcount
+                    if not changed:
+                        conn.execute(insert(votes_table).values(
+                            room=code, station=station, round=room.round, learner=learner, choice=choice,
+                            voted_at=self.clock()))
+                return room.round
+            except IntegrityError:
+                if attempt:  # the same learner's vote from another tab landed first: update it
+                    raise
+        raise AssertionError("unreachable")
 
-    def tallies(self, code: str) -> dict[int, dict[str, int]]:
-        """station -> choice -> how many locked it, for every station of the room (empty when none)."""
+    def votes_of(self, code: str, learner: str) -> dict[tuple[int, int], str]:
+        """The learner's votes in the room: (station, round) -> choice."""
+        learner = check_learner(learner)
+        code = normalise_code(code)
+        with self._reading() as conn:
+            self._load(conn, code)
+            rows = conn.execute(select(votes_table.c.station, votes_table.c.round, votes_table.c.choice)
+                                .where(votes_table.c.room == code, votes_table.c.learner == learner)).all()
+        return {(station, rnd): choice for station, rnd, choice in rows}
+
+    def tallies(self, code: str) -> dict[int, dict[int, dict[str, int]]]:
+        """station -> round -> choice -> votes, for every station and round of the room."""
         code = normalise_code(code)
         with self._reading() as conn:
             room = self._load(conn, code)
             rows = conn.execute(
-                select(answers_table.c.station, answers_table.c.choice, func.count())
-                .where(answers_table.c.room == code)
-                .group_by(answers_table.c.station, answers_table.c.choice)
-                .order_by(answers_table.c.station, answers_table.c.choice)).all()
-        counts: dict[int, dict[str, int]] = {s: {} for s in range(1, room.stations + 1)}
-        for station, choice, count in rows:
-            counts.setdefault(station, {})[choice] = count
+                select(votes_table.c.station, votes_table.c.round, votes_table.c.choice, func.count())
+                .where(votes_table.c.room == code)
+                .group_by(votes_table.c.station, votes_table.c.round, votes_table.c.choice)
+                .order_by(votes_table.c.station, votes_table.c.round, votes_table.c.choice)).all()
+        counts = {s: {r: {} for r in ROUNDS} for s in range(1, room.stations + 1)}
+        for station, rnd, choice, count in rows:
+            counts.setdefault(station, {r: {} for r in ROUNDS})[rnd][choice] = count
         return counts
 
-    def advance(self, code: str, key: str, station: int) -> Room:
-        """Move the room to a station; only the key the room was opened with may."""
+    def resume(self, code: str, key: str) -> Room:
+        """The room, if `key` is the one it was opened with (a facilitator coming back)."""
+        code = normalise_code(code)
+        with self._reading() as conn:
+            room = self._load(conn, code)
+            self._check_key(conn, code, key)
+        return room
+
+    @staticmethod
+    def _check_key(conn: Connection, code: str, key) -> None:
+        stored = conn.execute(select(rooms_table.c.key_hash).where(rooms_table.c.code == code)).scalar_one()
+        offered = _hash_key(key) if isinstance(key, str) else ""
+        if not hmac.compare_digest(offered, stored):
+            raise RoomError(f"Only the facilitator who opened room {code} can move it.")
+
+    def move(self, code: str, key: str, since: int, to: str, *, station: int | None = None,
+             seconds: float | None = None) -> Room:
+        """Move the room on, as its facilitator: `since` is the version they saw (a RoomMoved if the
+        room changed meanwhile, so two tabs pressing at once move it once). `to`:
+        "station" (to `station`, first vote), "discuss" (close the first vote, show its tally),
+        "revote" (open the second vote), "reveal" (close the vote, show the tallies and the answer),
+        "timer" (the open vote closes in `seconds`)."""
         code = normalise_code(code)
         with self._writing() as conn:
             room = self._load(conn, code, lock="update")
-            stored = conn.execute(select(rooms_table.c.key_hash)
-                                  .where(rooms_table.c.code == code)).scalar_one()
-            offered = _hash_key(key) if isinstance(key, str) else ""
-            if not hmac.compare_digest(offered, stored):
-                raise RoomError(f"Only the facilitator who opened room {code} can move it.")
+            self._check_key(conn, code, key)
+            if since != room.version:
+                raise RoomMoved(f"Room {code} moved on meanwhile (now {room.state}), perhaps from another "
+                                "tab; look again and press once more if you still want to.")
+            values = self._next_state(room, to, station, seconds)
+            conn.execute(update(rooms_table).where(rooms_table.c.code == code)
+                         .values(**values, version=room.version + 1))
+        return replace(room, **values, version=room.version + 1)
+
+    def _next_state(self, room: Room, to: str, station: int | None, seconds: float | None) -> dict:
+        if to == "station":
             station = check_int("station", station, 1, room.stations)
-            conn.execute(update(rooms_table).where(rooms_table.c.code == code).values(station=station))
-        return Room(code=room.code, station=station, stations=room.stations, learners=room.learners,
-                    capacity=room.capacity, expires_at=room.expires_at)
+            return {"station": station, "phase": VOTE, "round": 1, "deadline": None}
+        if to == "timer":
+            if room.phase != VOTE:
+                raise RoomError("A countdown runs only while a vote is open.")
+            seconds = check_number("seconds", seconds, *TIMER_RANGE)
+            return {"deadline": self.clock() + timedelta(seconds=seconds)}
+        if to == "discuss":
+            if (room.phase, room.round) != (VOTE, 1):
+                raise RoomError("Only the first vote can be closed for discussion.")
+            return {"phase": DISCUSS, "deadline": None}
+        if to == "revote":
+            if room.phase != DISCUSS:
+                raise RoomError("A revote opens after the discussion of the first vote.")
+            return {"phase": VOTE, "round": 2, "deadline": None}
+        if to == "reveal":
+            if room.phase == REVEAL:
+                raise RoomError(f"Station {room.station} is already revealed.")
+            return {"phase": REVEAL, "deadline": None}
+        fail("to", to, "must be one of station, timer, discuss, revote, reveal")
 
     def expire(self, now: datetime | None = None) -> int:
         """Delete the rooms past their expiry, with their learners and answers; how many rooms went."""
@@ -482,7 +588,70 @@ class Rooms:
                                  .with_for_update(skip_locked=True)).scalars().all()
             if not codes:
                 return 0
-            conn.execute(delete(answers_table).where(answers_table.c.room.in_(codes)))
+            conn.execute(delete(votes_table).where(votes_table.c.room.in_(codes)))
             conn.execute(delete(learners_table).where(learners_table.c.room.in_(codes)))
             conn.execute(delete(rooms_table).where(rooms_table.c.code.in_(codes)))
         return len(codes)
+
+
+# ---- the address learners open ---------------------------------------------------------------------
+
+PUBLIC_URL_ENV = "PLAYGROUND_PUBLIC_URL"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")
+
+
+def lan_address() -> str | None:
+    """This machine's address on its local network, or None. A UDP socket "connected" to a
+    private address sends nothing; it only asks the system which interface it would use."""
+    import socket
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.254.254.254", 9))
+            address = probe.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@dataclass(frozen=True)
+class JoinAddress:
+    base: str  # the server's address as learners reach it, without a trailing slash
+    source: str  # "setting", "request" or "network"
+    warning: str | None = None  # what the facilitator must know, naming the setting that fixes it
+
+    def room(self, code: str) -> str:
+        return f"{self.base}/workshop?room={code}"
+
+    @property
+    def join(self) -> str:
+        return f"{self.base}/join"
+
+
+def join_address(page_url: str, env: Mapping[str, str] = os.environ,
+                 lan: Callable[[], str | None] = lan_address) -> JoinAddress:
+    """The address learners open, in order: PLAYGROUND_PUBLIC_URL when set; the facilitator's own
+    address (`page_url`, the page they are on) when it is not loopback; else this machine's LAN
+    address on the same port, with a warning that phones must be on the same network."""
+    from urllib.parse import urlsplit
+    public = env.get(PUBLIC_URL_ENV, "").strip().rstrip("/")
+    if public:
+        parts = urlsplit(public)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            fail(PUBLIC_URL_ENV, public, "must be an http(s) address such as https://playground.example.org")
+        return JoinAddress(public, "setting")
+    parts = urlsplit(page_url or "")
+    root = parts.path.rstrip("/").rsplit("/", 1)[0] if parts.path.count("/") > 1 else ""
+    host = (parts.hostname or "").lower()
+    if host and host not in LOOPBACK_HOSTS and not host.startswith("127."):
+        return JoinAddress(f"{parts.scheme}://{parts.netloc}{root}", "request")
+    port = f":{parts.port}" if parts.port else ""
+    address = lan()
+    fix = (f"Set {PUBLIC_URL_ENV} to the address phones can reach (for example "
+           f"http://{address or 'this-machine'}{port}), or open this page by that address.")
+    if address is None:
+        return JoinAddress(f"{parts.scheme or 'http'}://{parts.netloc or 'localhost'}{root}", "request",
+                           "This page was opened on this machine's own address (localhost), which no phone "
+                           f"can reach, and no network address was found. {fix}")
+    return JoinAddress(f"{parts.scheme or 'http'}://{address}{port}{root}", "network",
+                       f"Phones must be on the same network as this machine ({address}): you opened this "
+                       f"page on localhost, so the code points at the machine's network address. {fix}")

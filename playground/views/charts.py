@@ -636,15 +636,28 @@ def pair_confusion_chart(pairs: pd.DataFrame, columns: int = 4) -> alt.FacetChar
             + _panel_trends(summary, "pair")))
 
 
-def tally_chart(frame: pd.DataFrame) -> alt.Chart:
-    """A station's locked answers: one bar per choice (choice, count, right), the right one marked."""
+# light then dark: the first vote, then the revote beside it
+ROUND_COLOURS = {"first vote": "#5b8ac4", "revote": "#1f3f73"}
+
+
+def votes_chart(frame: pd.DataFrame, reveal: bool) -> alt.Chart:
+    """A station's votes: per choice, a bar for the first vote and one for the revote beside it
+    (frame: choice, round, votes, right). With `reveal`, the right choice is marked with a tick at
+    the start of its label, where a narrow screen still shows it. It fits its container's width."""
+    frame = frame.assign(shown=[f"✓ {c}" if reveal and right else c
+                                for c, right in zip(frame.choice, frame.right)])
+    rounds = [r for r in ROUND_COLOURS if r in set(frame["round"])]
+    right = frame[frame.right].choice
+    marked = f" The right answer: {right.iloc[0]}." if reveal and len(right) else ""
     return alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("choice:N", title=None, sort=None, axis=alt.Axis(labelLimit=240)),
-        x=alt.X("count:Q", title="locked answers", axis=alt.Axis(tickMinStep=1)),
-        color=alt.Color("right:N", title=None, scale=alt.Scale(domain=["right", "other"],
-                                                               range=["#15803d", "#9ca3af"]),
+        y=alt.Y("shown:N", title=None, sort=None, axis=alt.Axis(labelLimit=170)),
+        yOffset=alt.YOffset("round:N", sort=rounds),
+        x=alt.X("votes:Q", title="votes", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("round:N", title=None, sort=rounds,
+                        scale=alt.Scale(domain=rounds, range=[ROUND_COLOURS[r] for r in rounds]),
                         legend=alt.Legend(orient="top")),
-        tooltip=["choice:N", "count:Q"]).properties(
-        height=alt.Step(36),  # a fixed height collapses the bands
-        description="Locked answers per choice: "
-                    + "; ".join(f"{r.choice}: {r.count}" for r in frame.itertuples()))
+        tooltip=["choice:N", "round:N", "votes:Q"]).properties(
+        width="container", autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+        height=alt.Step(24 if len(rounds) > 1 else 36),  # a fixed height collapses the bands
+        description="Votes per choice: " + "; ".join(
+            f"{r.choice}, {r.round}: {r.votes}" for r in frame.itertuples()) + "." + marked)

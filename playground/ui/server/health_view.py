@@ -4,7 +4,10 @@ from __future__ import annotations
 import resource
 import threading
 import time
+from collections import deque
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from playground.serving.limits import memory_budget
@@ -31,6 +34,53 @@ class CpuMeter:
 @st.cache_resource
 def cpu_meter() -> CpuMeter:
     return CpuMeter()
+
+
+HISTORY = 90  # readings kept for the chart: three minutes at REFRESH_S
+
+
+@st.cache_resource
+def readings() -> deque:
+    """The server's recent readings, shared by whoever watches: (seconds, series, value)."""
+    return deque(maxlen=HISTORY * 3)
+
+
+# what each number means, for the table
+MEANINGS = {
+    "live_sessions": ("live sessions drawing now", "sessions holding a live run"),
+    "sessions_connected": ("sessions connected", "browser tabs attached to this server"),
+    "updates_per_s": ("live updates/s, all sessions", "frames drawn per second, all live sessions together"),
+    "updates_per_s_each": ("live updates/s, each session", "the pace each live session is held to"),
+    "cpu_ms_per_update": ("CPU per update (ms)", "this process's CPU time per live frame"),
+    "process_cores_busy": ("server CPU (cores)", "this process's CPU use since the last reading"),
+    "cores_for_live": ("cores for live training", "PLAYGROUND_LIVE_CORES"),
+    "frame_s": ("seconds between updates", "each live session's frame interval now"),
+    "steps_scale": ("share of steps per update", "training steps each frame runs, against what was asked"),
+    "seats_taken": ("live seats taken", "sessions holding a live run's seat"),
+    "seats": ("live seats", "at most this many live runs at once (none: no cap)"),
+    "tensor_budget_used_mb": ("tensor memory held (MB)", "engines' tensors held from the memory budget"),
+    "tensor_budget_mb": ("tensor memory budget (MB)", "the budget all engines share"),
+    "peak_rss_mb": ("peak memory (MB)", "the process's largest resident size so far"),
+}
+
+
+def health_table(numbers: dict) -> pd.DataFrame:
+    rows = []
+    for key, (name, meaning) in MEANINGS.items():
+        value = numbers.get(key)
+        shown = "–" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
+        rows.append({"reading": name, "now": shown, "what it is": meaning})
+    return pd.DataFrame(rows)
+
+
+def history_chart(rows: list[tuple[float, str, float]]) -> alt.Chart:
+    frame = pd.DataFrame(rows, columns=["seconds ago", "series", "value"])
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("seconds ago:Q", scale=alt.Scale(reverse=True), title="seconds ago"),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("series:N", legend=None)).properties(
+        height=180, description="The last readings of live sessions, live updates/s and server CPU (cores).")
 
 
 def _connected() -> int | None:
@@ -68,4 +118,10 @@ def show_health() -> None:
                f"{numbers['steps_scale']:.0%} of each session's steps per update. Seats taken: {seats_text}. "
                f"Tensor memory held: {numbers['tensor_budget_used_mb']:.0f} of "
                f"{numbers['tensor_budget_mb']:.0f} MB. Peak RSS: {numbers['peak_rss_mb']:.0f} MB.")
-    st.json(numbers, expanded=False)
+    now = time.monotonic()
+    log = readings()
+    for series, key in (("live sessions", "live_sessions"), ("updates/s", "updates_per_s"),
+                        ("CPU cores", "process_cores_busy")):
+        log.append((now, series, float(numbers.get(key) or 0.0)))
+    st.altair_chart(history_chart([(round(now - t, 1), series, v) for t, series, v in log]), width="stretch")
+    st.dataframe(health_table(numbers), hide_index=True, width="stretch")

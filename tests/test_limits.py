@@ -99,14 +99,16 @@ def test_sweep_over_the_cap_gets_a_message(tight_server):
     assert at.error and "work=" in as_read(at.error[0].value)
 
 
-def test_a_malformed_limit_refuses_to_start_and_names_the_variable():
+@pytest.mark.parametrize("name,value", [("PLAYGROUND_MAX_WORK", "lots"), ("PLAYGROUND_SERVER_PAGE", "maybe"),
+                                        ("PLAYGROUND_PUBLIC_URL", "playground.example.org")])
+def test_a_malformed_setting_refuses_to_start_and_names_the_variable(name, value):
     import subprocess
     import sys
-    env = {**__import__("os").environ, "PLAYGROUND_MAX_WORK": "lots"}
+    env = {**__import__("os").environ, name: value}
     done = subprocess.run([sys.executable, "-m", "playground.serving.limits"], env=env, capture_output=True,
                           text=True)
     assert done.returncode != 0
-    assert "Refusing to start" in done.stderr and "PLAYGROUND_MAX_WORK" in done.stderr
+    assert "Refusing to start" in done.stderr and name in done.stderr
 
 
 def test_a_malformed_limit_is_a_message_on_every_page_not_a_traceback(server_env):

@@ -6,8 +6,9 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from playground.serving.limits import SERVER_PAGE_ENV
 from playground.serving.rooms import PUBLIC_URL_ENV, join_address
-from playground.ui.shell.navigation import FACILITATOR, SERVER, SERVER_PAGE_ENV, menu
+from playground.ui.shell.navigation import FACILITATOR, SERVER, menu
 from playground.ui.workshop.room_view import qr_png
 from tests.test_url import open_with
 

@@ -146,11 +146,24 @@ def set_process_memory(total_bytes: int) -> None:
         _budget = MemoryBudget(total_bytes)
 
 
+SERVER_PAGE_ENV = "PLAYGROUND_SERVER_PAGE"  # "1": the host shows the server's health page at /server
+
+
+def server_page_on(env: Mapping[str, str] = os.environ) -> bool:
+    value = env.get(SERVER_PAGE_ENV, "").strip().lower()
+    if value not in ("", "0", "1", "true", "false"):
+        raise ValueError(f"{SERVER_PAGE_ENV}={value!r} is not allowed; allowed: 1 or 0")
+    return value in ("1", "true")
+
+
 if __name__ == "__main__":  # `python -m playground.serving.limits`: check the environment before serving
     import sys
 
+    from playground.serving.rooms import join_address
     try:
         print(Limits.from_env())
+        server_page_on()
+        join_address("")  # a malformed PLAYGROUND_PUBLIC_URL
     except ValueError as err:
         sys.exit(f"Refusing to start: {err}")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from playground.serving.limits import server_page_on
+
 PAGES = [
     ("app_pages/home.py", "Overview", ":material/target:"),
     ("app_pages/train.py", "Train live", ":material/play_circle:"),
@@ -22,16 +24,6 @@ PAGES = [
 NEVER_LISTED = {"app_pages/join.py"}  # reached by its short address, /join, typed from the projector
 FACILITATOR = "app_pages/facilitator.py"  # left out of a learner's menu in a room; its link still works
 SERVER = "app_pages/server.py"
-SERVER_PAGE_ENV = "PLAYGROUND_SERVER_PAGE"  # "1": the host shows the server's health page
-
-
-def server_page_on(env: Mapping[str, str] = os.environ) -> bool:
-    value = env.get(SERVER_PAGE_ENV, "").strip().lower()
-    if value not in ("", "0", "1", "true", "false"):
-        raise ValueError(f"{SERVER_PAGE_ENV}={value!r} is not allowed; allowed: 1 or 0")
-    return value in ("1", "true")
-
-
 def menu(learner_in_room: bool, env: Mapping[str, str] = os.environ) -> list[tuple[str, str, str, bool]]:
     """The pages this visitor can open, (script, title, icon, listed in the menu): the server page
     only where the host turned it on; for a learner in a room, no Facilitate in the menu."""

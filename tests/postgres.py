@@ -71,9 +71,38 @@ def _stop(bin_dir: Path, data: Path) -> None:
             pass
 
 
+class Server:
+    """A running PostgreSQL server on a loopback port; `stop` and `start` it again (the same data)."""
+
+    def __init__(self, bin_dir: Path, data: Path, log: Path, port: int):
+        self.bin_dir, self.data, self.log, self.port = bin_dir, data, log, port
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/{DATABASE}"
+        self.running = False
+
+    def start(self) -> None:
+        # pg_ctl rather than a child process: runuser does not pass signals on to the server
+        options = (f"-k {self.data} -h 127.0.0.1 -p {self.port} -F "
+                   "-c synchronous_commit=off -c full_page_writes=off")
+        start = _pg_ctl(self.bin_dir, "start", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                        "-w", "-t", str(START_SECONDS))
+        self.running = True
+        if start.returncode != 0:
+            pytest.fail(f"PostgreSQL did not start on port {self.port}:\n{start.stderr[-1000:]}\n"
+                        f"{_tail(self.log)}")
+        deadline = time.monotonic() + START_SECONDS
+        while not _accepts(self.port):
+            if time.monotonic() > deadline:
+                pytest.fail(f"PostgreSQL does not accept connections on port {self.port}:\n{_tail(self.log)}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        _stop(self.bin_dir, self.data)
+        self.running = False
+
+
 @pytest.fixture(scope="session")
-def postgres_url():
-    """postgresql+psycopg URL of a database on a fresh server, stopped and removed at the end."""
+def postgres_server():
+    """A fresh server with an empty database, stopped and removed at the end."""
     import psycopg
     bin_dir = postgres_bin()
     root = Path(tempfile.mkdtemp(prefix="rooms-pg-"))
@@ -83,7 +112,7 @@ def postgres_url():
     if os.geteuid() == 0:
         for path in (root, data):
             shutil.chown(path, "postgres", "postgres")
-    started = False
+    server = None
     try:
         init = subprocess.run(
             _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
@@ -91,25 +120,21 @@ def postgres_url():
             capture_output=True, text=True, timeout=60)
         if init.returncode != 0:
             pytest.fail(f"initdb failed ({init.returncode}):\n{init.stdout[-2000:]}\n{init.stderr[-2000:]}")
-        port = free_port()
-        # pg_ctl rather than a child process: runuser does not pass signals on to the server
-        options = (f"-k {data} -h 127.0.0.1 -p {port} -F "
-                   "-c synchronous_commit=off -c full_page_writes=off")
-        start = _pg_ctl(bin_dir, "start", "-D", str(data), "-l", str(log), "-o", options,
-                        "-w", "-t", str(START_SECONDS))
-        started = True
-        if start.returncode != 0:
-            pytest.fail(f"PostgreSQL did not start on port {port}:\n{start.stderr[-1000:]}\n{_tail(log)}")
-        deadline = time.monotonic() + START_SECONDS
-        while not _accepts(port):
-            if time.monotonic() > deadline:
-                pytest.fail(f"PostgreSQL does not accept connections on port {port}:\n{_tail(log)}")
-            time.sleep(0.1)
-        with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres",
+        server = Server(bin_dir, data, log, free_port())
+        server.start()
+        with psycopg.connect(host="127.0.0.1", port=server.port, user="postgres", dbname="postgres",
                              autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/{DATABASE}"
+        yield server
     finally:
-        if started:
+        if server is not None and server.running:
+            server.stop()
+        elif server is not None:
             _stop(bin_dir, data)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server):
+    """postgresql+psycopg URL of the test server's database."""
+    return postgres_server.url

@@ -98,7 +98,17 @@ def facilitated_room() -> tuple[Room, str] | None:
     if st.session_state.pop("fac_remember", False):
         cookies.write("facilitator", f"{code}:{key}", KEY_DAYS)
     keep("room", [code])
-    return or_stop(lambda: room_store().room(code), "show the room"), key
+    last = st.session_state.get("fac_last")
+    try:
+        room = room_store().room(code)
+    except StoreUnavailable:
+        if last is not None and last.code == code:  # the round as last seen; the live view says why
+            return last, key
+        room = or_stop(lambda: room_store().room(code), "show the room")  # says so, and stops
+    except ValueError:
+        room = or_stop(lambda: room_store().room(code), "show the room")
+    st.session_state["fac_last"] = room
+    return room, key
 
 
 def _move(code: str, key: str, since: int, to: str, **where) -> None:

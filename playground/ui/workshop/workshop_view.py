@@ -66,6 +66,7 @@ def joined_room() -> Room | None:
     if not code:
         return None
     failed = st.session_state.get("ws_failed_code")
+    last = st.session_state.get("ws_room")
     try:
         if failed and failed[0] == code:  # a rerun asks again for a code that failed: no new lookup
             raise RoomError(failed[1])
@@ -73,8 +74,18 @@ def joined_room() -> Room | None:
         me = learner_id()
         room = looked_up(failed_lookups(), clients(me), lambda: store.join(code, me))
         st.session_state["ws_votes"] = {**store.votes_of(room.code, me), **pending_vote()}
+    except StoreUnavailable as err:
+        if last is not None and last.code == code.strip().upper():  # a blip: stay in the room as last seen
+            keep("room", [last.code])
+            st.warning(f"{escaped(err)} The room is shown as it was last seen.",
+                       icon=":material/sync_problem:")
+            return last
+        st.error(f"{escaped(err)} Reload in a moment to join room {escaped(code)}.",
+                 icon=":material/meeting_room:")
+        keep("room", [code])
+        return None
     except RoomError as err:
-        if not isinstance(err, (TooManyLookups, StoreUnavailable)):  # those may pass: ask again
+        if not isinstance(err, TooManyLookups):  # that one passes: ask again
             st.session_state["ws_failed_code"] = (code, str(err))
         keep("room", [code])  # the code stays in the link, with the message saying what is wrong
         st.error(f"{escaped(err)} You can still work through the stations on your own below.",
@@ -85,6 +96,7 @@ def joined_room() -> Room | None:
         return None
     keep("room", [room.code])
     st.session_state["ws_in_room"] = room.code  # the menu leaves out the facilitator's page
+    st.session_state["ws_room"] = room
     return room
 
 
@@ -193,7 +205,12 @@ def show_room_station(room: Room) -> None:
     if room.phase == VOTE:
         show_vote(room, number, station, mine, first)
         return
-    counts = room_store().tallies(room.code).get(number, {})
+    try:
+        counts = room_store().tallies(room.code).get(number, {})
+    except StoreUnavailable as err:
+        st.warning(f"{escaped(err)} The room's votes show once the store answers.",
+                   icon=":material/sync_problem:")
+        return
     shown = held_rounds(counts, room)
     if room.phase == DISCUSS:
         st.markdown(f"**{escaped(station.question)}**")

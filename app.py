@@ -17,6 +17,7 @@ if "torch" not in sys.modules:
 from playground.ui.controls.preset_picker import preset_picker
 from playground.ui.server.runtime import configure_process
 from playground.ui.server.warmup import start_warmup
+from playground.ui.shell import cookies
 from playground.ui.shell.errors import PageStop, guarded
 from playground.ui.shell.layout import compact_layout
 from playground.ui.shell.navigation import menu
@@ -54,3 +55,4 @@ check_hidden()
 finish_page()
 with st.sidebar:
     share_link()
+cookies.flush()  # last: a script drawn mid-page would shift what follows it on the next run

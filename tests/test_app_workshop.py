@@ -226,3 +226,12 @@ def test_a_vote_the_store_could_not_save_is_kept_and_sent_again(monkeypatch):
     one.run()  # the room's follow-up sends it again
     assert room_store().tallies(code)[1][1] == {workshop.station(1).choices[2]: 1}
     assert "ws_pending" not in one.session_state
+
+
+def test_the_facilitators_cookie_is_written_once_after_everything_else_on_the_page():
+    host = facilitator()  # opened: the key goes into a cookie
+    scripts = [h for h in host.get("html") if "document.cookie" in h.proto.body]
+    assert len(scripts) == 1 and "lsp_facilitator=" in scripts[0].proto.body
+    assert host.main.children[len(host.main.children) - 1].proto == scripts[0].proto  # drawn last
+    press(host, "Next station")
+    assert not [h for h in host.get("html") if "document.cookie" in h.proto.body]  # once

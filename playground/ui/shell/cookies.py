@@ -24,14 +24,27 @@ def read(name: str) -> str | None:
     return value if isinstance(value, str) and _VALUE.fullmatch(value) else None
 
 
+_QUEUE = "_cookies_to_write"
+
+
 def write(name: str, value: str | None, days: float) -> None:
     """Keep `value` in this browser for `days` (None: forget it). SameSite=Lax, path /, and Secure
-    when the page is served over HTTPS; the script runs once where this is called."""
+    when the page is served over HTTPS. The script goes out with `flush` at the end of the run:
+    drawn mid-page, it would shift every element after it on the next run, and the browser would
+    redraw them (a focused button loses focus)."""
     if not _NAME.fullmatch(name):
         raise ValueError(f"name={name!r} must be 1 to 40 characters of a-z, 0-9 and _")
     if value is not None and not _VALUE.fullmatch(value):
         raise ValueError("value must be 1 to 200 characters of A-Z, a-z, 0-9, _, - and :")
     age = 0 if value is None else int(days * 86400)
     cookie = f"{PREFIX}{name}={value or ''}; Max-Age={age}; Path=/; SameSite=Lax"
-    st.html(f"<script>document.cookie = {json.dumps(cookie)} + "
-            f"(location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
+    st.session_state.setdefault(_QUEUE, {})[name] = cookie
+
+
+def flush() -> None:
+    """Send the cookies written in this run (or in one that stopped before its end), last on the page."""
+    queued = st.session_state.pop(_QUEUE, None)
+    if queued:
+        lines = "".join(f"document.cookie = {json.dumps(c)} + secure;" for c in queued.values())
+        st.html(f"<script>const secure = location.protocol === 'https:' ? '; Secure' : ''; {lines}</script>",
+                unsafe_allow_javascript=True)

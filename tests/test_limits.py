@@ -2,10 +2,12 @@ import threading
 import time
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from playground.engine.gate import DeviceGate
 from playground.serving import limits
 from playground.ui.server.runtime import configure_process
+from tests.conftest import APP_TIMEOUT_S
 from tests.test_app import as_read, open_page
 
 
@@ -112,8 +114,11 @@ def test_a_malformed_setting_refuses_to_start_and_names_the_variable(name, value
 
 
 def test_a_malformed_limit_is_a_message_on_every_page_not_a_traceback(server_env):
+    """app.py checks the limits before it picks a page (no page is registered then, so the check
+    is read from the first run of app.py, whichever page the address names)."""
     server_env(MAX_WORK="lots")
-    at = open_page("app_pages/train.py")
+    at = AppTest.from_file("../app.py", default_timeout=APP_TIMEOUT_S)
+    at.run()
     assert not at.exception
     assert any("misconfigured" in e.value and "PLAYGROUND_MAX_WORK" in as_read(e.value) for e in at.error)
 

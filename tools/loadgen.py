@@ -87,6 +87,7 @@ RECONNECT_S = 60.0  # a dropped connection not reconnected this long is an error
 RECONNECT_DELAY_S = 0.5  # the first wait after a drop; it doubles up to RECONNECT_MAX_DELAY_S
 RECONNECT_MAX_DELAY_S = 4.0
 HTTP_TIMEOUT_S = 10.0
+MAX_ALERTS = 200  # the messages a session keeps, newest last
 XSRF_COOKIE = "_streamlit_xsrf"
 NO_TOKEN = "PLACEHOLDER_AUTH_TOKEN"  # what the frontend sends in the token's place without one
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
@@ -144,6 +145,7 @@ class SessionResult:
     reconnects: int = 0  # dropped connections reconnected
     reconnect_s: list[float] = field(default_factory=list)  # each drop → its new websocket open
     shown_after_reconnect: list[str] = field(default_factory=list)  # messages (st.info etc.) since then
+    alerts: list[tuple[float, str]] = field(default_factory=list)  # (perf_counter, text) of each message
     first_step_after_reconnect: int | None = None  # the step counter's first value since then
 
     @property
@@ -332,6 +334,22 @@ class Session:
             self._error(f"no widget with key {key!r} on /{self.page}")
             return
         await self._send(FULL, [WidgetState(id=element_id, trigger_value=True)])
+
+    def has_widget(self, key: str) -> bool:
+        return key in self._widgets
+
+    async def choose_and_press(self, choice_key: str, choice: str, button_key: str) -> bool:
+        """Pick `choice` in the radio (or select box) with key `choice_key` and click the button
+        `button_key` in the same run, as a browser sends a pick then a click; False (and an error)
+        when either widget is not on the page."""
+        ids = [self._widgets.get(choice_key), self._widgets.get(button_key)]
+        if None in ids:
+            missing = choice_key if ids[0] is None else button_key
+            self._error(f"no widget with key {missing!r} on /{self.page}")
+            return False
+        await self._send(FULL, [WidgetState(id=ids[0], string_value=choice),
+                                WidgetState(id=ids[1], trigger_value=True)])
+        return True
 
     def start_window(self) -> None:
         """From now on, new step values count as updates."""
@@ -643,6 +661,8 @@ class Session:
                 if not self.result.replicas or self.result.replicas[-1] != value:
                     self.result.replicas.append(value)
             elif kind == "shown":
+                self.result.alerts.append((time.perf_counter(), value))
+                del self.result.alerts[:-MAX_ALERTS]
                 if self.result.reconnects and value not in self.result.shown_after_reconnect:
                     self.result.shown_after_reconnect.append(value)
             else:

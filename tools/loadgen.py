@@ -41,6 +41,8 @@ shows after it; by itself it is not an error.
 
 Python API: run_load(...) -> Report for a whole run; open_session(...) -> OpenSession and its
 close() for one session at a time (the session keeps its fragments running in between).
+Learners in a workshop room (Session.choose_and_press: a pick and a click in one run) are
+tools/room_load.py.
 """
 from __future__ import annotations
 
@@ -87,7 +89,7 @@ RECONNECT_S = 60.0  # a dropped connection not reconnected this long is an error
 RECONNECT_DELAY_S = 0.5  # the first wait after a drop; it doubles up to RECONNECT_MAX_DELAY_S
 RECONNECT_MAX_DELAY_S = 4.0
 HTTP_TIMEOUT_S = 10.0
-MAX_ALERTS = 200  # the messages a session keeps, newest last
+MAX_SHOWN = 2000  # the messages and metrics a session keeps, newest last
 XSRF_COOKIE = "_streamlit_xsrf"
 NO_TOKEN = "PLACEHOLDER_AUTH_TOKEN"  # what the frontend sends in the token's place without one
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
@@ -146,6 +148,7 @@ class SessionResult:
     reconnect_s: list[float] = field(default_factory=list)  # each drop → its new websocket open
     shown_after_reconnect: list[str] = field(default_factory=list)  # messages (st.info etc.) since then
     alerts: list[tuple[float, str]] = field(default_factory=list)  # (perf_counter, text) of each message
+    metrics: list[tuple[float, str, str]] = field(default_factory=list)  # (perf_counter, label, value)
     first_step_after_reconnect: int | None = None  # the step counter's first value since then
 
     @property
@@ -642,6 +645,8 @@ class Session:
             return [("replica", m.group(1))] if m else []
         if kind == "alert":
             return [("shown", element.alert.body)]
+        if kind == "metric":
+            return [("metric", (element.metric.label, element.metric.body))]
         if kind == "exception":
             e = element.exception
             shown = "warning" if e.is_warning else "exception"
@@ -660,9 +665,12 @@ class Session:
             elif kind == "replica":
                 if not self.result.replicas or self.result.replicas[-1] != value:
                     self.result.replicas.append(value)
+            elif kind == "metric":
+                self.result.metrics.append((time.perf_counter(), *value))
+                del self.result.metrics[:-MAX_SHOWN]
             elif kind == "shown":
                 self.result.alerts.append((time.perf_counter(), value))
-                del self.result.alerts[:-MAX_ALERTS]
+                del self.result.alerts[:-MAX_SHOWN]
                 if self.result.reconnects and value not in self.result.shown_after_reconnect:
                     self.result.shown_after_reconnect.append(value)
             else:

@@ -47,6 +47,7 @@ VOTE_KEY, SEND_KEY = "ws_vote_{station}_{round}", "ws_action"
 SAVED = "Your vote is in: {choice}."
 ROUND_TIMEOUT_S = 120.0  # every learner must see the round's question, and save its vote, within this
 MAX_LEARNERS = 200
+PROJECTOR_S = 2.0  # the facilitator's page refreshes its count every second: it has caught up by then
 OPEN_IN_WAVES_OF = 5  # phones join a few at a time, as a room scans a code
 
 
@@ -60,6 +61,7 @@ class Vote:
     sent_perf: float
     saved_s: float | None = None  # → "Your vote is in" on the learner's page
     tallied_s: float | None = None  # → the store's voted_at (for the learner's last vote of the round)
+    projected_s: float | None = None  # → the projector's count includes it (a learner's first vote)
 
 
 @dataclass
@@ -74,6 +76,7 @@ class RoomReport:
     errors: list[str] = field(default_factory=list)
     served_by: dict[str, int] = field(default_factory=dict)  # replica -> learners it served
     seed: int = 0
+    windows: list[tuple[int, int, float, float]] = field(default_factory=list)  # station, round, open, close
     rounds: int = 0
     seconds: float = 0.0
 
@@ -87,6 +90,7 @@ class RoomReport:
                 "replicas": self.replicas, "store": self.store, "votes_sent": len(self.votes),
                 "answer_to_tally_s": stats([v.tallied_s for v in last]),
                 "answer_to_saved_s": stats([v.saved_s for v in self.votes]),
+                "answer_to_projector_s": stats([v.projected_s for v in self.votes]),
                 "lost": self.lost, "doubled": self.doubled, "errors": len(self.errors),
                 "error_messages": self.errors[:10], "served_by": self.served_by,
                 "seconds": round(self.seconds, 1)}
@@ -101,6 +105,9 @@ class RoomReport:
             f"store {self.store}, {d['seconds']} s in all",
             f"answer → tally: p50 {_s(tally['p50'])}, p95 {_s(tally['p95'])}, max {_s(tally['max'])} "
             f"over {tally['n']} votes",
+            f"answer → on the projector's count: p50 {_s(d['answer_to_projector_s']['p50'])}, p95 "
+            f"{_s(d['answer_to_projector_s']['p95'])}, max {_s(d['answer_to_projector_s']['max'])} over "
+            f"{d['answer_to_projector_s']['n']} first votes",
             f"answer → saved on the phone: p50 {_s(saved['p50'])}, p95 {_s(saved['p95'])}, "
             f"max {_s(saved['max'])} over {saved['n']} sends",
             f"lost {self.lost}, doubled {self.doubled}, errors {len(self.errors)}"
@@ -168,11 +175,14 @@ async def _session(base: str, rooms: Rooms, learners: int, stations: int, spread
                 if rnd == 2:
                     room = rooms.move(code, key, room.version, "discuss")
                     room = rooms.move(code, key, room.version, "revote")
+                opened = time.perf_counter()
                 widget = VOTE_KEY.format(station=number, round=rnd)
                 await _until(lambda widget=widget: all(p.has_widget(widget) for p in people), ROUND_TIMEOUT_S,
                              f"not every learner saw station {number}, round {rnd}")
                 await asyncio.gather(*(_vote(p, i, number, rnd, station.choices, random.Random(rng.random()),
                                              spread_s, change, report) for i, p in enumerate(people)))
+                await asyncio.sleep(PROJECTOR_S)  # the projector's count catches up before the vote closes
+                report.windows.append((number, rnd, opened, time.perf_counter()))
                 report.rounds += 1
             room = rooms.move(code, key, room.version, "reveal")
             await asyncio.sleep(1.0)  # the reveal: the phones redraw, the projector shows the answer
@@ -183,7 +193,24 @@ async def _session(base: str, rooms: Rooms, learners: int, stations: int, spread
         for p in people:
             for name in set(p.result.replicas):
                 report.served_by[name] = report.served_by.get(name, 0) + 1
+    _project(projector, report)
     return code
+
+
+def _project(projector: Session, report: RoomReport) -> None:
+    """For each round, the k-th learner to vote (by first send) is on the projector once its count
+    of votes in this round reaches k."""
+    shown = [(t, int(value)) for t, label, value in projector.result.metrics
+             if label == "votes in this round" and value.isdigit()]
+    for station, rnd, opened, closed in report.windows:
+        counts = [(t, n) for t, n in shown if opened <= t <= closed]
+        firsts: dict[int, Vote] = {}
+        for vote in report.votes:
+            if (vote.station, vote.round) == (station, rnd):
+                firsts.setdefault(vote.learner, vote)
+        for k, vote in enumerate(sorted(firsts.values(), key=lambda v: v.sent_perf), start=1):
+            seen = next((t for t, n in counts if n >= k and t >= vote.sent_perf), None)
+            vote.projected_s = None if seen is None else seen - vote.sent_perf
 
 
 def _check_store(rooms: Rooms, code: str, learners: int, report: RoomReport) -> None:

@@ -92,10 +92,14 @@ if compare:
     st.caption(sweep.noise_sentence(both))
 
 st.header("Export")
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 c3.download_button("Points + each model's predictions (CSV)", result.predictions, "sweep_points.csv",
                    "text/csv", icon=":material/download:")
 c1.download_button("Metrics (CSV)", models.to_csv(index=False), "sweep_metrics.csv", "text/csv",
                    icon=":material/download:")
 c2.download_button("Configuration (JSON)", json.dumps(json.loads(config.key()), indent=2),
                    "sweep_config.json", "application/json", icon=":material/download:")
+c4.download_button("PyTorch script", lambda: sweep.script(config), "sweep.py", "text/x-python",
+                   icon=":material/code:", on_click="ignore",
+                   help="a single file that needs only torch, numpy and scikit-learn: every ε and seed of "
+                        "this sweep, trained the same way, printing the metrics above")

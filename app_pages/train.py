@@ -24,7 +24,7 @@ with st.container():
         if note:
             st.info(note)
 with holding(run):  # a session ending now releases the run after this run of the page, not during it
-    transport(run)
+    transport(run, settings)
     follow_click(run)  # the pictures below mark the inspected point
     if not playing():
         train_step(settings)  # after Step: train before anything is drawn, so every view shows the new step

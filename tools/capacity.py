@@ -47,10 +47,15 @@ def newcomer(url: str, pid: int, busy: int, seconds: float) -> dict:
             "busy_updates_per_s_min": report["updates_per_s"]["min"], "busy_errors": report["errors"]}
 
 
-def heavy(url: str, pid: int, busy: int, runs: int, seconds: float) -> dict:
-    """`runs` sweeps asked for at once, each of its own data (no cache hit), while `busy` sessions
-    play: how long each took to finish, whether it waited in the heavy-run queue, or why it was
-    refused up front (the page's "Could not run …")."""
+HEAVY_PAGES = {"sweep": "sw", "alternatives": "alt", "representations": "rep", "distillation": "dst"}
+
+
+def heavy(url: str, pid: int, busy: int, runs: int, seconds: float, pages: tuple[str, ...] = ("sweep",)
+          ) -> dict:
+    """`runs` heavy runs asked for at once (the pages in turn, at their defaults but each with data
+    of its own, so none is a cache hit), while `busy` sessions play: how long each took to finish,
+    whether it waited in the heavy-run queue, or why it was refused up front (the page's "Could
+    not run …")."""
     report: dict = {}
     load = threading.Thread(target=lambda: report.update(run_load(url, busy, seconds, pid=pid).as_dict()))
     load.start()
@@ -60,8 +65,9 @@ def heavy(url: str, pid: int, busy: int, runs: int, seconds: float) -> dict:
     def one(i: int) -> None:
         start = time.perf_counter()
         try:
-            # the sweep's defaults but for the noise, which makes each a new result to train
-            with open_session(url, "/sweep", f"sw_noise={0.3 + 0.02 * i:.2f}", index=900 + i) as page:
+            page_name = pages[i % len(pages)]
+            query = f"{HEAVY_PAGES[page_name]}_noise={0.3 + 0.02 * i:.2f}"
+            with open_session(url, f"/{page_name}", query, index=900 + i) as page:
                 shown = [text for _, text in page.result.alerts]
         except SessionError as err:
             outcomes[i] = {"finished": False, "seconds": None, "waited": False, "refused": None,

@@ -1,8 +1,9 @@
 """Does memory come back? A server's resident memory (RSS) at rest, while heavy sessions run (live
-sessions playing and sweeps of their own data training), and for minutes after they all close.
+sessions playing, and runs of the sweep, Alternatives, Representations and Distillation pages,
+each of its own data), and for minutes after they all close.
 
-usage: .venv/bin/python -m tools.memory [--live 4] [--sweeps 4] [--seconds 30] [--after 120]
-           [--every 5] [--json]
+usage: .venv/bin/python -m tools.memory [--live 4] [--runs 8] [--pages sweep distillation ...]
+           [--seconds 30] [--after 120] [--every 5] [--json]
 
 Prints the curve (seconds since the sessions closed → RSS in MB) and when RSS first came back
 within 20% of the baseline (the server after one visit of /train and of /sweep, when its imports
@@ -17,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from tools.capacity import heavy
+from tools.capacity import HEAVY_PAGES, heavy
 from tools.loadgen import open_session, served
 
 WITHIN = 1.2  # "back": at most this times the baseline
@@ -31,7 +32,8 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def measure(live: int, sweeps: int, seconds: float, after: float, every: float) -> dict:
+def measure(live: int, runs: int, seconds: float, after: float, every: float,
+            pages: tuple[str, ...] = tuple(HEAVY_PAGES)) -> dict:
     with served(None, "server-memory.log") as (url, _, pid):
         open_session(url, "/train").close()
         open_session(url, "/sweep").close()
@@ -46,7 +48,7 @@ def measure(live: int, sweeps: int, seconds: float, after: float, every: float) 
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        load = heavy(url, pid, live, sweeps, seconds)
+        load = heavy(url, pid, live, runs, seconds, pages)
         stop.set()
         watcher.join()
         closed = time.perf_counter()
@@ -57,25 +59,28 @@ def measure(live: int, sweeps: int, seconds: float, after: float, every: float) 
     back = next((t for t, mb in curve if mb <= WITHIN * baseline), None)
     return {"machine": f"{os.cpu_count()} cores", "baseline_mb": round(baseline, 1),
             "peak_mb": round(max(peak), 1), "curve": curve, "back_within_20pct_after_s": back,
-            "live_sessions": live, "sweeps": sweeps, "sweeps_finished": load["finished"],
-            "sweeps_refused": load["refused"], "errors": load["busy_errors"] + load["failed"]}
+            "live_sessions": live, "heavy_runs": runs, "pages": list(pages), "finished": load["finished"],
+            "refused": load["refused"], "errors": load["busy_errors"] + load["failed"]}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--live", type=int, default=4, help="live sessions playing")
-    parser.add_argument("--sweeps", type=int, default=4, help="sweeps of their own data, asked for at once")
+    parser.add_argument("--runs", type=int, default=8, help="heavy runs of their own data, asked for at once")
+    parser.add_argument("--pages", nargs="+", choices=list(HEAVY_PAGES), default=list(HEAVY_PAGES),
+                        help="the pages whose runs they are, in turn")
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the live sessions play")
     parser.add_argument("--after", type=float, default=120.0, help="seconds to follow RSS after they close")
     parser.add_argument("--every", type=float, default=5.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = measure(args.live, args.sweeps, args.seconds, args.after, args.every)
+    result = measure(args.live, args.runs, args.seconds, args.after, args.every, tuple(args.pages))
     if args.json:
         print(json.dumps(result))
     else:
         print(f"baseline {result['baseline_mb']} MB, peak {result['peak_mb']} MB with {args.live} live "
-              f"sessions and {args.sweeps} sweeps ({result['sweeps_finished']} finished)")
+              f"sessions and {args.runs} heavy runs on {', '.join(args.pages)} ({result['finished']} "
+              f"finished, {result['refused']} refused)")
         for t, mb in result["curve"]:
             print(f"  {t:6.1f} s after closing: {mb:7.1f} MB")
         back = result["back_within_20pct_after_s"]

@@ -18,11 +18,13 @@ from sklearn.model_selection import train_test_split
 from playground.core import metrics
 from playground.core.datasets import Dataset, DatasetSpec, grid_points, points_csv
 from playground.core.metrics import METRIC_NAMES
+from playground.core.objectives import SMOOTHING
 from playground.core.smoothing import check_eps_grid, eps_label, optimal_logit_gap
 from playground.core.validation import check_int, fail
 from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
+from playground.experiments.export import pytorch_script
 from playground.views import render
 
 MAX_EPS = 21
@@ -101,6 +103,15 @@ def run(config: SweepConfig, on_progress: OnProgress | None = None,
     data = config.dataset.build()
     engine = train_models(config, data, progress, chunk)
     return measure(config, data, engine, time.perf_counter() - progress.start)
+
+
+def script(config: SweepConfig) -> str:
+    """The sweep as a plain PyTorch script (export.pytorch_script) that prints each model's test
+    metrics as the metrics table has them."""
+    config = config.validated()
+    return pytorch_script(config.dataset, config.train, [(SMOOTHING, e) for e in config.eps], config.steps,
+                          config.seeds, title=f"the ε sweep ({len(config.eps)} ε × {config.seeds} seeds)",
+                          test_half=True)
 
 
 def train_models(config: SweepConfig, data: Dataset | list[Dataset], progress: Progress | None = None,

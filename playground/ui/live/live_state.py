@@ -8,6 +8,7 @@ from typing import NoReturn
 import streamlit as st
 import torch
 
+from playground.experiments.export import pytorch_script
 from playground.experiments.live import LiveRun
 from playground.serving.limits import check_run, engine_bytes, memory_budget
 from playground.ui.controls.train_controls import LiveSettings
@@ -149,9 +150,20 @@ def _reset() -> None:
     st.session_state.live_reset = True
 
 
-def transport(run: LiveRun) -> None:
+def live_script(run: LiveRun, settings: LiveSettings) -> str:
+    """Both models of the run as a plain PyTorch script, trained to the current step with the
+    current settings (a mid-run change is taken as if it had been set from step 0)."""
+    title = f"Train live, both models to step {run.step:,}"
+    if run.changes:
+        title += " (with today's settings from step 0: mid-run changes are not replayed)"
+    both = [("smoothing", 0.0), (run.kind, run.objective_value)]
+    return pytorch_script(settings.data, settings.config, both, max(run.step, 1), title=title)
+
+
+def transport(run: LiveRun, settings: LiveSettings) -> None:
     """Play/pause, step and reset (each changes state in a callback, before the page reruns),
-    and the data with both models' current predictions, computed when clicked."""
+    the data with both models' current predictions, and the run as a PyTorch script, each
+    computed when clicked."""
     row = st.container(horizontal=True, gap="small")  # buttons keep their width on a projector
     row.button("Pause" if playing() else "Play", on_click=_set_playing, args=(not playing(),), key="play",
                type="primary", icon=":material/pause:" if playing() else ":material/play_arrow:",
@@ -162,6 +174,10 @@ def transport(run: LiveRun) -> None:
     row.download_button("Data + predictions (CSV)", run.predictions_csv, "playground_points.csv", "text/csv",
                         key="download_points", icon=":material/download:", on_click="ignore",
                         width="content")
+    row.download_button("PyTorch script", lambda: live_script(run, settings), "playground_train.py",
+                        "text/x-python", key="download_script", icon=":material/code:", on_click="ignore",
+                        width="content", help="a single file that needs only torch, numpy and scikit-learn: "
+                        "the same data, initial weights and steps, and it prints the numbers shown here")
 
 
 def take_step_request() -> bool:

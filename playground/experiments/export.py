@@ -1,0 +1,257 @@
+"""A run as a plain PyTorch script: one file that needs only torch, numpy and scikit-learn, and
+reproduces the run as configured (the data with its seed, the networks and their initial weights,
+each objective, the optimiser, the batches and the steps), then prints the numbers the page shows.
+
+The script is written for a reader: every objective is a few lines of torch, with
+`nn.CrossEntropyLoss(label_smoothing=...)` where PyTorch's own loss is the same thing, and a
+comment wherever the playground's conventions differ from PyTorch's. tests/test_export.py runs
+scripts in a subprocess and checks their numbers against the engine's."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+from playground.core.datasets import DEFAULT_GAP, DatasetSpec
+from playground.core.objectives import CONFIDENCE_PENALTY, FOCAL, SMOOTHING, check_objectives
+from playground.core.validation import check_int, fail
+from playground.engine.engine import TrainConfig
+
+_DATA = {  # how each shape draws its raw points, as datasets._raw does (tests/test_export.py checks)
+    "moons": "x, y = datasets.make_moons(N, noise=NOISE, random_state=SEED)",
+    "circles": "x, y = datasets.make_circles(N, noise=NOISE, factor=0.5, random_state=SEED)",
+    "blobs": "# noise widens the clusters: std 0.5 at noise 0, 2.5 at noise 1\n"
+             "x, y = datasets.make_blobs(N, centers=K, cluster_std=0.5 + 2.0 * NOISE, random_state=SEED)",
+    "gaussian_quantiles": "x, y = datasets.make_gaussian_quantiles(n_samples=N, n_features=2, n_classes=K,\n"
+                          "                                        random_state=SEED)\n"
+                          "x = x + rng.normal(0, NOISE, size=x.shape)",
+    "xor": "x = rng.uniform(-1, 1, size=(N, 2))\n"
+           "x += np.sign(x) * 0.05  # a thin margin around the axes, as TensorFlow Playground keeps\n"
+           "y = (x[:, 0] * x[:, 1] < 0).astype(np.int64)\n"
+           "x = x + rng.normal(0, NOISE, size=x.shape)",
+    "spirals": "y = np.arange(N) % K\n"
+               "r = rng.uniform(0.05, 1.0, size=N)\n"
+               "theta = 2 * np.pi * y / K + 1.75 * np.pi * r\n"
+               "x = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)\n"
+               "x = x + rng.normal(0, NOISE, size=x.shape)",
+    "similar_classes": "# classes 0 and 1 share the top site of a circle, GAP apart; the rest, the others\n"
+                       "angles = np.pi / 2 + 2 * np.pi * np.arange(K - 1) / (K - 1)\n"
+                       "sites = np.stack([np.cos(angles), np.sin(angles)], axis=1)\n"
+                       "pair = sites[0] + np.array([[-GAP / 2, 0.0], [GAP / 2, 0.0]])\n"
+                       "centres = np.concatenate([pair, sites[1:]])\n"
+                       "y = np.arange(N) % K\n"
+                       "x = centres[y] + rng.normal(0, 0.05 + 0.5 * NOISE, size=(N, 2))",
+}
+_ACTIVATIONS = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()", "gelu": "nn.GELU()"}
+
+
+def _objective_lines(kind: str, value: float, convention: str) -> tuple[str, str]:
+    """(a short name, the body of `loss(logits, y)`) for one objective."""
+    if kind == SMOOTHING and value >= 0 and convention == "uniform":
+        return (f"label smoothing eps={value:g}",
+                f"# PyTorch's own: the target is (1 - eps) one-hot + eps / K on every class, the true one\n"
+                f"return nn.functional.cross_entropy(logits, y, label_smoothing={value!r})")
+    if kind == SMOOTHING:
+        why = "" if value >= 0 else (
+            "# negative smoothing (Wei et al. 2022): eps < 0 pushes the other classes' targets below 0,\n"
+            "# which PyTorch's label_smoothing refuses, so the target is written out\n")
+        if convention == "uniform":
+            q = f"q_true, q_other = 1 - {value!r} + {value!r} / K, {value!r} / K"
+        else:
+            q = (f"# the 'others' convention: eps is spread over the K - 1 wrong classes only\n"
+                 f"q_true, q_other = 1 - {value!r}, {value!r} / (K - 1)")
+        name = f"negative smoothing eps={value:g}" if value < 0 else f"label smoothing eps={value:g} (others)"
+        return name, (f"{why}{q}\n"
+                      "onehot = nn.functional.one_hot(y, K).to(logits.dtype)\n"
+                      "target = onehot * q_true + (1 - onehot) * q_other\n"
+                      "return -(target * torch.log_softmax(logits, -1)).sum(-1).mean()")
+    if kind == CONFIDENCE_PENALTY:
+        return (f"confidence penalty beta={value:g}",
+                f"# Pereyra et al. 2017: cross-entropy minus beta times the prediction's entropy\n"
+                f"logp = torch.log_softmax(logits, -1)\n"
+                f"entropy = -(logp.exp() * logp).sum(-1)\n"
+                f"return (nn.functional.nll_loss(logp, y, reduction='none') - {value!r} * entropy).mean()")
+    if kind == FOCAL:
+        return (f"focal loss gamma={value:g}",
+                f"# Lin et al. 2017: the cross-entropy of each point weighted by (1 - p_true) ** gamma\n"
+                f"log_pt = torch.log_softmax(logits, -1).gather(-1, y[:, None])[:, 0]\n"
+                f"return (-(1 - log_pt.exp()) ** {value!r} * log_pt).mean()")
+    fail("kind", kind, "must be smoothing, confidence_penalty or focal")
+
+
+def _data_block(data: DatasetSpec) -> str:
+    if data.is_upload:
+        rows = json.dumps([list(r) for r in data.points])
+        return ("# your own points, as uploaded: x1, x2, label\n"
+                f"POINTS = np.array({rows})\n"
+                "x, y = POINTS[:, :2], POINTS[:, 2].astype(np.int64)")
+    return _DATA[data.name]
+
+
+def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tuple[str, float]],
+                   steps: int, seeds: int = 1, title: str = "a run", test_half: bool = False) -> str:
+    """The script of `objectives` (kind, value) trained on `data` with `config` for `steps` steps,
+    each with `seeds` seeds (config.seed, config.seed + 1, ...), as the engine trains them.
+    test_half: measure on the half of the held-out points the sweep measures on (the other half
+    fits its temperature scaling; sweep.split_held_out)."""
+    config = config.validated()
+    slots = check_objectives(objectives)
+    steps = check_int("steps", steps, 1, 1_000_000)
+    seeds = check_int("seeds", seeds, 1, 100)
+    built = data.build()  # checks every setting; K and the sizes come from it
+    k = built.num_classes
+    losses = []
+    for i, (kind, value) in enumerate(slots):
+        name, body = _objective_lines(kind, value, config.convention)
+        losses.append(f"def loss_{i}(logits, y):\n    \"\"\"{name}\"\"\"\n{textwrap.indent(body, '    ')}\n")
+    table = ",\n    ".join(f"({_objective_lines(kind, value, config.convention)[0]!r}, loss_{i})"
+                           for i, (kind, value) in enumerate(slots))
+    widths = [2, *config.widths, k]
+    act = _ACTIVATIONS.get(config.activation, "nn.Tanh()")
+    if config.optimizer == "adam":
+        optimiser = "torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)"
+    else:
+        optimiser = "torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)"
+    noise_line = "" if data.is_upload else f"NOISE = {float(data.noise)!r}\n"
+    gap = DEFAULT_GAP if data.gap is None else data.gap
+    gap_line = f"GAP = {float(gap)!r}\n" if data.name == "similar_classes" else ""
+    dropout = ("\n        if DROPOUT:  # the playground draws its own masks: the same rate, other draws\n"
+               "            layers.append(nn.Dropout(DROPOUT))") if config.dropout else ""
+    batches = f", batches of {config.batch_size}" if config.batch_size else ""
+    half = textwrap.indent(textwrap.dedent(f"""\
+        # half of the held-out points fit the page's temperature scaling; its numbers are on the other half
+        stratify = y_test.numpy() if np.bincount(y_test.numpy()).min() >= 2 else None
+        _, half = train_test_split(np.arange(len(y_test)), test_size=0.5, random_state={int(config.seed)},
+                                   stratify=stratify)
+        x_test, y_test = x_test[half], y_test[half]
+        """), "    ") if test_half else ""
+    return f'''"""Label Smoothing Playground: {title}, as a plain PyTorch script.
+
+Needs only torch, numpy and scikit-learn (for the data); run it with `python this_file.py`. It draws
+the same data, starts from the same weights and takes the same steps as the playground did, and
+prints the numbers its page shows, measured on the held-out test points.
+"""
+import math
+
+import numpy as np
+import torch
+from sklearn import datasets
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+torch.set_num_threads(1)  # the playground trains with one thread per op too (the same sums, in order)
+
+# ---- the data: {data.name}{"" if data.is_upload else f", {data.n} points"}, seed {data.seed}
+N = {data.size}
+K = {k}
+SEED = {int(data.seed)}
+{noise_line}{gap_line}TEST_FRACTION = {float(data.test_fraction)!r}
+LABEL_NOISE = {float(data.label_noise)!r}  # share of training labels moved to another class
+
+
+def make_data():
+    rng = np.random.default_rng(SEED)
+{textwrap.indent(_data_block(data), "    ")}
+    x = np.asarray(x, dtype=np.float64)
+    centre = (x.max(0) + x.min(0)) / 2  # into the playground's box: the largest |coordinate| is 1
+    x = (x - centre) / max(float(np.abs(x - centre).max()), 1e-12)
+    x_train, x_test, y_train, y_test = train_test_split(x, np.asarray(y), test_size=TEST_FRACTION,
+                                                        random_state=SEED, stratify=y)
+    if LABEL_NOISE:  # label noise touches the training labels only
+        flip = np.random.default_rng(SEED + 1)
+        idx = flip.choice(len(y_train), size=round(LABEL_NOISE * len(y_train)), replace=False)
+        y_train = y_train.copy()
+        y_train[idx] = (y_train[idx] + flip.integers(1, K, size=len(idx))) % K
+    f32 = lambda a: torch.tensor(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+    i64 = lambda a: torch.tensor(np.ascontiguousarray(a, dtype=np.int64))  # noqa: E731
+    return f32(x_train), i64(y_train), f32(x_test), i64(y_test)
+
+
+# ---- the networks: {len(config.widths)} hidden layer(s) of {config.units} {config.activation} units
+WIDTHS = {widths}
+DROPOUT = {float(config.dropout)!r}
+
+
+def make_model(seed):
+    """nn.Linear's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in the playground's order:
+    one generator per seed, each layer's weights then its bias (so every objective starts alike)."""
+    generator = torch.Generator().manual_seed(seed)
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(WIDTHS[:-1], WIDTHS[1:])):
+        linear = nn.Linear(fan_in, fan_out)
+        bound = 1 / math.sqrt(fan_in)
+        with torch.no_grad():  # drawn as [fan_in, fan_out]: nn.Linear keeps the transpose
+            linear.weight.copy_(((torch.rand(fan_in, fan_out, generator=generator) * 2 - 1) * bound).T)
+            linear.bias.copy_((torch.rand(1, fan_out, generator=generator) * 2 - 1)[0] * bound)
+        layers.append(linear)
+        if i < len(WIDTHS) - 2:
+            layers.append({act}){dropout}
+    return nn.Sequential(*layers)
+
+
+# ---- the objectives (mean over the batch)
+{chr(10).join(losses)}
+OBJECTIVES = [
+    {table},
+]
+
+# ---- training: {config.optimizer}, {steps} steps{batches}
+OPTIMIZER = {config.optimizer!r}
+LR = {float(config.lr)!r}
+MOMENTUM = {float(config.momentum)!r}  # SGD only
+WEIGHT_DECAY = {float(config.weight_decay)!r}  # L2, added to the gradient as torch.optim does
+BATCH_SIZE = {int(config.batch_size)}  # 0: the whole training set every step
+STEPS = {steps}
+SEEDS = {[int(config.seed) + j for j in range(seeds)]}  # each seed: its own initial weights
+BATCH_SEED = {int(config.seed)}  # one batch order for every model and seed, as the playground draws it
+
+
+def train(loss, seed, x, y):
+    torch.manual_seed(seed)  # dropout's masks, if any
+    model = make_model(seed)
+    optimiser = {optimiser}
+    order = torch.Generator().manual_seed(BATCH_SEED)  # a fresh permutation every epoch
+    batches = []
+    for _ in range(STEPS):
+        if BATCH_SIZE and BATCH_SIZE < len(y):
+            if not batches:
+                batches = list(torch.randperm(len(y), generator=order).split(BATCH_SIZE))[::-1]
+            rows = batches.pop()
+            xb, yb = x[rows], y[rows]
+        else:
+            xb, yb = x, y
+        optimiser.zero_grad()
+        value = loss(model(xb), yb)
+        if not torch.isfinite(value):
+            print("  the loss diverged; this model stops here")
+            break
+        value.backward()
+        optimiser.step()
+    return model.eval()
+
+
+@torch.no_grad()
+def measure(model, x, y, bins=15):
+    """Accuracy, NLL, ECE (Guo et al. 2017: 15 equal bins of confidence) and confidence minus accuracy."""
+    logits = model(x)
+    probs = torch.softmax(logits, -1)
+    confidence, predicted = probs.max(-1)
+    correct = (predicted == y).float()
+    edges = torch.linspace(0, 1, bins + 1)
+    bin_of = torch.bucketize(confidence, edges[1:-1], right=False)  # lo < confidence <= hi
+    ece = 0.0
+    for b in range(bins):
+        inside = bin_of == b
+        if inside.any():
+            ece += inside.float().mean() * (correct[inside].mean() - confidence[inside].mean()).abs()
+    return {{"accuracy": correct.mean().item(), "NLL": nn.functional.cross_entropy(logits, y).item(),
+            "ECE": float(ece), "conf - acc": (confidence.mean() - correct.mean()).item()}}
+
+
+if __name__ == "__main__":
+    x_train, y_train, x_test, y_test = make_data()
+{half}    print(f"{{len(y_train)}} training and {{len(y_test)}} test points, K = {{K}}")
+    for name, loss in OBJECTIVES:
+        for seed in SEEDS:
+            numbers = measure(train(loss, seed, x_train, y_train), x_test, y_test)
+            print(f"{{name}}, seed {{seed}}: " + ", ".join(f"{{k}} {{v:.4f}}" for k, v in numbers.items()))
+'''

@@ -1,0 +1,113 @@
+"""The PyTorch script of a run (playground/experiments/export.py) stands alone and reproduces the
+run: its data equal the library's, bit for bit, for every data set; run in a subprocess, it prints
+the engine's numbers for every objective and optimiser.
+
+Tolerance: the script trains one nn.Sequential at a time with torch.optim, the engine all models
+at once in stacked tensors; the sums are the same but not always in the same order, so after a few
+hundred steps the numbers agree to about 1e-4 (test_engine checks the weights to rel 1e-4)."""
+import re
+import subprocess
+import sys
+
+import pytest
+
+from playground.core.datasets import DATASETS, DatasetSpec
+from playground.engine.engine import Engine, TrainConfig
+from playground.experiments.export import pytorch_script
+
+TOLERANCE = 2e-3  # accuracy, NLL and ECE, absolute
+LINE = re.compile(r"^(?P<name>.+), seed (?P<seed>\d+): accuracy (?P<acc>[-\d.]+), NLL (?P<nll>[-\d.na]+), "
+                  r"ECE (?P<ece>[-\d.na]+), conf - acc (?P<gap>[-\d.na]+)$")
+UPLOAD = DatasetSpec(points=[(x / 7, (x * 3 % 11) / 5, x % 3) for x in range(60)], seed=4)
+
+
+def script_namespace(text: str) -> dict:
+    namespace = {"__name__": "exported"}
+    exec(compile(text, "exported.py", "exec"), namespace)  # noqa: S102 (our own generated code)
+    return namespace
+
+
+@pytest.mark.parametrize("data", [DatasetSpec(name, n=300, noise=0.25, seed=3) for name in DATASETS]
+                         + [DatasetSpec("similar_classes", n=200, num_classes=4, gap=0.8, seed=5),
+                            DatasetSpec("moons", n=200, label_noise=0.2, seed=9, test_fraction=0.25), UPLOAD],
+                         ids=lambda d: d.name + ("_noisy" if d.label_noise else ""))
+def test_the_scripts_data_are_the_librarys(data):
+    text = pytorch_script(data, TrainConfig(), [("smoothing", 0.1)], steps=1)
+    x_train, y_train, x_test, y_test = script_namespace(text)["make_data"]()
+    built = data.build()
+    for ours, theirs in ((x_train, built.x_train), (y_train, built.y_train), (x_test, built.x_test),
+                         (y_test, built.y_test)):
+        assert ours.numpy().dtype == theirs.dtype and (ours.numpy() == theirs).all()
+
+
+def run_script(text: str, tmp_path) -> list[dict]:
+    path = tmp_path / "run.py"
+    path.write_text(text)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)  # not the checkout: the script must not need this project
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [m.groupdict() for m in map(LINE.match, done.stdout.splitlines()) if m]
+    assert rows, done.stdout
+    return rows
+
+
+CASES = [  # every objective and optimiser, full batch and mini-batches, the conventions, dropout off
+    ("spirals", TrainConfig(units=16, lr=0.01, seed=2), [("smoothing", 0.0), ("smoothing", 0.2)], 1),
+    ("moons", TrainConfig(units=8, optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-3, seed=1),
+     [("smoothing", -0.1), ("focal", 2.0)], 1),
+    ("blobs", TrainConfig(hidden_layers=1, units=16, activation="relu", batch_size=32, seed=0),
+     [("confidence_penalty", 0.5), ("smoothing", 0.1)], 2),
+    ("similar_classes", TrainConfig(units=16, convention="others", activation="gelu", seed=4),
+     [("smoothing", 0.3)], 1),
+]
+
+
+@pytest.mark.parametrize("name, config, objectives, seeds", CASES, ids=[c[0] for c in CASES])
+def test_the_script_prints_the_engines_numbers(name, config, objectives, seeds, tmp_path):
+    data = DatasetSpec(name, n=400, noise=0.2, seed=config.seed)
+    steps = 150
+    rows = run_script(pytorch_script(data, config, objectives, steps, seeds), tmp_path)
+    engine = Engine(data.build(), config=config, objectives=objectives, n_seeds=seeds)
+    evaluation = engine.train(steps)
+    assert len(rows) == len(evaluation.models) == len(objectives) * seeds
+    for row, model in zip(rows, evaluation.models):  # both: objective by objective, seeds within
+        assert int(row["seed"]) == model.seed
+        for key, value in (("acc", model.test_acc), ("nll", model.test_nll), ("ece", model.test_ece)):
+            assert abs(float(row[key]) - value) <= TOLERANCE, (row, model)
+
+
+def test_a_bad_setting_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match="steps"):
+        pytorch_script(DatasetSpec(), TrainConfig(), [("smoothing", 0.1)], steps=0)
+    with pytest.raises(ValueError, match=r"gamma=-1\.0"):
+        pytorch_script(DatasetSpec(), TrainConfig(), [("focal", -1.0)], steps=10)
+
+
+def test_the_live_pages_script_prints_the_numbers_the_page_shows(tmp_path):
+    from playground.experiments.live import LiveRun
+    from playground.ui.controls.train_controls import LiveSettings
+    from playground.ui.live.live_state import live_script
+    settings = LiveSettings(DatasetSpec("circles", n=400, noise=0.15, seed=6), TrainConfig(lr=0.03, seed=0),
+                            objective_value=1.5, steps_per_update=10, discretize=False, show_test=True,
+                            fade=False, kind="focal")
+    run = LiveRun(settings.data.build(), settings.config, settings.objective_value, kind=settings.kind)
+    run.advance(120)
+    shown = run.headline()
+    rows = run_script(live_script(run, settings), tmp_path)
+    assert [r["name"] for r in rows] == ["label smoothing eps=0", "focal loss gamma=1.5"]
+    for row, numbers in zip(rows, shown):
+        for key, name in (("acc", "accuracy"), ("nll", "NLL"), ("ece", "ECE"), ("gap", "over-confidence")):
+            assert abs(float(row[key]) - numbers[name]) <= TOLERANCE, (row, numbers)
+
+
+def test_the_sweeps_script_prints_its_metrics_table(tmp_path):
+    from playground.experiments import sweep
+    config = sweep.SweepConfig(DatasetSpec("xor", n=300, noise=0.1, seed=1), TrainConfig(units=8, seed=3),
+                               (0.0, 0.25, 0.5), seeds=2, steps=100)
+    table = sweep.run(config).models
+    rows = run_script(sweep.script(config), tmp_path)
+    assert len(rows) == len(table) == 6
+    for row, (_, model) in zip(rows, table.iterrows()):
+        assert (int(row["seed"]), f"label smoothing eps={model.eps:g}") == (model.seed, row["name"])
+        for key, column in (("acc", "test_acc"), ("nll", "test_nll"), ("ece", "test_ece")):
+            assert abs(float(row[key]) - model[column]) <= TOLERANCE, (row, dict(model))

@@ -222,10 +222,30 @@ def test_heavy_runs_are_admitted_in_order_at_most_slots_at_once():
     while queue.place(third) is None:
         threading.Event().wait(0.01)
     assert (queue.place(second), queue.place(third), started) == (1, 2, [])
-    queue.leave()
+    assert queue.running() == [first]
+    queue.leave(first)
     threads[0].join(5)
     assert started == [second] and queue.place(third) == 1
-    queue.leave()
+    queue.leave(second)
     threads[1].join(5)
     assert started == [second, third] and queue.place(third) is None
-    queue.leave()
+    queue.leave(third)
+    assert queue.running() == []
+
+
+def test_a_waiting_run_is_told_when_it_should_start():
+    """Two slots: runs of 10 s and 4 s left; two waiting ahead of 6 s and 5 s each take the first
+    free slot (at 4 s, then at 10 s), so the next starts at min(4 + 6, 10 + 5) = 10 s."""
+    from playground.serving.limits import HeavyQueue
+    queue = HeavyQueue(2)
+    running, ahead, mine = ["long", "short"], ["six", "five"], "mine"
+    queue._running, queue._waiting = list(running), [*ahead, mine]  # as enter() leaves them
+    left = {"long": 10.0, "short": 4.0}
+    took = {"six": 6.0, "five": 5.0}
+    assert queue.wait_estimate(mine, left.get, took.get) == 10.0
+    assert queue.wait_estimate("six", left.get, took.get) == 4.0  # the first free slot
+    assert queue.wait_estimate(mine, {"long": None, "short": 4.0}.get, took.get) is None  # unknown yet
+    assert queue.wait_estimate("long", left.get, took.get) is None  # not waiting
+    one = HeavyQueue(1)
+    one._waiting = ["next"]
+    assert one.wait_estimate("next", left.get, took.get) == 0.0  # a free slot: it starts now

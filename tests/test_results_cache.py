@@ -300,3 +300,14 @@ def test_every_finished_training_hands_its_memory_back(monkeypatch):
         cache.get(request("bad", lambda progress: (_ for _ in ()).throw(RuntimeError("x"))))
     assert len(freed) == 2  # after a result and after a failure alike
     assert runtime.limit_arenas() is (runtime._libc is not None)  # glibc takes the arena cap
+
+
+def test_a_training_run_reports_its_pace_for_the_queues_estimate():
+    from playground.ui.server.results_cache import Flight
+    request = Request("sweep", "{}", "2 models", 2, 100, 50, [16], 3, lambda progress: None)
+    flight = Flight(request)
+    assert flight.pace() is None and flight.seconds_left() is None  # before its first report
+    flight.report(25, 100, 6.0)  # a quarter done, 6 s left: 2 s so far, for a quarter of its work
+    assert flight.seconds_left() == 6.0 and flight.work == 2 * 100 * 50
+    assert flight.pace() == pytest.approx(2.0 / (0.25 * 10_000))
+    assert flight.wait_estimate() is None  # it is not waiting

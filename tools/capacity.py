@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import threading
 import time
 
@@ -74,8 +75,10 @@ def heavy(url: str, pid: int, busy: int, runs: int, seconds: float, pages: tuple
                            "error": str(err)}
             return
         refused = next((t for t in shown if t.startswith("Could not run")), None)
+        told = [int(m.group(1)) for t in shown if (m := re.search(r"about (\d+) s to start", t))]
         outcomes[i] = {"finished": refused is None, "seconds": time.perf_counter() - start,
-                       "waited": any("waits its turn" in t for t in shown), "refused": refused, "error": None}
+                       "waited": any("waits its turn" in t for t in shown), "refused": refused, "error": None,
+                       "first_estimate_s": told[0] if told else None}
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(runs)]
     for t in threads:
@@ -89,6 +92,7 @@ def heavy(url: str, pid: int, busy: int, runs: int, seconds: float, pages: tuple
             "failed": sum(1 for o in outcomes if o["error"]),
             "waited_in_queue": sum(1 for o in outcomes if o["waited"]),
             "seconds_to_finish": sorted(round(x, 1) for x in done), "outcomes": outcomes,
+            "first_estimates_s": [o.get("first_estimate_s") for o in outcomes if o.get("waited")],
             "busy_updates_per_s_min": report["updates_per_s"]["min"], "busy_errors": report["errors"]}
 
 
@@ -123,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         if sweeps:
             print(f"{sweeps['runs']} sweeps at once beside {sweeps['busy_sessions']} playing: "
                   f"{sweeps['finished']} finished in {sweeps['seconds_to_finish']} s "
-                  f"({sweeps['waited_in_queue']} waited in the queue), {sweeps['refused']} refused up "
+                  f"({sweeps['waited_in_queue']} waited in the queue, first told "
+                  f"{sweeps['first_estimates_s']} s to start), {sweeps['refused']} refused up "
                   f"front, {sweeps['failed']} failed; the playing sessions kept ≥ "
                   f"{sweeps['busy_updates_per_s_min']:.1f} updates/s")
     return 0

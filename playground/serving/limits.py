@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -170,13 +170,13 @@ if __name__ == "__main__":  # `python -m playground.serving.limits`: check the e
 
 class HeavyQueue:
     """Process-wide admission for heavy runs: at most `slots` train at once, the others wait in
-    arrival order and can read their place. Time is shared like memory: without it, eight heavy
-    runs on two cores all crawl and none finishes."""
+    arrival order and can read their place and an estimate of their wait. Time is shared like
+    memory: without it, eight heavy runs on two cores all crawl and none finishes."""
 
     def __init__(self, slots: int):
         self.slots = max(1, slots)
         self._cond = threading.Condition()
-        self._running = 0
+        self._running: list[object] = []
         self._waiting: list[object] = []
 
     def place(self, ticket: object) -> int | None:
@@ -187,16 +187,40 @@ class HeavyQueue:
     def enter(self, ticket: object) -> None:
         with self._cond:
             self._waiting.append(ticket)
-            while self._running >= self.slots or self._waiting[0] is not ticket:
+            while len(self._running) >= self.slots or self._waiting[0] is not ticket:
                 self._cond.wait()
             self._waiting.pop(0)
-            self._running += 1
+            self._running.append(ticket)
             self._cond.notify_all()
 
-    def leave(self) -> None:
+    def running(self) -> list[object]:
         with self._cond:
-            self._running -= 1
+            return list(self._running)
+
+    def leave(self, ticket: object) -> None:
+        with self._cond:
+            self._running.remove(ticket)
             self._cond.notify_all()
+
+    def wait_estimate(self, ticket: object, seconds_left: Callable[[object], float | None],
+                      seconds_of: Callable[[object], float | None]) -> float | None:
+        """Seconds until a waiting `ticket` starts: each slot frees when its run ends
+        (`seconds_left`), and the runs ahead take the first free slot for `seconds_of` each. None
+        when it is not waiting or a run's time cannot be told yet."""
+        with self._cond:
+            if ticket not in self._waiting:
+                return None
+            running, ahead = list(self._running), self._waiting[:self._waiting.index(ticket)]
+        free = [seconds_left(t) for t in running] + [0.0] * (self.slots - len(running))
+        if None in free:
+            return None
+        for earlier in ahead:
+            took = seconds_of(earlier)
+            if took is None:
+                return None
+            soonest = free.index(min(free))
+            free[soonest] += took
+        return max(0.0, min(free))
 
 
 def heavy_slots(cores: int | None = None) -> int:

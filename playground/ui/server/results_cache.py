@@ -77,6 +77,31 @@ class Flight:
         """Its place in the queue of heavy runs waiting to start (1: next), None once training."""
         return HEAVY.place(self)
 
+    @property
+    def work(self) -> int:
+        """models × steps × points: what its time grows with."""
+        return self.request.models * self.request.steps * self.request.points
+
+    def seconds_left(self) -> float | None:
+        """A training run's own estimate of its time left (None before its first report)."""
+        return None if self.progress is None else self.progress[2]
+
+    def pace(self) -> float | None:
+        """Seconds per unit of work so far (None before its first report)."""
+        if self.progress is None or not self.progress[0]:
+            return None
+        done, total, left = self.progress
+        elapsed = left * done / max(total - done, 1e-9) if total > done else None
+        return None if elapsed is None else elapsed / (self.work * done / total)
+
+    def wait_estimate(self) -> float | None:
+        """Seconds until this waiting run starts: the runs training now finish as they say, and
+        the runs ahead of it take as long as their work at the pace of those now training."""
+        paces = [p for p in (f.pace() for f in HEAVY.running() if isinstance(f, Flight)) if p]
+        pace = sum(paces) / len(paces) if paces else None
+        return HEAVY.wait_estimate(self, lambda f: f.seconds_left(),
+                                   lambda f: None if pace is None else pace * f.work)
+
     def wait(self, timeout: float | None = None) -> bool:
         """True once the training has ended, either way."""
         return self._done.wait(timeout)
@@ -152,7 +177,7 @@ class ResultsCache:
                 with memory_budget().reserve(request.nbytes):
                     result = request.train(flight.report)
             finally:
-                HEAVY.leave()
+                HEAVY.leave(flight)
         except BaseException as err:  # noqa: BLE001 (handed to every session waiting on it)
             flight.error = err
             with self._lock:

@@ -56,8 +56,10 @@ def trained(request: Request) -> Any:
         while not flight.wait(POLL_S):
             place = flight.place()
             if place is not None:
+                wait = flight.wait_estimate()
+                when = "" if wait is None else f", about {wait:.0f} s to start"
                 queue.info(f"The server trains {HEAVY.slots} heavy run(s) at once: this one waits its "
-                           f"turn, place {place} in the queue.", icon=":material/hourglass_top:")
+                           f"turn, place {place} in the queue{when}.", icon=":material/hourglass_top:")
                 continue
             queue.empty()
             if flight.progress is not None:

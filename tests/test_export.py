@@ -111,3 +111,21 @@ def test_the_sweeps_script_prints_its_metrics_table(tmp_path):
         assert (int(row["seed"]), f"label smoothing eps={model.eps:g}") == (model.seed, row["name"])
         for key, column in (("acc", "test_acc"), ("nll", "test_nll"), ("ece", "test_ece")):
             assert abs(float(row[key]) - model[column]) <= TOLERANCE, (row, dict(model))
+
+
+def test_the_alternatives_script_prints_its_table_with_each_recipes_regularisers(tmp_path):
+    from playground.experiments import compare
+    recipes = (compare.Recipe("smoothing", 0.0), compare.Recipe("focal", 2.0),
+               compare.Recipe("smoothing", 0.0, weight_decay=1e-3),
+               compare.Recipe("smoothing", 0.1, dropout=0.2))
+    config = compare.CompareConfig(DatasetSpec("blobs", n=300, noise=0.3, num_classes=4, seed=2),
+                                   TrainConfig(units=16, seed=1), recipes, seeds=2, steps=120)
+    table = compare.run(config).models
+    rows = run_script(compare.script(config), tmp_path)
+    assert len(rows) == len(table) == 8
+    assert rows[4]["name"].endswith("+ weight decay 0.001") and rows[6]["name"].endswith("+ dropout 0.2")
+    for row, (_, model) in zip(rows, table.iterrows()):
+        if model.dropout:  # the playground draws its own dropout masks: the same rate, other draws
+            continue
+        for key, column in (("acc", "test_acc"), ("nll", "test_nll"), ("ece", "test_ece")):
+            assert abs(float(row[key]) - model[column]) <= TOLERANCE, (row, dict(model))

@@ -22,6 +22,7 @@ from playground.core.validation import check_int, check_number, fail
 from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
+from playground.experiments.export import pytorch_script
 from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS, split_held_out
 from playground.views import render
 
@@ -150,6 +151,16 @@ def run(config: CompareConfig, on_progress: OnProgress | None = None,
     progress = Progress(config.steps * len(engine_groups(config.recipes)), on_progress, start)
     per_recipe = train_models(config, data, progress, chunk)
     return measure(config, data, per_recipe, time.perf_counter() - start)
+
+
+def script(config: CompareConfig) -> str:
+    """The comparison as a plain PyTorch script (export.pytorch_script): each recipe with its own
+    weight decay and dropout, measured on the test half of the held-out points."""
+    config = config.validated()
+    return pytorch_script(config.dataset, config.train, [(r.kind, r.value) for r in config.recipes],
+                          config.steps, config.seeds, title=f"Alternatives ({len(config.recipes)} recipes × "
+                          f"{config.seeds} seeds)", test_half=True,
+                          regularisers=[(r.weight_decay, r.dropout) for r in config.recipes])
 
 
 def train_models(config: CompareConfig, data: Dataset | list[Dataset], progress: Progress | None = None,

@@ -88,11 +88,13 @@ def _data_block(data: DatasetSpec) -> str:
 
 
 def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tuple[str, float]],
-                   steps: int, seeds: int = 1, title: str = "a run", test_half: bool = False) -> str:
+                   steps: int, seeds: int = 1, title: str = "a run", test_half: bool = False,
+                   regularisers: list[tuple[float, float]] | None = None) -> str:
     """The script of `objectives` (kind, value) trained on `data` with `config` for `steps` steps,
     each with `seeds` seeds (config.seed, config.seed + 1, ...), as the engine trains them.
     test_half: measure on the half of the held-out points the sweep measures on (the other half
-    fits its temperature scaling; sweep.split_held_out)."""
+    fits its temperature scaling; sweep.split_held_out). regularisers: each objective's own
+    (weight decay, dropout), as the Alternatives page's recipes have them; config's by default."""
     config = config.validated()
     slots = check_objectives(objectives)
     steps = check_int("steps", steps, 1, 1_000_000)
@@ -103,19 +105,27 @@ def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tupl
     for i, (kind, value) in enumerate(slots):
         name, body = _objective_lines(kind, value, config.convention)
         losses.append(f"def loss_{i}(logits, y):\n    \"\"\"{name}\"\"\"\n{textwrap.indent(body, '    ')}\n")
-    table = ",\n    ".join(f"({_objective_lines(kind, value, config.convention)[0]!r}, loss_{i})"
-                           for i, (kind, value) in enumerate(slots))
+    own = regularisers or [(config.weight_decay, config.dropout)] * len(slots)
+    if len(own) != len(slots):
+        fail("regularisers", f"{len(own)} pairs", f"need one (weight decay, dropout) per objective "
+             f"({len(slots)})")
+    rows = []
+    for i, ((kind, value), (decay, rate)) in enumerate(zip(slots, own)):
+        name = _objective_lines(kind, value, config.convention)[0]
+        name += f" + weight decay {decay:g}" * (decay > 0) + f" + dropout {rate:g}" * (rate > 0)
+        rows.append(f"({name!r}, loss_{i}, {float(decay)!r}, {float(rate)!r})")
+    table = ",\n    ".join(rows)
     widths = [2, *config.widths, k]
     act = _ACTIVATIONS.get(config.activation, "nn.Tanh()")
     if config.optimizer == "adam":
-        optimiser = "torch.optim.Adam(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)"
+        optimiser = "torch.optim.Adam(model.parameters(), lr=LR, weight_decay=weight_decay)"
     else:
-        optimiser = "torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)"
+        optimiser = "torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=weight_decay)"
     noise_line = "" if data.is_upload else f"NOISE = {float(data.noise)!r}\n"
     gap = DEFAULT_GAP if data.gap is None else data.gap
     gap_line = f"GAP = {float(gap)!r}\n" if data.name == "similar_classes" else ""
-    dropout = ("\n        if DROPOUT:  # the playground draws its own masks: the same rate, other draws\n"
-               "            layers.append(nn.Dropout(DROPOUT))") if config.dropout else ""
+    dropout = ("\n        if dropout:  # the playground draws its own masks: the same rate, other draws\n"
+               "            layers.append(nn.Dropout(dropout))") if any(rate for _, rate in own) else ""
     batches = f", batches of {config.batch_size}" if config.batch_size else ""
     half = textwrap.indent(textwrap.dedent(f"""\
         # half of the held-out points fit the page's temperature scaling; its numbers are on the other half
@@ -168,10 +178,9 @@ def make_data():
 
 # ---- the networks: {len(config.widths)} hidden layer(s) of {config.units} {config.activation} units
 WIDTHS = {widths}
-DROPOUT = {float(config.dropout)!r}
 
 
-def make_model(seed):
+def make_model(seed, dropout=0.0):
     """nn.Linear's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in the playground's order:
     one generator per seed, each layer's weights then its bias (so every objective starts alike)."""
     generator = torch.Generator().manual_seed(seed)
@@ -190,7 +199,7 @@ def make_model(seed):
 
 # ---- the objectives (mean over the batch)
 {chr(10).join(losses)}
-OBJECTIVES = [
+OBJECTIVES = [  # name, loss, weight decay (L2, added to the gradient as torch.optim does), dropout
     {table},
 ]
 
@@ -198,16 +207,15 @@ OBJECTIVES = [
 OPTIMIZER = {config.optimizer!r}
 LR = {float(config.lr)!r}
 MOMENTUM = {float(config.momentum)!r}  # SGD only
-WEIGHT_DECAY = {float(config.weight_decay)!r}  # L2, added to the gradient as torch.optim does
 BATCH_SIZE = {int(config.batch_size)}  # 0: the whole training set every step
 STEPS = {steps}
 SEEDS = {[int(config.seed) + j for j in range(seeds)]}  # each seed: its own initial weights
 BATCH_SEED = {int(config.seed)}  # one batch order for every model and seed, as the playground draws it
 
 
-def train(loss, seed, x, y):
+def train(loss, seed, x, y, weight_decay, dropout):
     torch.manual_seed(seed)  # dropout's masks, if any
-    model = make_model(seed)
+    model = make_model(seed, dropout)
     optimiser = {optimiser}
     order = torch.Generator().manual_seed(BATCH_SEED)  # a fresh permutation every epoch
     batches = []
@@ -250,8 +258,8 @@ def measure(model, x, y, bins=15):
 if __name__ == "__main__":
     x_train, y_train, x_test, y_test = make_data()
 {half}    print(f"{{len(y_train)}} training and {{len(y_test)}} test points, K = {{K}}")
-    for name, loss in OBJECTIVES:
+    for name, loss, weight_decay, dropout in OBJECTIVES:
         for seed in SEEDS:
-            numbers = measure(train(loss, seed, x_train, y_train), x_test, y_test)
+            numbers = measure(train(loss, seed, x_train, y_train, weight_decay, dropout), x_test, y_test)
             print(f"{{name}}, seed {{seed}}: " + ", ".join(f"{{k}} {{v:.4f}}" for k, v in numbers.items()))
 '''

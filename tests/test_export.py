@@ -17,7 +17,8 @@ from playground.experiments.export import pytorch_script
 
 TOLERANCE = 2e-3  # accuracy, NLL and ECE, absolute
 LINE = re.compile(r"^(?P<name>.+), seed (?P<seed>\d+): accuracy (?P<acc>[-\d.]+), NLL (?P<nll>[-\d.na]+), "
-                  r"ECE (?P<ece>[-\d.na]+), conf - acc (?P<gap>[-\d.na]+)$")
+                  r"ECE (?P<ece>[-\d.na]+), conf - acc (?P<gap>[-\d.na]+)"
+                  r"(, tightness (?P<tight>[-\d.na]+))?$")
 UPLOAD = DatasetSpec(points=[(x / 7, (x * 3 % 11) / 5, x % 3) for x in range(60)], seed=4)
 
 
@@ -129,3 +130,17 @@ def test_the_alternatives_script_prints_its_table_with_each_recipes_regularisers
             continue
         for key, column in (("acc", "test_acc"), ("nll", "test_nll"), ("ece", "test_ece")):
             assert abs(float(row[key]) - model[column]) <= TOLERANCE, (row, dict(model))
+
+
+def test_the_representations_script_prints_the_pages_tightness(tmp_path):
+    from playground.experiments import tightening
+    config = tightening.TighteningConfig(DatasetSpec("blobs", n=400, noise=0.3, num_classes=4, seed=3),
+                                         TrainConfig(units=16, seed=2), classes=(0, 2, 3), eps=0.2,
+                                         grid=(0.0, 0.2), seeds=2, steps=150)
+    data = config.dataset.build()
+    frame = tightening.tightness_frame(config, data, tightening.train_models(config, data))
+    rows = run_script(tightening.script(config), tmp_path)
+    assert len(rows) == len(frame) == 4
+    for row, (_, model) in zip(rows, frame.iterrows()):
+        assert row["tight"] is not None, row
+        assert abs(float(row["tight"]) - model.tightness) <= TOLERANCE, (row, dict(model))

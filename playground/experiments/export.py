@@ -41,6 +41,32 @@ _DATA = {  # how each shape draws its raw points, as datasets._raw does (tests/t
                        "y = np.arange(N) % K\n"
                        "x = centres[y] + rng.normal(0, 0.05 + 0.5 * NOISE, size=(N, 2))",
 }
+_TIGHTNESS = '''
+
+CLASSES = {classes}  # the three classes whose templates span the plane
+PER_CLASS = {per_class}  # training points of each, as Mueller, Kornblith & Hinton (2019) project
+
+
+@torch.no_grad()
+def tightness(model, x, y):
+    """MKH's picture as one number: in the plane through the three classes' templates (their rows
+    of the last layer, bias appended), each point's distance to its class centre over the mean
+    distance between centres. Lower is tighter; 0 when each class collapses to a point."""
+    keep = torch.cat([torch.nonzero(y == c)[:PER_CLASS, 0] for c in CLASSES])
+    h = model[:-1](x[keep]).double()  # the penultimate activations
+    h = torch.cat([h, torch.ones(len(h), 1, dtype=h.dtype)], 1)  # the input the bias multiplies
+    last = model[-1]
+    t = torch.cat([last.weight, last.bias[:, None]], 1).double()[list(CLASSES)]
+    d = t[1:] - t[0]
+    e1 = d[0] / d[0].norm()
+    e2 = d[1] - (d[1] @ e1) * e1
+    p = (h - t.mean(0)) @ torch.stack([e1, e2 / e2.norm()]).T  # coordinates in the plane
+    labels = y[keep]
+    centres = torch.stack([p[labels == c].mean(0) for c in CLASSES])
+    within = (p - centres[[CLASSES.index(int(c)) for c in labels]]).norm(dim=-1).mean()
+    between = torch.pdist(centres).mean()
+    return (within / between).item()
+'''
 _ACTIVATIONS = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()", "gelu": "nn.GELU()"}
 
 
@@ -89,12 +115,15 @@ def _data_block(data: DatasetSpec) -> str:
 
 def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tuple[str, float]],
                    steps: int, seeds: int = 1, title: str = "a run", test_half: bool = False,
-                   regularisers: list[tuple[float, float]] | None = None) -> str:
+                   regularisers: list[tuple[float, float]] | None = None,
+                   tightness: tuple[tuple[int, int, int], int] | None = None) -> str:
     """The script of `objectives` (kind, value) trained on `data` with `config` for `steps` steps,
     each with `seeds` seeds (config.seed, config.seed + 1, ...), as the engine trains them.
     test_half: measure on the half of the held-out points the sweep measures on (the other half
     fits its temperature scaling; sweep.split_held_out). regularisers: each objective's own
-    (weight decay, dropout), as the Alternatives page's recipes have them; config's by default."""
+    (weight decay, dropout), as the Alternatives page's recipes have them; config's by default.
+    tightness: (three classes, points per class): also print MKH's cluster tightness on the
+    training points of those classes, as the Representations page measures it."""
     config = config.validated()
     slots = check_objectives(objectives)
     steps = check_int("steps", steps, 1, 1_000_000)
@@ -127,6 +156,9 @@ def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tupl
     dropout = ("\n        if dropout:  # the playground draws its own masks: the same rate, other draws\n"
                "            layers.append(nn.Dropout(dropout))") if any(rate for _, rate in own) else ""
     batches = f", batches of {config.batch_size}" if config.batch_size else ""
+    tight_block, tight_call = ("", "") if tightness is None else (_TIGHTNESS.format(
+        classes=tuple(int(c) for c in tightness[0]), per_class=int(tightness[1])),
+        "\n            numbers[\"tightness\"] = tightness(model, x_train, y_train)")
     half = textwrap.indent(textwrap.dedent(f"""\
         # half of the held-out points fit the page's temperature scaling; its numbers are on the other half
         stratify = y_test.numpy() if np.bincount(y_test.numpy()).min() >= 2 else None
@@ -253,13 +285,14 @@ def measure(model, x, y, bins=15):
             ece += inside.float().mean() * (correct[inside].mean() - confidence[inside].mean()).abs()
     return {{"accuracy": correct.mean().item(), "NLL": nn.functional.cross_entropy(logits, y).item(),
             "ECE": float(ece), "conf - acc": (confidence.mean() - correct.mean()).item()}}
-
+{tight_block}
 
 if __name__ == "__main__":
     x_train, y_train, x_test, y_test = make_data()
 {half}    print(f"{{len(y_train)}} training and {{len(y_test)}} test points, K = {{K}}")
     for name, loss, weight_decay, dropout in OBJECTIVES:
         for seed in SEEDS:
-            numbers = measure(train(loss, seed, x_train, y_train, weight_decay, dropout), x_test, y_test)
+            model = train(loss, seed, x_train, y_train, weight_decay, dropout)
+            numbers = measure(model, x_test, y_test){tight_call}
             print(f"{{name}}, seed {{seed}}: " + ", ".join(f"{{k}} {{v:.4f}}" for k, v in numbers.items()))
 '''

@@ -21,6 +21,7 @@ from playground.core.validation import check_int, fail
 from playground.engine.chunked import OnProgress, Progress, train_in_chunks, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
+from playground.experiments.export import pytorch_script
 from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS
 
 EPS_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
@@ -136,6 +137,15 @@ def train_models(config: TighteningConfig, data: Dataset | list[Dataset],
     engine = Engine(data, list(config.grid), config.train, n_seeds=seeds)
     train_to(engine, config.steps, progress)
     return engine
+
+
+def script(config: TighteningConfig) -> str:
+    """The page's run as a plain PyTorch script (export.pytorch_script) that also prints each
+    model's tightness, as tightness_frame measures it."""
+    config = config.validated()
+    title = f"Representations ({len(config.grid)} ε × {config.seeds} seeds)"
+    return pytorch_script(config.dataset, config.train, [("smoothing", e) for e in config.grid], config.steps,
+                          config.seeds, title=title, tightness=(config.classes, MAX_POINTS_PER_CLASS))
 
 
 def tightness_frame(config: TighteningConfig, data: Dataset, engine) -> pd.DataFrame:

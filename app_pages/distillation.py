@@ -67,3 +67,7 @@ for col, (caption, picture) in zip(
     col.image(data_url(picture), caption=caption, width="stretch",
               alt=render.boundary_alt(f"Boundary of the {caption}", picture, result.data.num_classes))
 st.caption("First seed of each. Hue: the predicted class; strength: its probability from 1/K (white) to 1.")
+st.download_button("PyTorch script", lambda: distillation.script(config), "distillation.py", "text/x-python",
+                   icon=":material/code:", on_click="ignore",
+                   help="a single file that needs only torch, numpy and scikit-learn: the teachers, their "
+                        "students and the students alone, trained the same way, printing their test numbers")

@@ -4,7 +4,9 @@ the engine's numbers for every objective and optimiser.
 
 Tolerance: the script trains one nn.Sequential at a time with torch.optim, the engine all models
 at once in stacked tensors; the sums are the same but not always in the same order, so after a few
-hundred steps the numbers agree to about 1e-4 (test_engine checks the weights to rel 1e-4)."""
+hundred steps the numbers agree to about 1e-4 (test_engine checks the weights to rel 1e-4). Such
+a difference can still move a test point that sits on a boundary: accuracy may then differ by that
+one point, and ECE by what one point moves (at most 2 / n)."""
 import re
 import subprocess
 import sys
@@ -15,7 +17,15 @@ from playground.core.datasets import DATASETS, DatasetSpec
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments.export import pytorch_script
 
-TOLERANCE = 2e-3  # accuracy, NLL and ECE, absolute
+TOLERANCE = 2e-3  # NLL and the tightness, absolute
+
+
+def assert_close(row: dict, acc: float, nll: float, ece: float, n_test: int) -> None:
+    """The script's numbers against the playground's, on n_test test points."""
+    one = 1 / n_test + 1e-6
+    assert abs(float(row["nll"]) - nll) <= TOLERANCE, (row, nll)
+    assert abs(float(row["acc"]) - acc) <= one, (row, acc)
+    assert abs(float(row["ece"]) - ece) <= 2 * one + TOLERANCE, (row, ece)
 LINE = re.compile(r"^(?P<name>.+), seed (?P<seed>\d+): accuracy (?P<acc>[-\d.]+), NLL (?P<nll>[-\d.na]+), "
                   r"ECE (?P<ece>[-\d.na]+), conf - acc (?P<gap>[-\d.na]+)"
                   r"(, tightness (?P<tight>[-\d.na]+))?$")
@@ -73,8 +83,7 @@ def test_the_script_prints_the_engines_numbers(name, config, objectives, seeds, 
     assert len(rows) == len(evaluation.models) == len(objectives) * seeds
     for row, model in zip(rows, evaluation.models):  # both: objective by objective, seeds within
         assert int(row["seed"]) == model.seed
-        for key, value in (("acc", model.test_acc), ("nll", model.test_nll), ("ece", model.test_ece)):
-            assert abs(float(row[key]) - value) <= TOLERANCE, (row, model)
+        assert_close(row, model.test_acc, model.test_nll, model.test_ece, len(data.build().y_test))
 
 
 def test_a_bad_setting_is_a_value_error_naming_it():
@@ -97,8 +106,8 @@ def test_the_live_pages_script_prints_the_numbers_the_page_shows(tmp_path):
     rows = run_script(live_script(run, settings), tmp_path)
     assert [r["name"] for r in rows] == ["label smoothing eps=0", "focal loss gamma=1.5"]
     for row, numbers in zip(rows, shown):
-        for key, name in (("acc", "accuracy"), ("nll", "NLL"), ("ece", "ECE"), ("gap", "over-confidence")):
-            assert abs(float(row[key]) - numbers[name]) <= TOLERANCE, (row, numbers)
+        assert_close(row, numbers["accuracy"], numbers["NLL"], numbers["ECE"], len(run.data.y_test))
+        assert abs(float(row["gap"]) - numbers["over-confidence"]) <= 1 / len(run.data.y_test) + TOLERANCE
 
 
 def test_the_sweeps_script_prints_its_metrics_table(tmp_path):
@@ -108,10 +117,10 @@ def test_the_sweeps_script_prints_its_metrics_table(tmp_path):
     table = sweep.run(config).models
     rows = run_script(sweep.script(config), tmp_path)
     assert len(rows) == len(table) == 6
+    half = len(config.dataset.build().y_test) // 2  # the sweep measures on the test half
     for row, (_, model) in zip(rows, table.iterrows()):
         assert (int(row["seed"]), f"label smoothing eps={model.eps:g}") == (model.seed, row["name"])
-        for key, column in (("acc", "test_acc"), ("nll", "test_nll"), ("ece", "test_ece")):
-            assert abs(float(row[key]) - model[column]) <= TOLERANCE, (row, dict(model))
+        assert_close(row, model.test_acc, model.test_nll, model.test_ece, half)
 
 
 def test_the_alternatives_script_prints_its_table_with_each_recipes_regularisers(tmp_path):
@@ -125,11 +134,11 @@ def test_the_alternatives_script_prints_its_table_with_each_recipes_regularisers
     rows = run_script(compare.script(config), tmp_path)
     assert len(rows) == len(table) == 8
     assert rows[4]["name"].endswith("+ weight decay 0.001") and rows[6]["name"].endswith("+ dropout 0.2")
+    half = len(config.dataset.build().y_test) // 2
     for row, (_, model) in zip(rows, table.iterrows()):
         if model.dropout:  # the playground draws its own dropout masks: the same rate, other draws
             continue
-        for key, column in (("acc", "test_acc"), ("nll", "test_nll"), ("ece", "test_ece")):
-            assert abs(float(row[key]) - model[column]) <= TOLERANCE, (row, dict(model))
+        assert_close(row, model.test_acc, model.test_nll, model.test_ece, half)
 
 
 def test_the_representations_script_prints_the_pages_tightness(tmp_path):
@@ -144,3 +153,20 @@ def test_the_representations_script_prints_the_pages_tightness(tmp_path):
     for row, (_, model) in zip(rows, frame.iterrows()):
         assert row["tight"] is not None, row
         assert abs(float(row["tight"]) - model.tightness) <= TOLERANCE, (row, dict(model))
+
+
+def test_the_distillation_script_prints_teachers_students_and_students_alone(tmp_path):
+    from playground.experiments import distillation
+    data = DatasetSpec("gaussian_quantiles", n=300, noise=0.0, num_classes=3, seed=1)
+    config = distillation.DistillConfig(data, TrainConfig(units=16, lr=0.01, seed=0),
+                                        TrainConfig(hidden_layers=1, units=8, lr=0.03, seed=0),
+                                        eps=(0.0, 0.3), temperatures=(1.0, 4.0), alpha=0.9, seeds=2,
+                                        steps=120)
+    table = distillation.run(config).models
+    rows = run_script(distillation.script(config), tmp_path)
+    assert len(rows) == len(table) == 2 * 2 + 2 * 2 * 2 + 2
+    assert rows[0]["name"] == "teacher eps=0" and rows[4]["name"] == "student of eps=0 at T=1"
+    assert rows[-1]["name"] == "student alone"
+    for row, (_, model) in zip(rows, table.iterrows()):
+        assert int(row["seed"]) == model.seed
+        assert_close(row, model.test_acc, model.test_nll, model.test_ece, len(data.build().y_test))

@@ -23,6 +23,7 @@ from playground.core.validation import check_int, check_number, fail
 from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import claims
+from playground.experiments.export import distillation_script
 from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS
 from playground.views import render
 
@@ -150,6 +151,15 @@ class Trained:
 
     def seed_view(self, j: int) -> Trained:
         return Trained(self.teachers.seed_view(j), self.students.seed_view(j), self.alone.seed_view(j))
+
+
+def script(config: DistillConfig) -> str:
+    """The page's run as a plain PyTorch script (export.distillation_script): teachers, students
+    and students alone, printed in models_frame's order."""
+    c = config.validated()
+    return distillation_script(c.dataset, c.teacher, c.student, list(c.eps), list(c.temperatures), c.alpha,
+                               c.steps, c.seeds, title=f"Distillation ({len(c.eps)} teachers' ε × "
+                               f"{len(c.temperatures)} temperatures × {c.seeds} seeds)")
 
 
 def train_models(config: DistillConfig, data: Dataset | list[Dataset], progress: Progress | None = None

@@ -67,7 +67,14 @@ def tightness(model, x, y):
     between = torch.pdist(centres).mean()
     return (within / between).item()
 '''
-_ACTIVATIONS = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()", "gelu": "nn.GELU()"}
+_SMOOTHED = {  # a teacher's smoothing with eps a variable, by convention
+    "uniform": "# PyTorch's own: (1 - eps) one-hot + eps / K on every class\n"
+               "return nn.functional.cross_entropy(logits, y, label_smoothing=eps)",
+    "others": "# eps spread over the K - 1 wrong classes only\n"
+              "onehot = nn.functional.one_hot(y, K).to(logits.dtype)\n"
+              "target = onehot * (1 - eps) + (1 - onehot) * eps / (K - 1)\n"
+              "return -(target * torch.log_softmax(logits, -1)).sum(-1).mean()",
+}
 
 
 def _objective_lines(kind: str, value: float, convention: str) -> tuple[str, str]:
@@ -113,59 +120,39 @@ def _data_block(data: DatasetSpec) -> str:
     return _DATA[data.name]
 
 
-def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tuple[str, float]],
-                   steps: int, seeds: int = 1, title: str = "a run", test_half: bool = False,
-                   regularisers: list[tuple[float, float]] | None = None,
-                   tightness: tuple[tuple[int, int, int], int] | None = None) -> str:
-    """The script of `objectives` (kind, value) trained on `data` with `config` for `steps` steps,
-    each with `seeds` seeds (config.seed, config.seed + 1, ...), as the engine trains them.
-    test_half: measure on the half of the held-out points the sweep measures on (the other half
-    fits its temperature scaling; sweep.split_held_out). regularisers: each objective's own
-    (weight decay, dropout), as the Alternatives page's recipes have them; config's by default.
-    tightness: (three classes, points per class): also print MKH's cluster tightness on the
-    training points of those classes, as the Representations page measures it."""
-    config = config.validated()
-    slots = check_objectives(objectives)
-    steps = check_int("steps", steps, 1, 1_000_000)
-    seeds = check_int("seeds", seeds, 1, 100)
-    built = data.build()  # checks every setting; K and the sizes come from it
-    k = built.num_classes
-    losses = []
+def _loss_defs(slots: list[tuple[str, float]], convention: str) -> list[str]:
+    out = []
     for i, (kind, value) in enumerate(slots):
-        name, body = _objective_lines(kind, value, config.convention)
-        losses.append(f"def loss_{i}(logits, y):\n    \"\"\"{name}\"\"\"\n{textwrap.indent(body, '    ')}\n")
-    own = regularisers or [(config.weight_decay, config.dropout)] * len(slots)
-    if len(own) != len(slots):
-        fail("regularisers", f"{len(own)} pairs", f"need one (weight decay, dropout) per objective "
-             f"({len(slots)})")
-    rows = []
-    for i, ((kind, value), (decay, rate)) in enumerate(zip(slots, own)):
-        name = _objective_lines(kind, value, config.convention)[0]
-        name += f" + weight decay {decay:g}" * (decay > 0) + f" + dropout {rate:g}" * (rate > 0)
-        rows.append(f"({name!r}, loss_{i}, {float(decay)!r}, {float(rate)!r})")
-    table = ",\n    ".join(rows)
-    widths = [2, *config.widths, k]
-    act = _ACTIVATIONS.get(config.activation, "nn.Tanh()")
-    if config.optimizer == "adam":
-        optimiser = "torch.optim.Adam(model.parameters(), lr=LR, weight_decay=weight_decay)"
-    else:
-        optimiser = "torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=weight_decay)"
+        name, body = _objective_lines(kind, value, convention)
+        body = textwrap.indent(body, "    ")
+        out.append(f"def loss_{i}(logits, y, rows):\n    \"\"\"{name}\"\"\"\n{body}\n")
+    return out
+
+
+def _network(config: TrainConfig, k: int, steps: int) -> str:
+    """A network's and its training's settings, as the script's dict of them."""
+    return (f"{{'widths': {[2, *config.widths, k]}, 'activation': {config.activation!r}, "
+            f"'optimizer': {config.optimizer!r}, 'lr': {float(config.lr)!r},\n"
+            f"    'momentum': {float(config.momentum)!r}, 'batch_size': {int(config.batch_size)}, "
+            f"'batch_seed': {int(config.seed)}, 'steps': {steps}}}")
+
+
+def _script(title: str, data: DatasetSpec, networks: dict[str, str], middle: str, main: str,
+            test_half_seed: int | None = None, extra: str = "") -> str:
+    """The whole file: the data, the networks (name -> settings), `middle` (objectives and
+    constants), the shared training and measuring code, `extra` functions, and `main`."""
+    k = data.build().num_classes  # checks every setting
     noise_line = "" if data.is_upload else f"NOISE = {float(data.noise)!r}\n"
     gap = DEFAULT_GAP if data.gap is None else data.gap
     gap_line = f"GAP = {float(gap)!r}\n" if data.name == "similar_classes" else ""
-    dropout = ("\n        if dropout:  # the playground draws its own masks: the same rate, other draws\n"
-               "            layers.append(nn.Dropout(dropout))") if any(rate for _, rate in own) else ""
-    batches = f", batches of {config.batch_size}" if config.batch_size else ""
-    tight_block, tight_call = ("", "") if tightness is None else (_TIGHTNESS.format(
-        classes=tuple(int(c) for c in tightness[0]), per_class=int(tightness[1])),
-        "\n            numbers[\"tightness\"] = tightness(model, x_train, y_train)")
-    half = textwrap.indent(textwrap.dedent(f"""\
+    half = "" if test_half_seed is None else textwrap.indent(textwrap.dedent(f"""\
         # half of the held-out points fit the page's temperature scaling; its numbers are on the other half
         stratify = y_test.numpy() if np.bincount(y_test.numpy()).min() >= 2 else None
-        _, half = train_test_split(np.arange(len(y_test)), test_size=0.5, random_state={int(config.seed)},
+        _, half = train_test_split(np.arange(len(y_test)), test_size=0.5, random_state={test_half_seed},
                                    stratify=stratify)
         x_test, y_test = x_test[half], y_test[half]
-        """), "    ") if test_half else ""
+        """), "    ")
+    nets = "\n".join(f"{name} = {text}" for name, text in networks.items())
     return f'''"""Label Smoothing Playground: {title}, as a plain PyTorch script.
 
 Needs only torch, numpy and scikit-learn (for the data); run it with `python this_file.py`. It draws
@@ -208,59 +195,52 @@ def make_data():
     return f32(x_train), i64(y_train), f32(x_test), i64(y_test)
 
 
-# ---- the networks: {len(config.widths)} hidden layer(s) of {config.units} {config.activation} units
-WIDTHS = {widths}
+# ---- the networks and how they train (batch_size 0: the whole training set every step; SGD
+# only uses momentum; every model and seed of a network sees one batch order, from batch_seed)
+{nets}
+ACTIVATIONS = {{"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}}
 
 
-def make_model(seed, dropout=0.0):
+def make_model(seed, net, dropout=0.0):
     """nn.Linear's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in the playground's order:
     one generator per seed, each layer's weights then its bias (so every objective starts alike)."""
     generator = torch.Generator().manual_seed(seed)
-    layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(WIDTHS[:-1], WIDTHS[1:])):
+    widths, layers = net["widths"], []
+    for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
         linear = nn.Linear(fan_in, fan_out)
         bound = 1 / math.sqrt(fan_in)
         with torch.no_grad():  # drawn as [fan_in, fan_out]: nn.Linear keeps the transpose
             linear.weight.copy_(((torch.rand(fan_in, fan_out, generator=generator) * 2 - 1) * bound).T)
             linear.bias.copy_((torch.rand(1, fan_out, generator=generator) * 2 - 1)[0] * bound)
         layers.append(linear)
-        if i < len(WIDTHS) - 2:
-            layers.append({act}){dropout}
+        if i < len(widths) - 2:
+            layers.append(ACTIVATIONS[net["activation"]]())
+            if dropout:  # the playground draws its own masks: the same rate, other draws
+                layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
 
+{middle}
 
-# ---- the objectives (mean over the batch)
-{chr(10).join(losses)}
-OBJECTIVES = [  # name, loss, weight decay (L2, added to the gradient as torch.optim does), dropout
-    {table},
-]
-
-# ---- training: {config.optimizer}, {steps} steps{batches}
-OPTIMIZER = {config.optimizer!r}
-LR = {float(config.lr)!r}
-MOMENTUM = {float(config.momentum)!r}  # SGD only
-BATCH_SIZE = {int(config.batch_size)}  # 0: the whole training set every step
-STEPS = {steps}
-SEEDS = {[int(config.seed) + j for j in range(seeds)]}  # each seed: its own initial weights
-BATCH_SEED = {int(config.seed)}  # one batch order for every model and seed, as the playground draws it
-
-
-def train(loss, seed, x, y, weight_decay, dropout):
+def train(loss, seed, x, y, net, weight_decay=0.0, dropout=0.0):
+    """One model from its seed, `net["steps"]` steps of `loss(logits, labels, rows)` (rows: the
+    batch's training points); weight decay is L2 added to the gradient, as torch.optim does."""
     torch.manual_seed(seed)  # dropout's masks, if any
-    model = make_model(seed, dropout)
-    optimiser = {optimiser}
-    order = torch.Generator().manual_seed(BATCH_SEED)  # a fresh permutation every epoch
-    batches = []
-    for _ in range(STEPS):
-        if BATCH_SIZE and BATCH_SIZE < len(y):
+    model = make_model(seed, net, dropout)
+    if net["optimizer"] == "adam":
+        optimiser = torch.optim.Adam(model.parameters(), lr=net["lr"], weight_decay=weight_decay)
+    else:
+        optimiser = torch.optim.SGD(model.parameters(), lr=net["lr"], momentum=net["momentum"],
+                                    weight_decay=weight_decay)
+    order = torch.Generator().manual_seed(net["batch_seed"])  # a fresh permutation every epoch
+    size, batches = net["batch_size"], []
+    for _ in range(net["steps"]):
+        rows = slice(None)
+        if size and size < len(y):
             if not batches:
-                batches = list(torch.randperm(len(y), generator=order).split(BATCH_SIZE))[::-1]
+                batches = list(torch.randperm(len(y), generator=order).split(size))[::-1]
             rows = batches.pop()
-            xb, yb = x[rows], y[rows]
-        else:
-            xb, yb = x, y
         optimiser.zero_grad()
-        value = loss(model(xb), yb)
+        value = loss(model(x[rows]), y[rows], rows)
         if not torch.isfinite(value):
             print("  the loss diverged; this model stops here")
             break
@@ -285,14 +265,108 @@ def measure(model, x, y, bins=15):
             ece += inside.float().mean() * (correct[inside].mean() - confidence[inside].mean()).abs()
     return {{"accuracy": correct.mean().item(), "NLL": nn.functional.cross_entropy(logits, y).item(),
             "ECE": float(ece), "conf - acc": (confidence.mean() - correct.mean()).item()}}
-{tight_block}
+
+
+def report(name, seed, numbers):
+    print(f"{{name}}, seed {{seed}}: " + ", ".join(f"{{k}} {{v:.4f}}" for k, v in numbers.items()))
+{extra}
 
 if __name__ == "__main__":
     x_train, y_train, x_test, y_test = make_data()
 {half}    print(f"{{len(y_train)}} training and {{len(y_test)}} test points, K = {{K}}")
-    for name, loss, weight_decay, dropout in OBJECTIVES:
-        for seed in SEEDS:
-            model = train(loss, seed, x_train, y_train, weight_decay, dropout)
-            numbers = measure(model, x_test, y_test){tight_call}
-            print(f"{{name}}, seed {{seed}}: " + ", ".join(f"{{k}} {{v:.4f}}" for k, v in numbers.items()))
+{textwrap.indent(main, "    ")}
 '''
+
+
+def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tuple[str, float]],
+                   steps: int, seeds: int = 1, title: str = "a run", test_half: bool = False,
+                   regularisers: list[tuple[float, float]] | None = None,
+                   tightness: tuple[tuple[int, int, int], int] | None = None) -> str:
+    """The script of `objectives` (kind, value) trained on `data` with `config` for `steps` steps,
+    each with `seeds` seeds (config.seed, config.seed + 1, ...), as the engine trains them.
+    test_half: measure on the half of the held-out points the sweep measures on (the other half
+    fits its temperature scaling; sweep.split_held_out). regularisers: each objective's own
+    (weight decay, dropout), as the Alternatives page's recipes have them; config's by default.
+    tightness: (three classes, points per class): also print MKH's cluster tightness on the
+    training points of those classes, as the Representations page measures it."""
+    config = config.validated()
+    slots = check_objectives(objectives)
+    steps = check_int("steps", steps, 1, 1_000_000)
+    seeds = check_int("seeds", seeds, 1, 100)
+    own = regularisers or [(config.weight_decay, config.dropout)] * len(slots)
+    if len(own) != len(slots):
+        fail("regularisers", f"{len(own)} pairs", f"need one (weight decay, dropout) per objective "
+             f"({len(slots)})")
+    rows = []
+    for i, ((kind, value), (decay, rate)) in enumerate(zip(slots, own)):
+        name = _objective_lines(kind, value, config.convention)[0]
+        name += f" + weight decay {decay:g}" * (decay > 0) + f" + dropout {rate:g}" * (rate > 0)
+        rows.append(f"({name!r}, loss_{i}, {float(decay)!r}, {float(rate)!r})")
+    table = ",\n    ".join(rows)
+    losses = "\n".join(_loss_defs(slots, config.convention))
+    middle = (f"\n# ---- the objectives (mean over the batch)\n{losses}"
+              f"\nOBJECTIVES = [  # name, loss, weight decay, dropout\n    {table},\n]\n"
+              f"SEEDS = {[int(config.seed) + j for j in range(seeds)]}  # each: its own initial weights\n")
+    extra, measured = "", "report(name, seed, measure(model, x_test, y_test))"
+    if tightness is not None:
+        extra = _TIGHTNESS.format(classes=tuple(int(c) for c in tightness[0]), per_class=int(tightness[1]))
+        measured = ("report(name, seed, {**measure(model, x_test, y_test),\n"
+                    "                    \"tightness\": tightness(model, x_train, y_train)})")
+    main = ("for name, loss, weight_decay, dropout in OBJECTIVES:\n"
+            "    for seed in SEEDS:\n"
+            "        model = train(loss, seed, x_train, y_train, NETWORK, weight_decay, dropout)\n"
+            f"        {measured}")
+    k = data.build().num_classes
+    return _script(title, data, {"NETWORK": _network(config, k, steps)}, middle, main,
+                   int(config.seed) if test_half else None, extra)
+
+
+def distillation_script(data: DatasetSpec, teacher: TrainConfig, student: TrainConfig, eps: list[float],
+                        temperatures: list[float], alpha: float, steps: int, seeds: int,
+                        title: str = "Distillation") -> str:
+    """Teachers at each ε, students that learn from them at each temperature T (Hinton et al.
+    2015), and students alone, as the Distillation page trains them, each printed in that order."""
+    teacher, student = teacher.validated(), student.validated()
+    steps, seeds = check_int("steps", steps, 1, 1_000_000), check_int("seeds", seeds, 1, 100)
+    k = data.build().num_classes
+    middle = (f"""
+# ---- the objectives
+EPS = {[float(e) for e in eps]}  # the teachers' label smoothing
+TEMPERATURES = {[float(t) for t in temperatures]}
+ALPHA = {float(alpha)!r}  # the distillation term's weight; 1 - ALPHA weighs the true labels' cross-entropy
+TEACHER_SEEDS = {[int(teacher.seed) + j for j in range(seeds)]}
+STUDENT_SEEDS = {[int(student.seed) + j for j in range(seeds)]}  # student j learns from teacher j
+
+
+def smoothed(eps):  # the teachers' label smoothing, {teacher.convention} convention
+    def loss(logits, y, rows):
+{textwrap.indent(_SMOOTHED[teacher.convention], "        ")}
+    return loss
+
+
+def distilled(q, temperature):
+    \"\"\"Hinton et al. 2015: ALPHA T^2 CE(softmax(z/T), q_T) + (1 - ALPHA) CE(z, y), q_T the
+    teacher's probabilities at T for the batch's training points.\"\"\"
+    def loss(logits, y, rows):
+        soft = -(q[rows] * torch.log_softmax(logits / temperature, -1)).sum(-1).mean()
+        return ALPHA * temperature ** 2 * soft + (1 - ALPHA) * nn.functional.cross_entropy(logits, y)
+    return loss
+""")
+    main = """teachers = {}
+for eps in EPS:
+    for seed in TEACHER_SEEDS:
+        teachers[eps, seed] = model = train(smoothed(eps), seed, x_train, y_train, TEACHER)
+        report(f"teacher eps={eps:g}", seed, measure(model, x_test, y_test))
+for temperature in TEMPERATURES:
+    for eps in EPS:
+        for j, seed in enumerate(STUDENT_SEEDS):
+            with torch.no_grad():
+                q = torch.softmax(teachers[eps, TEACHER_SEEDS[j]](x_train) / temperature, -1)
+            model = train(distilled(q, temperature), seed, x_train, y_train, STUDENT)
+            report(f"student of eps={eps:g} at T={temperature:g}", seed, measure(model, x_test, y_test))
+for seed in STUDENT_SEEDS:
+    model = train(lambda logits, y, rows: nn.functional.cross_entropy(logits, y), seed, x_train, y_train,
+                  STUDENT)
+    report("student alone", seed, measure(model, x_test, y_test))"""
+    networks = {"TEACHER": _network(teacher, k, steps), "STUDENT": _network(student, k, steps)}
+    return _script(title, data, networks, middle, main)

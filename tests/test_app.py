@@ -80,3 +80,11 @@ def test_home_at_the_far_end_of_the_others_convention_shows_no_negative_zero():
     at.run()
     shown = metrics_of(at)
     assert shown["optimal logit gap log(q_t/q_o)"] == "−∞" and shown["minimum loss H(q)"] == "0.0000"
+
+
+@pytest.mark.parametrize("path", ["app_pages/train.py", "app_pages/sweep.py", "app_pages/alternatives.py",
+                                  "app_pages/representations.py", "app_pages/distillation.py"])
+def test_every_training_page_offers_its_run_as_a_pytorch_script(path):
+    at = open_page(path)
+    assert not at.exception
+    assert "PyTorch script" in [b.proto.label for b in at.get("download_button")]

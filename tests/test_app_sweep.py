@@ -26,7 +26,9 @@ def test_sweep_page_small_sweep():
     assert len(at.get("image")) == 3 + 1 + 1  # small multiples, their colour key, the scrubber's picture
     bullets = next(m.value for m in at.markdown if m.value.startswith("- "))
     assert "Test NLL" in bullets and "Uncertain area" in bullets and "95% t-interval" in bullets
-    assert len(at.get("download_button")) == 3
+    downloads = [b.proto.label for b in at.get("download_button")]
+    assert downloads == ["Metrics (CSV)", "Configuration (JSON)", "Points + each model's predictions (CSV)",
+                         "PyTorch script"]
 
 
 def test_sweep_page_label_noise_comparison_and_scrubber():

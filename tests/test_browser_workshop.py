@@ -3,6 +3,7 @@ two learners in their own browsers, reloads included; every station worked alone
 size; simple mode hides the advanced sections on screen."""
 from __future__ import annotations
 
+import csv
 import re
 import time
 
@@ -59,7 +60,8 @@ def vote(page, station: workshop.Station, choice: int) -> None:
 def test_a_round_with_a_revote_in_three_browsers_and_reloads_that_keep_everyone(workshop_server, browser):
     """A facilitator and two learners, each in their own browser: both vote (hidden), one reloads
     and is still the same learner with the same vote; the facilitator closes the vote for
-    discussion, opens the revote, reveals both votes side by side, reloads and keeps the room."""
+    discussion, opens the revote, reveals both votes side by side, downloads the results as a CSV,
+    reloads and keeps the room."""
     host_context, host_attempts, host = fresh_page(browser, 1024, 768)  # the projector
     contexts = [fresh_page(browser, 390, 844) for _ in range(2)]  # two phones
     station = workshop.station(1)
@@ -101,6 +103,17 @@ def test_a_round_with_a_revote_in_three_browsers_and_reloads_that_keep_everyone(
         assert both.count() >= 1  # the first and second votes, side by side
         screenshot(host, "workshop-facilitator-reveal")
         screenshot(phones[1], "workshop-learner-reveal")
+        host.get_by_text("Results so far").click()
+        with host.expect_download() as downloaded:
+            host.get_by_role("button", name="Download the results (CSV)").click()
+        assert downloaded.value.suggested_filename == f"room-{code}-results.csv"
+        with open(downloaded.value.path(), newline="") as file:
+            rows = list(csv.reader(file))
+        assert rows[0] == ["station", "title", "round", "choice", "votes", "voters", "learners", "right"]
+        revote = {r[3]: int(r[4]) for r in rows[1:] if r[2] == "revote"}
+        assert revote[station.choices[station.correct]] == 2 and sum(revote.values()) == 2
+        assert sum(int(r[4]) for r in rows[1:] if r[2] == "first vote") == 2
+        assert not any(re.search(r"[0-9a-f]{16}", line) for line in map(",".join, rows))  # no learner ids
 
         host.reload()  # the projector's tab reloaded: the room stays in hand
         host.get_by_role("button", name="Next station").wait_for(timeout=60_000)

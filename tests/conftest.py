@@ -7,7 +7,7 @@ import os
 import pytest
 
 import playground.ui.shell.threads  # noqa: F401  (before PyTorch loads: one thread per op in every test, as served)
-from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/browser.py, tests/postgres.py)
+from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/browser.py)
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -17,6 +17,8 @@ from tools.serve import (  # noqa: F401 (ARTIFACTS and free_port: for tests/brow
     streamlit_process,
     streamlit_server,
 )
+
+pytest_plugins = ["tests.postgres"]  # the PostgreSQL server's fixtures, for every test that asks
 
 # The app's warm-up trains four pages' default results in the background (playground/ui/server/warmup.py):
 # no test process or server it starts does unless a test asks for it.

@@ -7,7 +7,6 @@ import pytest
 
 from playground.experiments import workshop
 from playground.serving.rooms import RoomError, Rooms, StoreUnavailable
-from tests.postgres import postgres_server  # noqa: F401, F811  (fixture)
 
 
 def test_a_held_sqlite_file_is_a_plain_retryable_fault(tmp_path):
@@ -45,7 +44,7 @@ def test_an_unwritable_sqlite_file_is_a_plain_fault_and_loses_nothing_saved(tmp_
     assert store.tallies(room.code)[1][1] == {"sharper": 1}  # the saved vote, unchanged
 
 
-def test_postgresql_stopped_and_restarted_mid_round_loses_and_doubles_nothing(postgres_server, monkeypatch):  # noqa: F811
+def test_postgresql_stopped_and_restarted_mid_round_loses_and_doubles_nothing(postgres_server, monkeypatch):
     """The real server stops in the middle of a vote: the learner's vote is a plain StoreUnavailable
     and is kept on their page (not shown as sent), the facilitator's page says the store is not
     answering; once the server is back the page sends the vote again, and it counts once."""

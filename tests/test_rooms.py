@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 from playground.serving import rooms
 from playground.serving.rooms import ALPHABET, DISCUSS, REVEAL, VOTE, Room, RoomError, RoomMoved, Rooms
-from tests.postgres import postgres_url  # noqa: F401  (fixture)
 
 CHOICES = ("sharper", "flatter", "same")
 

@@ -933,6 +933,12 @@ def _background() -> _Loop:
         return _LOOP
 
 
+def in_background(coro, timeout_s: float):
+    """Run a coroutine of sessions on the generator's own loop thread and return its result: a
+    caller whose thread already runs an event loop (a test after the browser tests) can too."""
+    return _background().run(coro, timeout_s)
+
+
 class OpenSession:
     """A session opened by open_session; close() ends it and returns what it saw."""
 

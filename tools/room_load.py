@@ -40,7 +40,7 @@ from sqlalchemy import select
 
 from playground.experiments import workshop
 from playground.serving.rooms import Rooms, votes_table
-from tools.loadgen import Session, percentile
+from tools.loadgen import OPEN_TIMEOUT_S, Session, in_background, percentile
 
 LEARNER_COOKIE = "lsp_learner"  # the workshop page's learner id (playground/ui/shell/cookies.py)
 VOTE_KEY, SEND_KEY = "ws_vote_{station}_{round}", "ws_action"
@@ -263,7 +263,10 @@ def run_room(learners: int = 30, stations: int = len(workshop.STATIONS), spread_
         report = RoomReport(learners, stations, replicas, store.split(":", 1)[0].split("+")[0], seed=seed)
         start = time.perf_counter()
         try:
-            code = asyncio.run(_session(base, rooms, learners, stations, spread_s, change, seed, report))
+            # on the load generator's own loop thread: the caller's thread may run an event loop already
+            limit = (2 * stations + 2) * (ROUND_TIMEOUT_S + spread_s + 10) + OPEN_TIMEOUT_S
+            whole = _session(base, rooms, learners, stations, spread_s, change, seed, report)
+            code = in_background(whole, limit)
             _check_store(rooms, code, learners, report)
         except TimeoutError as err:
             report.errors.append(str(err))

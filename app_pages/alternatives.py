@@ -1,6 +1,7 @@
 import streamlit as st
 
 from playground.experiments import compare
+from playground.ui.controls.common import script_download
 from playground.ui.controls.compare_controls import compare_settings, run_comparison
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.shell.errors import stop_page
@@ -57,10 +58,8 @@ st.caption("Dot: mean over seeds; line: lowest to highest seed. NLL, ECE (15 bin
 table = summary.pivot(index="recipe", columns="label", values="mean").reindex(recipes)
 st.dataframe(table.style.format("{:.3f}"), width="content")
 st.dataframe(compare.tuned_p_table(models), width="content")
-st.download_button("PyTorch script", lambda: compare.script(config), "alternatives.py", "text/x-python",
-                   icon=":material/code:", on_click="ignore",
-                   help="a single file that needs only torch, numpy and scikit-learn: every objective and "
-                        "seed of this comparison, trained the same way, printing accuracy, NLL and ECE")
+script_download(lambda: compare.script(config), "alternatives.py", "every objective and seed of this "
+                "comparison, trained the same way, printing accuracy, NLL and ECE")
 
 st.header("Calibration, as trained and after temperature scaling")
 names = [compare.reliability_name(r, v) for v in ("as trained", compare.TEMPERATURE_SCALED) for r in recipes]

@@ -1,6 +1,7 @@
 import streamlit as st
 
 from playground.experiments import tightening
+from playground.ui.controls.common import script_download
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.controls.representation_controls import representation_settings, run_tightening
 from playground.ui.shell.glossary import glossary
@@ -54,7 +55,5 @@ st.caption(
     f"Training points of the three classes, {config.seeds} seeds (band: lowest to highest), "
     f"{config.steps:,} steps; {result.seconds:.1f} s to train and measure."
 )
-st.download_button("PyTorch script", lambda: tightening.script(config), "representations.py", "text/x-python",
-                   icon=":material/code:", on_click="ignore",
-                   help="a single file that needs only torch, numpy and scikit-learn: every ε and seed of "
-                        "this page, trained the same way, printing accuracy, NLL, ECE and the tightness")
+script_download(lambda: tightening.script(config), "representations.py", "every ε and seed of this page, "
+                "trained the same way, printing accuracy, NLL, ECE and the tightness")

@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from playground.experiments import sweep
+from playground.ui.controls.common import script_download
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.controls.sweep_controls import run_sweep, sweep_settings
 from playground.ui.shell.glossary import glossary
@@ -99,7 +100,5 @@ c1.download_button("Metrics (CSV)", models.to_csv(index=False), "sweep_metrics.c
                    icon=":material/download:")
 c2.download_button("Configuration (JSON)", json.dumps(json.loads(config.key()), indent=2),
                    "sweep_config.json", "application/json", icon=":material/download:")
-c4.download_button("PyTorch script", lambda: sweep.script(config), "sweep.py", "text/x-python",
-                   icon=":material/code:", on_click="ignore",
-                   help="a single file that needs only torch, numpy and scikit-learn: every ε and seed of "
-                        "this sweep, trained the same way, printing the metrics above")
+script_download(lambda: sweep.script(config), "sweep.py", "every ε and seed of this sweep, trained the same "
+                "way, printing the metrics above", container=c4)

@@ -137,11 +137,10 @@ def _network(config: TrainConfig, k: int, steps: int) -> str:
             f"'batch_seed': {int(config.seed)}, 'steps': {steps}}}")
 
 
-def _script(title: str, data: DatasetSpec, networks: dict[str, str], middle: str, main: str,
+def _script(title: str, data: DatasetSpec, k: int, networks: dict[str, str], middle: str, main: str,
             test_half_seed: int | None = None, extra: str = "") -> str:
     """The whole file: the data, the networks (name -> settings), `middle` (objectives and
     constants), the shared training and measuring code, `extra` functions, and `main`."""
-    k = data.build().num_classes  # checks every setting
     noise_line = "" if data.is_upload else f"NOISE = {float(data.noise)!r}\n"
     gap = DEFAULT_GAP if data.gap is None else data.gap
     gap_line = f"GAP = {float(gap)!r}\n" if data.name == "similar_classes" else ""
@@ -293,6 +292,7 @@ def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tupl
     slots = check_objectives(objectives)
     steps = check_int("steps", steps, 1, 1_000_000)
     seeds = check_int("seeds", seeds, 1, 100)
+    k = data.build().num_classes  # checks every data setting
     own = regularisers or [(config.weight_decay, config.dropout)] * len(slots)
     if len(own) != len(slots):
         fail("regularisers", f"{len(own)} pairs", f"need one (weight decay, dropout) per objective "
@@ -316,8 +316,7 @@ def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tupl
             "    for seed in SEEDS:\n"
             "        model = train(loss, seed, x_train, y_train, NETWORK, weight_decay, dropout)\n"
             f"        {measured}")
-    k = data.build().num_classes
-    return _script(title, data, {"NETWORK": _network(config, k, steps)}, middle, main,
+    return _script(title, data, k, {"NETWORK": _network(config, k, steps)}, middle, main,
                    int(config.seed) if test_half else None, extra)
 
 
@@ -328,7 +327,7 @@ def distillation_script(data: DatasetSpec, teacher: TrainConfig, student: TrainC
     2015), and students alone, as the Distillation page trains them, each printed in that order."""
     teacher, student = teacher.validated(), student.validated()
     steps, seeds = check_int("steps", steps, 1, 1_000_000), check_int("seeds", seeds, 1, 100)
-    k = data.build().num_classes
+    k = data.build().num_classes  # checks every data setting
     middle = (f"""
 # ---- the objectives
 EPS = {[float(e) for e in eps]}  # the teachers' label smoothing
@@ -369,4 +368,4 @@ for seed in STUDENT_SEEDS:
                   STUDENT)
     report("student alone", seed, measure(model, x_test, y_test))"""
     networks = {"TEACHER": _network(teacher, k, steps), "STUDENT": _network(student, k, steps)}
-    return _script(title, data, networks, middle, main)
+    return _script(title, data, k, networks, middle, main)

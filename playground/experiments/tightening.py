@@ -16,6 +16,7 @@ import torch
 
 from playground.core import representations
 from playground.core.datasets import Dataset, DatasetSpec
+from playground.core.objectives import SMOOTHING
 from playground.core.smoothing import check_eps, check_eps_grid
 from playground.core.validation import check_int, fail
 from playground.engine.chunked import OnProgress, Progress, train_in_chunks, train_to
@@ -144,7 +145,7 @@ def script(config: TighteningConfig) -> str:
     model's tightness, as tightness_frame measures it."""
     config = config.validated()
     title = f"Representations ({len(config.grid)} ε × {config.seeds} seeds)"
-    return pytorch_script(config.dataset, config.train, [("smoothing", e) for e in config.grid], config.steps,
+    return pytorch_script(config.dataset, config.train, [(SMOOTHING, e) for e in config.grid], config.steps,
                           config.seeds, title=title, tightness=(config.classes, MAX_POINTS_PER_CLASS))
 
 

@@ -1,6 +1,8 @@
 """Widgets shared by several pages. Each returns plain values for the library."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from playground.core.datasets import DATASETS, MAX_CLASSES, takes_k
@@ -78,3 +80,10 @@ def warn_past_uniform(k: int, eps: float, convention: str) -> None:
     elif eps > flat:
         st.warning(f"Past ε = {flat:.4f} the {convention} convention gives the true class ({q_true:.4f}) "
                    f"less than each other class ({q_other:.4f}): the model is trained away from the label.")
+
+
+def script_download(make: Callable[[], str], file_name: str, what: str, container=st, **kwargs) -> None:
+    """The page's run as a PyTorch script (experiments/export.py), written only when clicked."""
+    container.download_button("PyTorch script", make, file_name, "text/x-python", icon=":material/code:",
+                              on_click="ignore", help="a single file that needs only torch, numpy and "
+                              f"scikit-learn: {what}", **kwargs)

@@ -11,6 +11,7 @@ import torch
 from playground.experiments.export import pytorch_script
 from playground.experiments.live import LiveRun
 from playground.serving.limits import check_run, engine_bytes, memory_budget
+from playground.ui.controls.common import script_download
 from playground.ui.controls.train_controls import LiveSettings
 from playground.ui.server.runtime import limits, seats, session_device, session_id
 from playground.ui.shell.errors import or_stop, stop_page
@@ -174,10 +175,9 @@ def transport(run: LiveRun, settings: LiveSettings) -> None:
     row.download_button("Data + predictions (CSV)", run.predictions_csv, "playground_points.csv", "text/csv",
                         key="download_points", icon=":material/download:", on_click="ignore",
                         width="content")
-    row.download_button("PyTorch script", lambda: live_script(run, settings), "playground_train.py",
-                        "text/x-python", key="download_script", icon=":material/code:", on_click="ignore",
-                        width="content", help="a single file that needs only torch, numpy and scikit-learn: "
-                        "the same data, initial weights and steps, and it prints the numbers shown here")
+    script_download(lambda: live_script(run, settings), "playground_train.py", "the same data, initial "
+                    "weights and steps, and it prints the numbers shown here", container=row,
+                    key="download_script", width="content")
 
 
 def take_step_request() -> bool:

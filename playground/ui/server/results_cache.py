@@ -87,12 +87,12 @@ class Flight:
         return None if self.progress is None else self.progress[2]
 
     def pace(self) -> float | None:
-        """Seconds per unit of work so far (None before its first report)."""
-        if self.progress is None or not self.progress[0]:
+        """Seconds per unit of work, from its own estimate of the time left over the work left (None
+        before its first report and once done)."""
+        if self.progress is None:
             return None
         done, total, left = self.progress
-        elapsed = left * done / max(total - done, 1e-9) if total > done else None
-        return None if elapsed is None else elapsed / (self.work * done / total)
+        return left / (self.work * (total - done) / total) if 0 < done < total else None
 
     def wait_estimate(self) -> float | None:
         """Seconds until this waiting run starts: the runs training now finish as they say, and

@@ -1,7 +1,10 @@
-"""2D toy datasets in one fixed viewing box, with seeded splits and training-label noise."""
+"""The data sets: 2D toy shapes in one fixed viewing box, scikit-learn's bundled tables (digits,
+wine, breast cancer, iris) standardised on their training split, and the user's own points, all
+with seeded splits and training-label noise. `Dataset.plane` draws any of them in the box."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 from dataclasses import dataclass
@@ -11,6 +14,7 @@ import pandas as pd
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
+from playground.core.plane import Plane, plane_for
 from playground.core.validation import check_choice, check_int, check_number, fail
 
 BOX = 1.25  # the viewing box is [-BOX, BOX]^2; data are scaled so their largest |coordinate| is 1
@@ -25,6 +29,18 @@ DATASETS = {
     "blobs": (None, 3),
     "gaussian_quantiles": (None, 3),
     "similar_classes": (None, 3),
+    "digits": (10, 10),
+    "wine": (3, 3),
+    "breast_cancer": (2, 2),
+    "iris": (3, 3),
+}
+# scikit-learn's bundled tables: name -> (loader, rows, input features). They ship with
+# scikit-learn, so nothing is downloaded; n, noise and gap do not apply to them.
+TABLES = {
+    "digits": (skd.load_digits, 1797, 64),  # 8x8 images of handwritten digits, 0..16 per pixel
+    "wine": (skd.load_wine, 178, 13),
+    "breast_cancer": (skd.load_breast_cancer, 569, 30),
+    "iris": (skd.load_iris, 150, 4),
 }
 # similar_classes: classes 0 and 1 sit `gap` apart (data units, before scaling into the box)
 DEFAULT_GAP = 0.4
@@ -34,6 +50,16 @@ MAX_GAP = 2.0
 def takes_k(name: str) -> bool:
     """Whether the dataset `name` takes its number of classes as a parameter."""
     return DATASETS[name][0] is None
+
+
+def is_table(name: str) -> bool:
+    """Whether `name` is one of scikit-learn's bundled tables (fixed rows, no shape settings)."""
+    return name in TABLES
+
+
+def features_of(name: str) -> int:
+    """How many inputs each example of the data set `name` has."""
+    return TABLES[name][2] if is_table(name) else 2
 
 
 @dataclass(frozen=True)
@@ -51,6 +77,21 @@ class Dataset:
     def flipped(self) -> np.ndarray:
         """Mask of the training labels changed by label noise."""
         return self.y_train != self.y_train_clean
+
+    @property
+    def features(self) -> int:
+        """D, the inputs of each example."""
+        return self.x_train.shape[1]
+
+    @functools.cached_property
+    def plane(self) -> Plane:
+        """How the data are drawn in the viewing box: as they are for two inputs, else a PCA view."""
+        return plane_for(self.x_train, np.concatenate([self.x_train, self.x_test]))
+
+    def view_grid(self, resolution: int = 60) -> np.ndarray:
+        """The inputs [resolution², D] under grid_points(resolution) in the drawing plane: where a
+        boundary picture asks the model for its predictions."""
+        return self.plane.lift(grid_points(resolution))
 
 
 def classes_for(name: str, num_classes: int | None = None) -> int:
@@ -136,10 +177,11 @@ def flip_labels(y: np.ndarray, num_classes: int, fraction: float, seed: int) -> 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """Everything that draws one dataset: a toy shape's settings, or the user's own points (then
-    `points` holds (x1, x2, label) rows, `name` is "uploaded", and n, noise, num_classes and gap are
-    unused). noise is in data units before scaling; n counts train + test points. gap (similar_classes
-    only; None = DEFAULT_GAP) is the distance between the centres of classes 0 and 1 before scaling,
+    """Everything that draws one dataset: a toy shape's settings, a bundled table's name (then n,
+    noise and gap are unused), or the user's own points (then `points` holds (x1, .., xD, label)
+    rows, `name` is "uploaded", and n, noise, num_classes and gap are unused). noise is in data
+    units before scaling; n counts train + test points. gap (similar_classes only; None =
+    DEFAULT_GAP) is the distance between the centres of classes 0 and 1 before scaling,
     with the other centres on the unit circle (similar_centres)."""
     name: str = "moons"
     n: int = 1000
@@ -149,11 +191,11 @@ class DatasetSpec:
     test_fraction: float = 0.3
     label_noise: float = 0.0
     gap: float | None = None
-    points: tuple[tuple[float, float, int], ...] | None = None
+    points: tuple[tuple, ...] | None = None
 
     def __post_init__(self):
         if self.points is not None:  # rows as given (lists, arrays), kept as hashable tuples
-            rows = tuple((float(a), float(b), int(c)) for a, b, c in self.points)
+            rows = tuple(tuple(float(v) for v in row[:-1]) + (int(row[-1]),) for row in self.points)
             object.__setattr__(self, "points", rows)
             object.__setattr__(self, "name", "uploaded")
 
@@ -172,7 +214,14 @@ class DatasetSpec:
     @property
     def size(self) -> int:
         """Points in all, train + test."""
-        return len(self.points) if self.is_upload else self.n
+        if self.is_upload:
+            return len(self.points)
+        return TABLES[self.name][1] if is_table(self.name) else self.n
+
+    @property
+    def features(self) -> int:
+        """D, the inputs of each example."""
+        return len(self.points[0]) - 1 if self.is_upload else features_of(self.name)
 
     @property
     def classes(self) -> int:
@@ -182,16 +231,22 @@ class DatasetSpec:
         return classes_for(self.name, self.num_classes)
 
     def reseeded(self, seed: int) -> DatasetSpec:
-        """The same settings drawn with `seed`; an upload keeps its own seed (its points are fixed)."""
+        """The same settings drawn with `seed` (a table's split and label noise, too); an upload keeps
+        its own seed (its points are fixed)."""
         return self if self.is_upload else dataclasses.replace(self, seed=seed)
 
     def build(self) -> Dataset:
         """The dataset, every setting checked (ValueError naming it)."""
         if self.is_upload:
             rows = np.asarray(self.points, dtype=np.float64)
-            return dataset_from_points(rows[:, :2], rows[:, 2].astype(np.int64), self.seed,
+            return dataset_from_points(rows[:, :-1], rows[:, -1].astype(np.int64), self.seed,
                                        self.test_fraction, self.label_noise)
         k = classes_for(self.name, self.num_classes)
+        if is_table(self.name):
+            x, y = load_table(self.name)
+            return split_dataset(self.name, x, y, k, check_int("seed", self.seed, 0, 2**31 - 1),
+                                 check_number("test_fraction", self.test_fraction, 0.05, 0.9),
+                                 check_number("label_noise", self.label_noise, 0.0, 1.0), standardise=True)
         if self.gap is not None and self.name != "similar_classes":
             fail("gap", self.gap, f"only similar_classes takes gap, not {self.name}")
         gap = check_number("gap", DEFAULT_GAP if self.gap is None else self.gap, 0.0, MAX_GAP)
@@ -212,15 +267,40 @@ def make_dataset(name: str = "moons", n: int = 1000, noise: float = 0.2, num_cla
     return DatasetSpec(name, n, noise, num_classes, seed, test_fraction, label_noise, gap).build()
 
 
+@functools.cache
+def _table(name: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = TABLES[name][0](return_X_y=True)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.int64)
+    x.flags.writeable = y.flags.writeable = False  # shared by every caller
+    return x, y
+
+
+def load_table(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled table's raw inputs [N, D] (float64) and labels [N], as scikit-learn ships them."""
+    return _table(check_choice("name", name, TABLES))
+
+
+def standardised(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both scaled by the training split's mean and standard deviation, feature by feature, as
+    scikit-learn's StandardScaler does (a constant feature is centred and left at scale 1)."""
+    mean = x_train.mean(0)
+    std = x_train.std(0)
+    std = np.where(std < 10 * np.finfo(np.float64).eps, 1.0, std)
+    return (x_train - mean) / std, (x_test - mean) / std
+
+
 def split_dataset(name: str, x: np.ndarray, y: np.ndarray, num_classes: int, seed: int,
-                  test_fraction: float, label_noise: float) -> Dataset:
-    """Stratified train/test split; label noise touches only the training labels."""
+                  test_fraction: float, label_noise: float, standardise: bool = False) -> Dataset:
+    """Stratified train/test split, then (`standardise`) the inputs scaled on the training split
+    only; label noise touches only the training labels."""
     n_test = math.ceil(test_fraction * len(y))
     if min(n_test, len(y) - n_test) < num_classes:
         fail("test_fraction", test_fraction,
              f"train and test need at least {num_classes} points each ({len(y)} points in all)")
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_fraction, random_state=seed,
                                               stratify=y)
+    if standardise:
+        x_tr, x_te = standardised(x_tr, x_te)
     y_noisy = flip_labels(y_tr, num_classes, label_noise, seed + 1)
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
@@ -237,73 +317,84 @@ def grid_points(resolution: int = 60) -> np.ndarray:
 
 
 # ---- the user's own points --------------------------------------------------------------------
-CSV_COLUMNS = ("x1", "x2", "label")
+LABEL_COLUMN = "label"
 MAX_UPLOAD_ROWS = 5_000
+MAX_UPLOAD_FEATURES = 64  # as many as digits' pixels
 MAX_UPLOAD_BYTES = 1_000_000
 MAX_COORDINATE = 1e6  # beyond this, scaling into the box overflows or loses the points' shape
 MIN_SPREAD = 1e-6  # below this, the points are one point to float arithmetic
 MAX_LABEL = 10**9  # labels are read as exact integers; 1e30 would overflow int64 and merge classes
+_CSV_SHAPE = "a CSV text file with a header line: feature columns (x1, x2, ...) and a label column"
 
 
-def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: int = MAX_CLASSES
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Points and labels from CSV bytes with exactly the columns x1, x2, label.
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: int = MAX_CLASSES,
+                    max_features: int = MAX_UPLOAD_FEATURES) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs [N, D] and labels [N] from CSV bytes: a `label` column and D >= 2 numeric feature
+    columns, in any order and with any names (x1, x2, label is the simplest such file).
 
     Labels may be any integers; their distinct values, sorted, become classes 0..K-1. Every
-    problem is a ValueError that says what is wrong and where."""
+    problem is a ValueError that names the row (as a spreadsheet numbers it, the header being row
+    1) and the column."""
     if len(raw) > MAX_UPLOAD_BYTES:
         fail("file", f"{len(raw):,} bytes", f"must be at most {MAX_UPLOAD_BYTES:,} bytes")
     if not raw.strip():
-        fail("file", "empty", "must hold a header line x1,x2,label and at least one row")
+        fail("file", "empty", f"must be {_CSV_SHAPE}, and at least one row")
     if b"\0" in raw:
-        fail("file", "binary data", "must be a CSV text file with columns x1, x2, label")
+        fail("file", "binary data", f"must be {_CSV_SHAPE}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        fail("file", "not UTF-8 text", "must be a CSV text file with columns x1, x2, label")
+        fail("file", "not UTF-8 text", f"must be {_CSV_SHAPE}")
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         fail("file", "unreadable CSV", f"must be comma-separated with a header line ({err})")
     columns = [str(c).strip() for c in frame.columns]
-    missing = [c for c in CSV_COLUMNS if c not in columns]
-    extra = [c for c in columns if c not in CSV_COLUMNS]
-    if missing or extra:
-        parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
-            [f"unexpected {', '.join(extra)}"] if extra else [])
-        fail("columns", columns, f"must be exactly x1, x2, label ({'; '.join(parts)})")
+    unnamed = [i for i, c in enumerate(columns) if not c or c.startswith("Unnamed:")]
+    if unnamed:
+        fail(f"column {unnamed[0] + 1}", "no name", "every column needs a name in the header line")
+    if LABEL_COLUMN not in columns:
+        fail("columns", columns, f"must include a column named {LABEL_COLUMN} (the class of each row)")
+    features = [c for c in columns if c != LABEL_COLUMN]
+    if not 2 <= len(features) <= max_features:
+        fail("columns", f"{len(features)} feature columns", f"must be 2 to {max_features} besides label")
     frame.columns = columns
     if len(frame) == 0:
         fail("rows", 0, "the file must hold at least one data row")
     if len(frame) > max_rows:
         fail("rows", len(frame), f"the file must hold at most {max_rows:,} points")
-    numbers = {}
-    for column in CSV_COLUMNS:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    cells = frame.fillna("").apply(lambda col: col.str.strip())  # a short row's missing cells are blank
+    blank = cells == ""
+    numbers = cells.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    for j, column in enumerate(columns):  # the first bad cell, column by column
+        if blank[column].any():
+            row = _first(blank[column].to_numpy())
+            need = "a label" if column == LABEL_COLUMN else f"a value in {column}"
+            fail(f"{column} in row {row + 2}", "missing", f"every row needs {need}")
+        bad = ~np.isfinite(numbers[:, j])
         if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            fail(f"{column} in row {row + 2}", frame[column].iloc[row], "must be a finite number")
-        numbers[column] = values.to_numpy(dtype=float)
-    for column in ("x1", "x2"):
-        far = np.abs(numbers[column]) > MAX_COORDINATE
-        if far.any():
-            row = int(np.flatnonzero(far)[0])
-            fail(f"{column} in row {row + 2}", frame[column].iloc[row],
+            row = _first(bad)
+            fail(f"{column} in row {row + 2}", cells[column].iloc[row], "must be a finite number")
+        if column != LABEL_COLUMN and (far := np.abs(numbers[:, j]) > MAX_COORDINATE).any():
+            row = _first(far)
+            fail(f"{column} in row {row + 2}", cells[column].iloc[row],
                  f"must lie within ±{MAX_COORDINATE:g}")
-    xy = np.stack([numbers["x1"], numbers["x2"]], axis=1)
-    spread = float((xy.max(0) - xy.min(0)).max())
+    x = numbers[:, [columns.index(c) for c in features]]
+    spread = float((x.max(0) - x.min(0)).max())
     if spread < MIN_SPREAD:
-        fail("points", f"spread {spread:.3g}", f"must spread over at least {MIN_SPREAD:g} in x1 or x2")
-    labels = numbers["label"]
-    out_of_range = np.abs(labels) > MAX_LABEL
-    if out_of_range.any():
-        row = int(np.flatnonzero(out_of_range)[0])
-        fail(f"label in row {row + 2}", frame["label"].iloc[row],
+        fail("points", f"spread {spread:.3g}", f"must spread over at least {MIN_SPREAD:g} in some column")
+    labels = numbers[:, columns.index(LABEL_COLUMN)]
+    if (out_of_range := np.abs(labels) > MAX_LABEL).any():
+        row = _first(out_of_range)
+        fail(f"label in row {row + 2}", cells[LABEL_COLUMN].iloc[row],
              f"must be a whole number within ±{MAX_LABEL:,}")
-    if not np.all(labels == np.round(labels)):
-        row = int(np.flatnonzero(labels != np.round(labels))[0])
-        fail(f"label in row {row + 2}", frame["label"].iloc[row], "must be a whole number")
+    if (fractional := labels != np.round(labels)).any():
+        row = _first(fractional)
+        fail(f"label in row {row + 2}", cells[LABEL_COLUMN].iloc[row], "must be a whole number")
     classes, y = np.unique(labels.astype(np.int64), return_inverse=True)
     if len(classes) < 2:
         fail("label", f"only {classes.tolist()}", "the file must hold at least 2 different classes")
@@ -312,21 +403,25 @@ def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: in
     counts = np.bincount(y)
     if counts.min() < 2:
         fail("label", int(classes[counts.argmin()]), "every class must have at least 2 points")
-    return xy, y.astype(np.int64)
+    return x, y.astype(np.int64)
 
 
 def dataset_from_points(x: np.ndarray, y: np.ndarray, seed: int = 0, test_fraction: float = 0.3,
                         label_noise: float = 0.0, name: str = "uploaded") -> Dataset:
-    """The user's points scaled into the viewing box and split like the toy datasets."""
+    """The user's points split like the other data sets: two inputs are scaled into the viewing
+    box, as the toy shapes are; more are standardised on the training split, as the tables are."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     k = int(y.max()) + 1
-    return split_dataset(name, scale_to_box(x), y, k, check_int("seed", seed, 0, 2**31 - 1),
+    flat = x.shape[1] == 2
+    return split_dataset(name, scale_to_box(x) if flat else x, y, k, check_int("seed", seed, 0, 2**31 - 1),
                          check_number("test_fraction", test_fraction, 0.05, 0.9),
-                         check_number("label_noise", label_noise, 0.0, 1.0))
+                         check_number("label_noise", label_noise, 0.0, 1.0), standardise=not flat)
 
 
 def points_csv(x: np.ndarray, y: np.ndarray, **columns) -> str:
-    """CSV text with x1, x2, label and any further columns (e.g. predictions)."""
-    frame = pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "label": y, **columns})
+    """CSV text with x1, .., xD, label and any further columns (e.g. predictions): a file the
+    upload reads back."""
+    inputs = {f"x{j + 1}": x[:, j] for j in range(x.shape[1])}
+    frame = pd.DataFrame({**inputs, LABEL_COLUMN: y, **columns})
     return frame.to_csv(index=False)

@@ -18,10 +18,11 @@ from playground.core.validation import check_int, check_number, fail
 from playground.engine.engine import Engine, TrainConfig
 
 
-def features(models: int, points: int, widths: list[int], num_classes: int) -> tuple[float, float, float]:
+def features(models: int, points: int, widths: list[int], num_classes: int, inputs: int = 2
+             ) -> tuple[float, float, float]:
     """What one step's cost grows with: 1 (the fixed part), model-points × multiply-accumulates
     (the matrix products) and model-points × activations (the elementwise work)."""
-    sizes = [2, *widths, num_classes]
+    sizes = [inputs, *widths, num_classes]
     macs = sum(i * o for i, o in zip(sizes[:-1], sizes[1:]))
     return 1.0, float(models * points * macs), float(models * points * sum(sizes[1:]))
 
@@ -31,10 +32,10 @@ class CostModel:
     coefficients: tuple[float, float, float]  # seconds per step for each of `features`
 
     def seconds(self, models: int, steps: int, points: int, widths: list[int], num_classes: int,
-                runs: int = 1) -> float:
+                runs: int = 1, inputs: int = 2) -> float:
         """Estimated training seconds of `runs` runs of this size, one after another; `points`
         counts every point of the dataset, as the sweep's settings do."""
-        parts = features(models, points, widths, num_classes)
+        parts = features(models, points, widths, num_classes, inputs)
         return runs * steps * sum(c * f for c, f in zip(self.coefficients, parts))
 
 
@@ -68,7 +69,7 @@ def measure(device: str = "cpu", steps: int = 20) -> CostModel:
 
 def smaller_run(cost: CostModel, max_seconds: float, models_per_seed: int, seeds: int, steps: int,
                 points: int, widths: list[int], num_classes: int, runs: int = 1,
-                step_choices: tuple[int, ...] = ()) -> tuple[int, int] | None:
+                step_choices: tuple[int, ...] = (), inputs: int = 2) -> tuple[int, int] | None:
     """The largest (seeds, steps) that fits `max_seconds`: fewer seeds first (the experiment stays
     the same, its spread less sure), then fewer steps, from `step_choices` when given. None when
     even one seed at the fewest steps does not fit."""
@@ -78,15 +79,15 @@ def smaller_run(cost: CostModel, max_seconds: float, models_per_seed: int, seeds
     for fewer_steps in sorted({s for s in step_choices if s <= steps}, reverse=True):
         for fewer_seeds in range(seeds, 0, -1):
             if cost.seconds(models_per_seed * fewer_seeds, fewer_steps, points, widths, num_classes,
-                            runs) <= max_seconds:
+                            runs, inputs) <= max_seconds:
                 return fewer_seeds, fewer_steps
     return None
 
 
 def check_time(cost: CostModel, max_seconds: float, models: int, steps: int, points: int,
-               widths: list[int], num_classes: int, runs: int = 1) -> float:
+               widths: list[int], num_classes: int, runs: int = 1, inputs: int = 2) -> float:
     """The estimated seconds; a ValueError naming them when they pass the server's time cap."""
-    seconds = cost.seconds(models, steps, points, widths, num_classes, runs)
+    seconds = cost.seconds(models, steps, points, widths, num_classes, runs, inputs)
     if max_seconds > 0 and seconds > max_seconds:
         fail("time", f"about {seconds:,.0f} s on this server",
              f"must be at most {max_seconds:,.0f} s; use fewer seeds, ε values, steps, points or units")

@@ -117,7 +117,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 @dataclass(frozen=True)
 class Prediction:
     """Outputs of every model at M points: logits and probs [E, M, K], and the penultimate
-    activations [E, M, H] (the input points, [E, M, 2], when there is no hidden layer)."""
+    activations [E, M, H] (the input points, [E, M, D], when there is no hidden layer)."""
     logits: torch.Tensor
     probs: torch.Tensor
     penultimate: torch.Tensor
@@ -198,7 +198,9 @@ class Engine:
         bs = self.config.batch_size
         self.batch_size = self.n_train if bs == 0 or bs >= self.n_train else bs
 
-        self.parameter_store = ParameterStore(self.n_models, [2, *self.config.widths, k], dev)
+        self.input_features = sets[0].features
+        sizes = [self.input_features, *self.config.widths, k]
+        self.parameter_store = ParameterStore(self.n_models, sizes, dev)
         self.parameter_store.initialise(self.model_seed)
         self.optimiser = make_optimiser(self.config.optimizer, self.parameter_store.size, dev, self.config.lr,
                                         self.config.weight_decay, self.config.momentum)
@@ -382,7 +384,7 @@ class Engine:
 
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Every model's logits [E, M, K] at points x [M, 2] on the engine's device (no dropout)."""
+        """Every model's logits [E, M, K] at points x [M, D] on the engine's device (no dropout)."""
         return mlp.forward(self.parameter_store, x, self.config.activation).logits
 
     @torch.no_grad()
@@ -394,8 +396,9 @@ class Engine:
     def predict(self, points) -> Prediction:
         """Logits, probabilities and penultimate activations of every model at the given points."""
         x = torch.as_tensor(np.asarray(points, dtype=np.float32), device=self.device)
-        if x.dim() != 2 or x.shape[1] != 2:
-            fail("points", f"array of shape {tuple(x.shape)}", "must have shape [M, 2]")
+        d = self.input_features
+        if x.dim() != 2 or x.shape[1] != d:
+            fail("points", f"array of shape {tuple(x.shape)}", f"must have shape [M, {d}]")
         acts: Activations = mlp.forward(self.parameter_store, x, self.config.activation)
         logits = acts.logits
         return Prediction(logits.cpu(), torch.softmax(logits, -1).cpu(), acts.inputs[-1].cpu())

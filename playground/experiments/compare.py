@@ -17,7 +17,7 @@ import torch
 
 from playground.core import metrics, objectives, selective
 from playground.core.calibration import fit_temperature, reliability_frame
-from playground.core.datasets import Dataset, DatasetSpec, grid_points
+from playground.core.datasets import Dataset, DatasetSpec
 from playground.core.validation import check_int, check_number, fail
 from playground.engine.chunked import OnProgress, Progress, train_to
 from playground.engine.engine import Engine, TrainConfig
@@ -207,7 +207,7 @@ def measure(config: CompareConfig, data: Dataset, per_recipe: dict[int, tuple[En
     val_idx, test_idx = split_held_out(data, config.train.seed)
     y_held = torch.as_tensor(data.y_test)
     y_val, y_test = y_held[val_idx], y_held[test_idx]
-    grid = grid_points(RESOLUTION)
+    grid = data.view_grid(RESOLUTION)
     cache: dict = {}
     rows, reliability, curves, images = [], [], [], {}
     for i, recipe in enumerate(config.recipes):

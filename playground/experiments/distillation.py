@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from playground.core import information, metrics
-from playground.core.datasets import Dataset, DatasetSpec, grid_points
+from playground.core.datasets import Dataset, DatasetSpec
 from playground.core.smoothing import check_eps_grid
 from playground.core.validation import check_int, check_number, fail
 from playground.engine.chunked import OnProgress, Progress, train_to
@@ -119,7 +119,7 @@ def run(config: DistillConfig, on_progress: OnProgress | None = None) -> Distill
     teachers, students, alone = trained.teachers, trained.students, trained.alone
     rows = models_frame(config, data, trained)
     examples = len(information.two_class_examples(data.x_train, data.y_train))
-    grid = grid_points(RESOLUTION)
+    grid = data.view_grid(RESOLUTION)
     first = [i * config.seeds for i in range(len(config.eps))]
     teacher_grid = teachers.predict(grid).probs
     picture = lambda probs: render.boundary_picture(probs, RESOLUTION, data, IMAGE_PX)  # noqa: E731

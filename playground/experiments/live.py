@@ -49,10 +49,11 @@ class LiveRun:
                                           objectives.get(kind).parameter)
         self.engine = Engine(data, config=config, objectives=[("smoothing", 0.0), (kind, value)])
         self.resolution = check_int("resolution", resolution, 8, 200)
-        self.grid = grid_points(self.resolution)
-        self.x = np.concatenate([data.x_train, data.x_test])
+        self.grid = grid_points(self.resolution)  # cell centres in the viewing box
+        self.x = np.concatenate([data.x_train, data.x_test])  # every point's inputs [N, D]
+        self.xy = data.plane.project(self.x)  # where each is drawn (the inputs themselves for D = 2)
         self.labels = np.concatenate([data.y_train, data.y_test])
-        self._grid_and_points = np.concatenate([self.grid, self.x]).astype(np.float32)
+        self._grid_and_points = np.concatenate([data.plane.lift(self.grid), self.x]).astype(np.float32)
         self.split = np.array(["train"] * len(data.y_train) + ["test"] * len(data.y_test))
         self._ticks: deque[tuple[float, int]] = deque()
         self._cache: dict[str, object] = {}  # views of the current step
@@ -60,8 +61,8 @@ class LiveRun:
         self.changes: list[dict] = []  # mid-run setting changes: step, what changed
         flipped = np.zeros(len(self.labels), dtype=bool)
         flipped[:len(data.y_train)] = data.flipped
-        self.table = pd.DataFrame({"index": np.arange(len(self.labels)), "x1": self.x[:, 0],
-                                   "x2": self.x[:, 1], "label": self.labels, "split": self.split,
+        self.table = pd.DataFrame({"index": np.arange(len(self.labels)), "x1": self.xy[:, 0],
+                                   "x2": self.xy[:, 1], "label": self.labels, "split": self.split,
                                    "label noise": flipped})
         self.engine.evaluate()
         self._evaluated_at = time.perf_counter()
@@ -188,7 +189,8 @@ class LiveRun:
         return self._outputs()[1]
 
     def points(self, show_test: bool = True) -> pd.DataFrame:
-        """Every point: index, x1, x2, label, split, label noise. Fixed for the whole run."""
+        """Every point: index, x1, x2 (where it is drawn), label, split, label noise. Fixed for the
+        whole run."""
         return self.table if show_test else self.table[self.table["split"] == "train"]
 
     def wrong(self, model: int) -> np.ndarray:
@@ -204,14 +206,15 @@ class LiveRun:
         """Both models' boundaries, points and mistakes for the browser to draw (scenes.js): per
         grid cell a class and an opacity byte, and packed points, instead of two encoded pictures."""
         keep = np.ones(len(self.labels), dtype=bool) if show_test else self.split == "train"
-        weights = self._cached_fixed("fade", lambda: render.distance_fade(self.grid, self.data.x_train)) \
+        weights = self._cached_fixed("fade", lambda: render.distance_fade(
+            self.grid, self.xy[:len(self.data.y_train)])) \
             if fade else None
         points = self._cached_fixed(f"points{show_test}", lambda: render.scene_points(
-            self.x[keep], self.labels[keep], self.split[keep] == "test"))
+            self.xy[keep], self.labels[keep], self.split[keep] == "test"))
         models = [render.scene_model(render.scene_grid(self.grid_probs()[m], discretize, fade=weights),
                                      self.wrong(m)[keep], self.names[m]) for m in range(len(self.names))]
         pick = -1 if picked is None or not keep[picked] else int(keep[:picked].sum())
-        return {**render.scene_style(self.data.num_classes, BOX), **points, "res": self.resolution,
+        return {**render.scene_style(self.data.num_classes, BOX, self.data.plane.axes), **points, "res": self.resolution,
                 "models": models, "picked": pick, "step": self.step}
 
     def inspect(self, index: int) -> dict:
@@ -228,7 +231,7 @@ class LiveRun:
         targets = torch.stack([self._targets(label, kind, value) for kind, value in pairs])
         return {
             "index": index, "label": label, "split": str(self.split[index]),
-            "x": self.x[index].tolist(), "grad_norm": grad.tolist(),
+            "x": self.xy[index].tolist(), "grad_norm": grad.tolist(),
             "confidence": out.probs[:, index].max(-1).values.tolist(),
             "predicted": out.probs[:, index].argmax(-1).tolist(),
             "frame": tables.target_vs_prediction(self.names, targets, out.probs[:, index]),

@@ -16,7 +16,7 @@ import torch
 from sklearn.model_selection import train_test_split
 
 from playground.core import metrics
-from playground.core.datasets import Dataset, DatasetSpec, grid_points, points_csv
+from playground.core.datasets import Dataset, DatasetSpec, points_csv
 from playground.core.metrics import METRIC_NAMES
 from playground.core.objectives import SMOOTHING
 from playground.core.smoothing import check_eps_grid, eps_label, optimal_logit_gap
@@ -131,7 +131,7 @@ def measure(config: SweepConfig, data: Dataset, engine: Engine, seconds: float) 
     y_held = torch.as_tensor(data.y_test)
     test_logits, test_labels = held[:, test_idx], y_held[test_idx]
     train_logits = engine.predict(x_train).logits
-    grid = engine.predict(grid_points(RESOLUTION)).probs
+    grid = engine.predict(data.view_grid(RESOLUTION)).probs
     k = data.num_classes
     test_probs = torch.softmax(test_logits, -1)
     rel = metrics.reliability(test_probs, test_labels)

@@ -48,19 +48,20 @@ class Limits:
         return cls(work, memory * 1024**2, slots, process * 1024**2, seconds, live, cores)
 
 
-def engine_bytes(models: int, points: int, widths: list[int], num_classes: int, dropout: bool = False) -> int:
+def engine_bytes(models: int, points: int, widths: list[int], num_classes: int, dropout: bool = False,
+                 inputs: int = 2) -> int:
     """Tensor memory of one engine: parameters with gradients and optimiser state (5 copies), the
     activation buffers of a full batch (4 per layer: z, h, dh, dz; 2 more per hidden layer with
     dropout), the objective's [K] buffers per point (targets, soft targets, gradients) and its
     scalar ones (focal and confidence-penalty weights, losses)."""
-    sizes = [2, *widths, num_classes]
+    sizes = [inputs, *widths, num_classes]
     params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
     activations = sum(sizes[1:]) * points + (2 * sum(widths) * points if dropout else 0)
     return FLOAT_BYTES * models * (5 * params + 4 * activations + 6 * num_classes * points + 6 * points)
 
 
 def check_run(models: int, steps: int, points: int, widths: list[int], num_classes: int,
-              limits: Limits, runs: int = 1) -> None:
+              limits: Limits, runs: int = 1, inputs: int = 2) -> None:
     """ValueError when a run would exceed the work or memory cap. `runs`: how many runs of this
     size one request makes one after another (their work adds up; their memory does not)."""
     work = models * steps * points * runs
@@ -68,7 +69,7 @@ def check_run(models: int, steps: int, points: int, widths: list[int], num_class
         times = f" × {runs} runs" if runs > 1 else ""
         fail("work", f"{models} models × {steps} steps × {points} points{times} = {work:,}",
              f"must be at most {limits.max_work:,} on this server; use fewer models, steps or points")
-    memory = engine_bytes(models, points, widths, num_classes)
+    memory = engine_bytes(models, points, widths, num_classes, inputs=inputs)
     if memory > limits.max_memory_bytes:
         fail("memory", f"{memory / 1024**2:,.0f} MB",
              f"must be at most {limits.max_memory_bytes / 1024**2:,.0f} MB on this server; "

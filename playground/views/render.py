@@ -127,7 +127,7 @@ def picture_size(size: int) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=8)
-def _frame(size: int, box: float) -> Image.Image:
+def _frame(size: int, box: float, axes: tuple[str, str] = ("x1", "x2")) -> Image.Image:
     """The static part of a scene: white margins, axis lines, ticks, tick labels and axis names.
     Drawn once per (size, box); each frame only pastes its plot in."""
     left, top = plot_origin(size)
@@ -146,8 +146,8 @@ def _frame(size: int, box: float) -> Image.Image:
         draw.text((left - tick - 3, y), _tick_label(t), font=font, fill=TEXT_GREY, anchor="rm")
     # axis names at the positive ends, in line with the tick labels, so they cost no extra margin
     neutral = palette.rgb(palette.NEUTRAL)
-    draw.text((right, bottom + tick + 2), "x1", font=font, fill=neutral, anchor="rt")
-    draw.text((left - tick - 3, top), "x2", font=font, fill=neutral, anchor="rt")
+    draw.text((right, bottom + tick + 2), axes[0], font=font, fill=neutral, anchor="rt")
+    draw.text((left - tick - 3, top), axes[1], font=font, fill=neutral, anchor="rt")
     return image
 
 
@@ -227,17 +227,18 @@ def unpack_scene(packed: bytes, floats: tuple[str, ...] = ("xy",)) -> dict:
     return join(json.loads(packed[4:4 + size]))
 
 
-def scene_style(num_classes: int, box: float) -> dict:
-    """What scenes.js draws with: the viewing box, ticks, the class colours (for points, outlines
-    and cells) and how cells are coloured."""
-    return {"box": box, "ticks": list(TICKS), "colours": [f"rgb{tuple(c)}" for c in CLASS_RGB[:num_classes]],
+def scene_style(num_classes: int, box: float, axes: tuple[str, str] = ("x1", "x2")) -> dict:
+    """What scenes.js draws with: the viewing box, ticks, the axes' names, the class colours (for
+    points, outlines and cells) and how cells are coloured."""
+    return {"box": box, "ticks": list(TICKS), "axes": list(axes), "colours": [f"rgb{tuple(c)}" for c in CLASS_RGB[:num_classes]],
             "outlines": [f"rgb{tuple(c)}" for c in OUTLINE_RGB[:num_classes]],
             "rgb": [list(c) for c in CLASS_RGB[:num_classes]], "levels": ALPHA_LEVELS,
             "diverged": list(DIVERGED_GREY)}
 
 
 def scene_jpeg(boundary: np.ndarray, box: float, xy: np.ndarray, labels: np.ndarray, is_test: np.ndarray,
-               wrong: np.ndarray, picked: int | None = None, size: int = 360) -> bytes:
+               wrong: np.ndarray, picked: int | None = None, size: int = 360,
+               axes: tuple[str, str] = ("x1", "x2")) -> bytes:
     """One model's scene as one JPEG: the boundary image scaled to a size x size plot area (at
     plot_origin(size), with ticked axes around it), then the points (dots for training, squares for
     test, in their class colour), a thin grey ring on each point the model gets wrong and a
@@ -246,7 +247,7 @@ def scene_jpeg(boundary: np.ndarray, box: float, xy: np.ndarray, labels: np.ndar
     One finished picture per update is the cheapest thing a browser can redraw; JPEG at
     quality 90 is half the size of PNG for these smooth gradients and ten times faster to encode."""
     left, top = plot_origin(size)
-    image = _frame(size, box).copy()
+    image = _frame(size, box, tuple(axes)).copy()
     image.paste(Image.fromarray(boundary, "RGB").resize((size, size), Image.BILINEAR), (left, top))
     draw = ImageDraw.Draw(image)
     px = (left + (xy[:, 0] + box) / (2 * box) * size).tolist()
@@ -285,8 +286,9 @@ def boundary_picture(grid_probs: torch.Tensor, resolution: int, data: Dataset, s
     as one JPEG (the sweep's, the comparison's and distillation's picture of each model). Upsampled
     4x: the coarse grid scaled to a few hundred pixels would otherwise show stair-stepped edges."""
     none = np.zeros(len(data.y_train), dtype=bool)
-    return scene_jpeg(boundary_rgb(grid_probs, resolution, upsample=4), BOX, data.x_train, data.y_train,
-                      none, none, None, size=size)
+    xy = data.plane.project(data.x_train)
+    return scene_jpeg(boundary_rgb(grid_probs, resolution, upsample=4), BOX, xy, data.y_train,
+                      none, none, None, size=size, axes=data.plane.axes)
 
 
 @lru_cache(maxsize=32)

@@ -49,7 +49,7 @@ def compare_settings() -> tuple[CompareConfig, str]:
 
 
 def _size(config: CompareConfig) -> tuple[int, int, int]:
-    return config.models, config.dataset.n, config.dataset.num_classes or 10
+    return config.models, config.dataset.size, config.dataset.num_classes or 10
 
 
 def request(config: CompareConfig) -> Request:
@@ -62,7 +62,7 @@ def request(config: CompareConfig) -> Request:
     return Request("alternatives", key, f"{models} models", largest, config.steps, points,
                    config.train.widths, classes,
                    lambda on_progress: compare.run(CompareConfig.from_key(key), on_progress=on_progress),
-                   runs=len(groups))
+                   runs=len(groups), inputs=config.dataset.features)
 
 
 def default_config() -> CompareConfig:
@@ -83,7 +83,8 @@ def _smaller(config: CompareConfig, largest: int, engines: int) -> Offer:
     def offer(model, max_seconds):
         _, points, classes = _size(config)
         fits = smaller_run(model, max_seconds, largest, config.seeds, config.steps, points,
-                           config.train.widths, classes, engines, SETTINGS["alt_steps"].options)
+                           config.train.widths, classes, engines, SETTINGS["alt_steps"].options,
+                           config.dataset.features)
         if fits is None:
             return None
         return f"Run a smaller comparison: {fits[0]} seeds × {fits[1]:,} steps", _use, fits
@@ -99,5 +100,6 @@ def run_comparison(config: CompareConfig) -> compare.CompareResult:
     train = checked.train
     # one engine per group, one after another: their steps add up; the largest bounds the memory
     check_caps("the comparison", largest, checked.steps, points, train.widths, classes, train.device,
-               len(groups), _smaller(checked, largest // checked.seeds, len(groups)))
+               len(groups), _smaller(checked, largest // checked.seeds, len(groups)),
+               checked.dataset.features)
     return or_stop(lambda: trained(request(checked)), "run the comparison")

@@ -61,6 +61,7 @@ def request(config: DistillConfig) -> Request:
         config.dataset.num_classes or 10,
         lambda on_progress: distillation.run(DistillConfig.from_key(key), on_progress=on_progress),
         runs=config.engines,
+        inputs=config.dataset.features,
     )
 
 
@@ -83,5 +84,6 @@ def run_distillation(config: DistillConfig) -> distillation.DistillResult:
         classes,
         checked.teacher.device,
         checked.engines,
+        inputs=checked.dataset.features,
     )
     return or_stop(lambda: trained(request(checked)), "run the distillation")

@@ -48,6 +48,7 @@ def request(config: TighteningConfig) -> Request:
         config.train.widths,
         config.dataset.num_classes or 10,
         lambda on_progress: tightening.run(TighteningConfig.from_key(key), on_progress=on_progress),
+        inputs=config.dataset.features,
     )
 
 
@@ -67,5 +68,6 @@ def run_tightening(config: TighteningConfig) -> tightening.TighteningResult:
         checked.train.widths,
         checked.dataset.num_classes or 10,
         checked.train.device,
+        inputs=checked.dataset.features,
     )
     return or_stop(lambda: trained(request(checked)), "train")

@@ -77,7 +77,8 @@ def request(config: sweep.SweepConfig) -> Request:
     models, points, classes = _size(config)
     return Request("sweep", key, f"{models} models", models, config.steps, points, config.train.widths,
                    classes, lambda on_progress: sweep.run(sweep.SweepConfig.from_key(key),
-                                                          on_progress=on_progress))
+                                                          on_progress=on_progress),
+                   inputs=config.dataset.features)
 
 
 def default_request() -> Request:
@@ -93,7 +94,8 @@ def _smaller(config: sweep.SweepConfig, runs: int) -> Offer:
     def offer(model, max_seconds):
         models, points, classes = _size(config)
         fits = smaller_run(model, max_seconds, len(config.eps), config.seeds, config.steps, points,
-                           config.train.widths, classes, runs, SETTINGS["sw_steps"].options)
+                           config.train.widths, classes, runs, SETTINGS["sw_steps"].options,
+                           config.dataset.features)
         if fits is None:
             return None
         return f"Run a smaller sweep: {fits[0]} seeds × {fits[1]:,} steps", _use, fits
@@ -108,7 +110,7 @@ def run_sweep(config: sweep.SweepConfig, runs: int = 1) -> sweep.SweepResult:
     models, points, classes = _size(checked)
     train = checked.train
     check_caps("the sweep", models, checked.steps, points, train.widths, classes, train.device, runs,
-               _smaller(checked, runs))
+               _smaller(checked, runs), checked.dataset.features)
     try:
         return or_stop(lambda: trained(request(checked)), "run the sweep")
     except torch.OutOfMemoryError:

@@ -65,7 +65,8 @@ def _readout(run: LiveRun) -> None:
     index = control("pick_index", lo=0, hi=len(run.labels) - 1, width=160)
     info = run.inspect(int(index))
     x1, x2 = info["x"]
-    lines = [f"class **{info['label']}** · {info['split']} point at ({x1:.2f}, {x2:.2f})"]
+    where = "at" if run.data.plane.is_identity else "drawn in the PCA view at"
+    lines = [f"class **{info['label']}** · {info['split']} point {where} ({x1:.2f}, {x2:.2f})"]
     for name, g, guess, conf in zip(run.names, info["grad_norm"], info["predicted"], info["confidence"]):
         lines.append(f"{name}: {verdict(guess, conf, info['label'])} · ‖∂L/∂z‖ = **{g:.4f}**")
     st.markdown("  \n".join(lines))

@@ -23,8 +23,9 @@ LIVE_WAIT_S = 5.0  # a live run holds its memory for the whole session: wait bri
 def _build(settings: LiveSettings) -> tuple[LiveRun, str | None]:
     data = or_stop(settings.data.build, "make the dataset")
     widths, classes = settings.config.widths, data.num_classes
-    or_stop(lambda: check_run(2, 1, len(data.y_train), widths, classes, limits()), "start training")
-    nbytes = engine_bytes(2, len(data.y_train), widths, classes)
+    d = data.features
+    or_stop(lambda: check_run(2, 1, len(data.y_train), widths, classes, limits(), inputs=d), "start training")
+    nbytes = engine_bytes(2, len(data.y_train), widths, classes, inputs=d)
     share = or_stop(lambda: memory_budget().hold(nbytes, wait_s=LIVE_WAIT_S), "start training")
     try:
         try:

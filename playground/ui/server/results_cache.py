@@ -52,11 +52,12 @@ class Request:
     classes: int
     train: Callable[[Progress], Any]  # trains from the key alone, reporting progress
     runs: int = 1  # engines of this size trained one after another (their work adds up)
+    inputs: int = 2  # each example's input features
 
     @property
     def nbytes(self) -> int:
         """The engine's memory estimate, held from the process budget while it trains."""
-        return engine_bytes(self.models, self.points, self.widths, self.classes)
+        return engine_bytes(self.models, self.points, self.widths, self.classes, inputs=self.inputs)
 
 
 class Flight:

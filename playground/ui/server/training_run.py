@@ -24,15 +24,15 @@ POLL_S = 0.2  # how often a waiting page redraws its progress bar (and notices a
 
 
 def check_caps(what: str, models: int, steps: int, points: int, widths: list[int], classes: int,
-               device: str, runs: int = 1, offer: Offer | None = None) -> None:
+               device: str, runs: int = 1, offer: Offer | None = None, inputs: int = 2) -> None:
     """Stop the page with a message when the run would pass the work, memory or time cap; past
     the time cap, offer a smaller run as one button."""
-    or_stop(lambda: check_run(models, steps, points, widths, classes, limits(), runs), f"run {what}")
+    or_stop(lambda: check_run(models, steps, points, widths, classes, limits(), runs, inputs), f"run {what}")
     if not limits().max_seconds:
         return
     model = cost_model(resolve_device(device).type)
     try:
-        check_time(model, limits().max_seconds, models, steps, points, widths, classes, runs)
+        check_time(model, limits().max_seconds, models, steps, points, widths, classes, runs, inputs)
     except ValueError as err:
         st.error(f"Could not run {what}: {escaped(err)}")
         smaller = offer(model, limits().max_seconds) if offer else None

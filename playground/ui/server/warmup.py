@@ -42,7 +42,7 @@ def warm_up(requests: list[Request], limits: Limits, cache: ResultsCache = RESUL
     for request in requests:
         try:
             check_run(request.models, request.steps, request.points, request.widths, request.classes,
-                      limits, request.runs)
+                      limits, request.runs, inputs=request.inputs)
             cache.get(request)
         except Exception:  # noqa: BLE001 (the server serves on without this page's default)
             _log.exception("warming up the %s page's default result failed", request.page)

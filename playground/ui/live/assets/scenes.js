@@ -81,9 +81,10 @@ function draw(canvas, data, model, points) {
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
   for (const t of data.ticks) ctx.fillText(String(t), left - tick - 3, Y(t));
-  ctx.fillText("x2", left - tick - 3, top + font / 2);
+  const [xName, yName] = data.axes || ["x1", "x2"];
+  ctx.fillText(yName, left - tick - 3, top + font / 2);
   ctx.textBaseline = "top";
-  ctx.fillText("x1", left + plot, top + plot + tick + 2);
+  ctx.fillText(xName, left + plot, top + plot + tick + 2);
 
   const { xy, classes, test } = points;
   const wrong = model.wrong;

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from playground.experiments import compare
-from playground.ui.controls.common import script_download
+from playground.ui.controls.common import in_view, say_view, script_download
 from playground.ui.controls.compare_controls import compare_settings, run_comparison
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.shell.errors import stop_page
@@ -45,9 +45,11 @@ st.header("Boundaries")
 for row in range(0, len(recipes), 3):
     for col, recipe in zip(st.columns(3), recipes[row:row + 3]):
         col.image(data_url(result.images[recipe]), caption=recipe, width="stretch",
-                  alt=render.boundary_alt(f"Boundary of {recipe}", result.images[recipe],
+                  alt=render.boundary_alt(f"Boundary of {recipe}{in_view(result.data)}",
+                                          result.images[recipe],
                                           result.data.num_classes))
 st.caption("First seed of each. Hue: the predicted class; strength: its probability from 1/K (white) to 1.")
+say_view(result.data)
 
 st.header("Metrics")
 summary = compare.summary(models)

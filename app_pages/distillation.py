@@ -1,7 +1,7 @@
 import streamlit as st
 
 from playground.experiments import distillation
-from playground.ui.controls.common import script_download
+from playground.ui.controls.common import in_view, say_view, script_download
 from playground.ui.controls.distill_controls import distill_settings, run_distillation
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.shell.glossary import glossary
@@ -66,7 +66,9 @@ for col, (caption, picture) in zip(
     ),
 ):
     col.image(data_url(picture), caption=caption, width="stretch",
-              alt=render.boundary_alt(f"Boundary of the {caption}", picture, result.data.num_classes))
+              alt=render.boundary_alt(f"Boundary of the {caption}{in_view(result.data)}", picture,
+                                      result.data.num_classes))
 st.caption("First seed of each. Hue: the predicted class; strength: its probability from 1/K (white) to 1.")
+say_view(result.data)
 script_download(lambda: distillation.script(config), "distillation.py", "the teachers, their students and "
                 "the students alone, trained the same way, printing their test numbers")

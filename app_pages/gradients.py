@@ -86,8 +86,8 @@ if not snapshots:
     st.info("Choose at least one snapshot step.")
     stop_page()
 data = or_stop(lambda: spec.build(), "make the dataset")
-or_stop(lambda: check_run(2, max(snapshots), len(data.y_train), config.widths, data.num_classes, limits()),
-        "train")
+or_stop(lambda: check_run(2, max(snapshots), len(data.y_train), config.widths, data.num_classes, limits(),
+                          inputs=data.features), "train")
 result = or_stop(lambda: measured(spec, config, eps, tuple(sorted(snapshots))), "train")
 names = model_names(eps)
 samples = result["samples"].assign(model=lambda f: f["model"].map(dict(enumerate(names))))

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from playground.experiments import sweep
-from playground.ui.controls.common import script_download
+from playground.ui.controls.common import in_view, say_view, script_download
 from playground.ui.controls.preset_picker import preset_claim
 from playground.ui.controls.sweep_controls import run_sweep, sweep_settings
 from playground.ui.shell.glossary import glossary
@@ -34,12 +34,13 @@ eps_values = list(result.images)
 for row in range(0, len(eps_values), 7):
     for col, eps in zip(st.columns(7), eps_values[row:row + 7]):
         col.image(data_url(result.images[eps]), caption=f"ε = {eps:g}", width="stretch",
-                  alt=render.boundary_alt(f"Boundary at ε = {eps:g}", result.images[eps],
-                                          result.data.num_classes))
+                  alt=render.boundary_alt(f"Boundary at ε = {eps:g}{in_view(result.data)}",
+                                          result.images[eps], result.data.num_classes))
 st.image(render.colour_key_png(result.data.num_classes, 480),
          alt=render.colour_key_alt(result.data.num_classes))
 st.caption("Each picture is the first seed's model for that ε, on one shared colour scale: hue is the "
            "predicted class, strength the confidence from 1/K (white) to 1.")
+say_view(result.data)
 
 
 animate = st.toggle("animate the scrubber", key="sw_animate")  # outside the fragment: it sets the timer
@@ -53,7 +54,8 @@ def scrubber():
         st.session_state.sw_scrub = eps_values[(position + 1) % len(eps_values)]
     eps = control("sw_scrub", options=eps_values, format_func=lambda e: f"{e:g}")
     st.image(data_url(result.images[eps]),
-             alt=render.boundary_alt(f"Boundary at ε = {eps:g}", result.images[eps], result.data.num_classes))
+             alt=render.boundary_alt(f"Boundary at ε = {eps:g}{in_view(result.data)}", result.images[eps],
+                                     result.data.num_classes))
 
 
 scrubber()

@@ -4,7 +4,10 @@ import pytest
 from playground.core import datasets as ds
 
 
-@pytest.mark.parametrize("name", list(ds.DATASETS))
+SHAPES = [name for name in ds.DATASETS if not ds.is_table(name)]
+
+
+@pytest.mark.parametrize("name", SHAPES)
 def test_well_formed_and_in_the_box(name):
     d = ds.make_dataset(name, n=300, noise=0.1, seed=3)
     k = ds.classes_for(name)
@@ -92,12 +95,17 @@ def test_own_points_are_read_relabelled_scaled_and_split():
     (bytes([0xff, 0xfe, 0x00, 0x41]), "file", "CSV text"),
     (b"\xff\xfe\xfd", "file", "CSV text"),
     (b"x1,x2,label\n", "rows", "at least one"),
-    (b"x1,x2\n1,2\n", "columns", "missing label"),
-    (b"x1,x2,label,z\n1,2,0,1\n", "columns", "unexpected z"),
-    (b"a,b,c\n1,2,0\n", "columns", "missing x1"),
+    (b"x1,x2\n1,2\n", "columns", "named label"),
+    (b"x1,label\n1,0\n2,1\n", "columns", "2 to 64 besides label"),
+    (b"label," + b",".join(b"f%d" % j for j in range(65)) + b"\n", "columns", "2 to 64 besides label"),
+    (b"a,b,c\n1,2,0\n", "columns", "named label"),
+    (b"x1,,label\n1,2,0\n", "column 2", "a name"),
+    (b"x1,x2,label\n1,2,0\n3,4\n", "label in row 3", "every row needs a label"),
+    (b"x1,x2,x3,label\n1,2,3,0\n1,,3,1\n", "x2 in row 3", "every row needs a value in x2"),
+    (b"x1,x2,x3,label\n1,2,3,0\n1,2,q,1\n", "x3 in row 3", "finite number"),
     (b"x1,x2,label\n1,two,0\n2,2,1\n", "x2 in row 2", "finite number"),
     (b"x1,x2,label\n1,2,0\n2,inf,1\n", "x2 in row 3", "finite number"),
-    (b"x1,x2,label\n1,2,0\n,2,1\n", "x1 in row 3", "finite number"),
+    (b"x1,x2,label\n1,2,0\n,2,1\n", "x1 in row 3", "not be empty"),
     (b"x1,x2,label\n1,2,0.5\n2,2,1\n", "label in row 2", "whole number"),
     (b"x1,x2,label\n1,2,0\n2,2,0\n", "label", "at least 2 different"),
     (b"x1,x2,label\n" + b"".join(b"%d,%d,%d\n" % (i, i, i) for i in range(24)), "label", "at most 10"),
@@ -196,3 +204,81 @@ def test_similar_classes_default_gap_and_spec():
 def test_similar_classes_gap_is_checked(kwargs, why):
     with pytest.raises(ValueError, match=rf"^gap=.*{why}"):
         ds.make_dataset(**kwargs)
+
+
+TABLES = list(ds.TABLES)
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_a_table_is_split_like_the_shapes_and_standardised_on_its_training_split_only(name):
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+    rows, features = ds.TABLES[name][1:]
+    d = ds.DatasetSpec(name=name, seed=5).build()
+    assert d.features == features and len(d.y_train) + len(d.y_test) == rows
+    assert d.num_classes == ds.classes_for(name) and d.x_train.dtype == np.float32
+    x, y = ds.load_table(name)
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.3, random_state=5, stratify=y)
+    scaler = StandardScaler().fit(x_tr)  # fitted on the training split alone
+    np.testing.assert_allclose(d.x_train, scaler.transform(x_tr), atol=1e-5)
+    np.testing.assert_allclose(d.x_test, scaler.transform(x_te), atol=1e-5)
+    assert np.array_equal(d.y_train, y_tr) and np.array_equal(d.y_test, y_te)
+    # the test split's own statistics are not used: its mean is not exactly 0
+    assert np.abs(d.x_test.mean(0)).max() > 1e-3
+
+
+def test_a_table_takes_no_shape_settings_and_reseeds_its_split():
+    spec = ds.DatasetSpec(name="digits", n=300, noise=0.7)
+    assert (spec.n, spec.noise, spec.size, spec.features) == (1797, 0.0, 1797, 64)
+    assert spec == ds.DatasetSpec(name="digits")  # one spelling: one cache key, no retrain
+    a, b = spec.build(), spec.reseeded(1).build()
+    assert not np.array_equal(a.y_test, b.y_test)
+    with pytest.raises(ValueError, match="num_classes=3.*exactly 10"):
+        ds.DatasetSpec(name="digits", num_classes=3).build()
+
+
+def test_the_pca_view_is_the_plane_of_the_first_two_components_through_the_training_mean():
+    d = ds.DatasetSpec(name="wine").build()
+    plane = d.plane
+    assert not plane.is_identity and plane.axes == ("PC1", "PC2")
+    np.testing.assert_allclose(plane.basis.T @ plane.basis, np.eye(2), atol=1e-10)
+    centred = d.x_train - d.x_train.mean(0)
+    _, s, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    for j in range(2):  # each column is a principal direction, up to sign
+        assert abs(abs(plane.basis[:, j] @ vt[j]) - 1) < 1e-6
+    assert plane.explained[0] == pytest.approx(s[0] ** 2 / (s ** 2).sum(), rel=1e-6)
+    both = np.concatenate([d.x_train, d.x_test])
+    assert np.abs(plane.project(both)).max() == pytest.approx(1.0, abs=1e-5)
+    # lifting then projecting returns the box coordinates; a lifted grid lies in the plane
+    grid = ds.grid_points(12)
+    np.testing.assert_allclose(plane.project(plane.lift(grid)), grid, atol=1e-5)
+    assert d.view_grid(12).shape == (144, 13)
+    assert "PCA view of the 13 inputs" in plane.describe()
+
+
+def test_two_inputs_are_drawn_as_they_are():
+    d = ds.make_dataset("moons", n=200)
+    assert d.plane.is_identity and d.plane.describe() == "" and d.plane.axes == ("x1", "x2")
+    assert d.plane.project(d.x_train) is d.x_train or np.array_equal(d.plane.project(d.x_train), d.x_train)
+    assert np.array_equal(d.view_grid(10), ds.grid_points(10))
+
+
+def test_an_upload_of_many_columns_is_read_in_any_column_order_and_standardised():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5)) * [1, 10, 100, 0.1, 5]
+    y = (x[:, 0] > 0).astype(int) + 2 * (x[:, 1] > 0)
+    header = "label,a,b,c,d,e\n"
+    raw = (header + "".join(f"{c},{','.join(map(str, row))}\n" for row, c in zip(x, y))).encode()
+    got_x, got_y = ds.read_points_csv(raw)
+    np.testing.assert_array_equal(got_x, x)
+    np.testing.assert_array_equal(got_y, np.unique(y, return_inverse=True)[1])
+    spec = ds.DatasetSpec(points=np.column_stack([got_x, got_y]))
+    assert spec.features == 5 and spec.size == 60
+    d = spec.build()
+    assert d.features == 5 and not d.plane.is_identity
+    np.testing.assert_allclose(d.x_train.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(d.x_train.std(0), 1, atol=1e-4)
+    # the CSV a page downloads reads back as the same points
+    again, labels = ds.read_points_csv(ds.points_csv(d.x_train, d.y_train).encode())
+    np.testing.assert_allclose(again, d.x_train, atol=1e-6)
+    assert np.array_equal(labels, d.y_train)

@@ -30,6 +30,7 @@ LINE = re.compile(r"^(?P<name>.+), seed (?P<seed>\d+): accuracy (?P<acc>[-\d.]+)
                   r"ECE (?P<ece>[-\d.na]+), conf - acc (?P<gap>[-\d.na]+)"
                   r"(, tightness (?P<tight>[-\d.na]+))?$")
 UPLOAD = DatasetSpec(points=[(x / 7, (x * 3 % 11) / 5, x % 3) for x in range(60)], seed=4)
+WIDE_UPLOAD = DatasetSpec(points=[(x / 7, (x * 3 % 11) / 5, x % 4, -x, x % 3) for x in range(60)], seed=2)
 
 
 def script_namespace(text: str) -> dict:
@@ -40,8 +41,9 @@ def script_namespace(text: str) -> dict:
 
 @pytest.mark.parametrize("data", [DatasetSpec(name, n=300, noise=0.25, seed=3) for name in DATASETS]
                          + [DatasetSpec("similar_classes", n=200, num_classes=4, gap=0.8, seed=5),
-                            DatasetSpec("moons", n=200, label_noise=0.2, seed=9, test_fraction=0.25), UPLOAD],
-                         ids=lambda d: d.name + ("_noisy" if d.label_noise else ""))
+                            DatasetSpec("moons", n=200, label_noise=0.2, seed=9, test_fraction=0.25), UPLOAD,
+                            WIDE_UPLOAD, DatasetSpec("digits", label_noise=0.1, seed=6)],
+                         ids=lambda d: f"{d.name}{d.features}" + ("_noisy" if d.label_noise else ""))
 def test_the_scripts_data_are_the_librarys(data):
     text = pytorch_script(data, TrainConfig(), [("smoothing", 0.1)], steps=1)
     x_train, y_train, x_test, y_test = script_namespace(text)["make_data"]()
@@ -70,6 +72,7 @@ CASES = [  # every objective and optimiser, full batch and mini-batches, the con
      [("confidence_penalty", 0.5), ("smoothing", 0.1)], 2),
     ("similar_classes", TrainConfig(units=16, convention="others", activation="gelu", seed=4),
      [("smoothing", 0.3)], 1),
+    ("digits", TrainConfig(units=16, seed=3), [("smoothing", 0.0), ("smoothing", 0.1)], 1),  # 64 inputs
 ]
 
 

@@ -198,6 +198,10 @@ class DatasetSpec:
             rows = tuple(tuple(float(v) for v in row[:-1]) + (int(row[-1]),) for row in self.points)
             object.__setattr__(self, "points", rows)
             object.__setattr__(self, "name", "uploaded")
+        elif is_table(self.name):  # one spelling per table: the settings it does not take are unset
+            object.__setattr__(self, "n", TABLES[self.name][1])
+            object.__setattr__(self, "noise", 0.0)
+            object.__setattr__(self, "gap", None)
 
     @classmethod
     def from_dict(cls, raw: dict) -> DatasetSpec:
@@ -356,7 +360,7 @@ def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: in
     columns = [str(c).strip() for c in frame.columns]
     unnamed = [i for i, c in enumerate(columns) if not c or c.startswith("Unnamed:")]
     if unnamed:
-        fail(f"column {unnamed[0] + 1}", "no name", "every column needs a name in the header line")
+        fail(f"column {unnamed[0] + 1}", "no name", "must have a name in the header line")
     if LABEL_COLUMN not in columns:
         fail("columns", columns, f"must include a column named {LABEL_COLUMN} (the class of each row)")
     features = [c for c in columns if c != LABEL_COLUMN]
@@ -374,7 +378,7 @@ def read_points_csv(raw: bytes, max_rows: int = MAX_UPLOAD_ROWS, max_classes: in
         if blank[column].any():
             row = _first(blank[column].to_numpy())
             need = "a label" if column == LABEL_COLUMN else f"a value in {column}"
-            fail(f"{column} in row {row + 2}", "missing", f"every row needs {need}")
+            fail(f"{column} in row {row + 2}", "missing", f"must not be empty: every row needs {need}")
         bad = ~np.isfinite(numbers[:, j])
         if bad.any():
             row = _first(bad)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from playground.core.datasets import DEFAULT_GAP, DatasetSpec
+from playground.core.datasets import DEFAULT_GAP, DatasetSpec, is_table
 from playground.core.objectives import CONFIDENCE_PENALTY, FOCAL, SMOOTHING, check_objectives
 from playground.core.validation import check_int, fail
 from playground.engine.engine import TrainConfig
@@ -114,10 +114,33 @@ def _objective_lines(kind: str, value: float, convention: str) -> tuple[str, str
 def _data_block(data: DatasetSpec) -> str:
     if data.is_upload:
         rows = json.dumps([list(r) for r in data.points])
-        return ("# your own points, as uploaded: x1, x2, label\n"
+        columns = ", ".join(f"x{j + 1}" for j in range(data.features))
+        return (f"# your own points, as uploaded: {columns}, label\n"
                 f"POINTS = np.array({rows})\n"
-                "x, y = POINTS[:, :2], POINTS[:, 2].astype(np.int64)")
+                "x, y = POINTS[:, :-1], POINTS[:, -1].astype(np.int64)")
+    if is_table(data.name):
+        return f"x, y = datasets.load_{data.name}(return_X_y=True)  # bundled with scikit-learn"
     return _DATA[data.name]
+
+
+def _standardised(data: DatasetSpec) -> bool:
+    """Whether the inputs are standardised on the training split (tables, uploads of more than
+    two columns) rather than scaled into the box before the split (the 2D shapes and uploads)."""
+    return is_table(data.name) or data.features > 2
+
+
+_AS_FLOATS = "x = np.asarray(x, dtype=np.float64)"
+_INTO_BOX = """\
+x = np.asarray(x, dtype=np.float64)
+centre = (x.max(0) + x.min(0)) / 2  # into the playground's box: the largest |coordinate| is 1
+x = (x - centre) / max(float(np.abs(x - centre).max()), 1e-12)
+"""
+_STANDARDISE = """\
+# standardised on the training split only, as sklearn's StandardScaler (a constant input keeps scale 1)
+mean, std = x_train.mean(0), x_train.std(0)
+std = np.where(std < 10 * np.finfo(np.float64).eps, 1.0, std)
+x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+"""
 
 
 def _loss_defs(slots: list[tuple[str, float]], convention: str) -> list[str]:
@@ -129,9 +152,9 @@ def _loss_defs(slots: list[tuple[str, float]], convention: str) -> list[str]:
     return out
 
 
-def _network(config: TrainConfig, k: int, steps: int) -> str:
+def _network(config: TrainConfig, inputs: int, k: int, steps: int) -> str:
     """A network's and its training's settings, as the script's dict of them."""
-    return (f"{{'widths': {[2, *config.widths, k]}, 'activation': {config.activation!r}, "
+    return (f"{{'widths': {[inputs, *config.widths, k]}, 'activation': {config.activation!r}, "
             f"'optimizer': {config.optimizer!r}, 'lr': {float(config.lr)!r},\n"
             f"    'momentum': {float(config.momentum)!r}, 'batch_size': {int(config.batch_size)}, "
             f"'batch_seed': {int(config.seed)}, 'steps': {steps}}}")
@@ -141,7 +164,7 @@ def _script(title: str, data: DatasetSpec, k: int, networks: dict[str, str], mid
             test_half_seed: int | None = None, extra: str = "") -> str:
     """The whole file: the data, the networks (name -> settings), `middle` (objectives and
     constants), the shared training and measuring code, `extra` functions, and `main`."""
-    noise_line = "" if data.is_upload else f"NOISE = {float(data.noise)!r}\n"
+    noise_line = "" if data.is_upload or is_table(data.name) else f"NOISE = {float(data.noise)!r}\n"
     gap = DEFAULT_GAP if data.gap is None else data.gap
     gap_line = f"GAP = {float(gap)!r}\n" if data.name == "similar_classes" else ""
     half = "" if test_half_seed is None else textwrap.indent(textwrap.dedent(f"""\
@@ -152,6 +175,7 @@ def _script(title: str, data: DatasetSpec, k: int, networks: dict[str, str], mid
         x_test, y_test = x_test[half], y_test[half]
         """), "    ")
     nets = "\n".join(f"{name} = {text}" for name, text in networks.items())
+    standardised = _standardised(data)
     return f'''"""Label Smoothing Playground: {title}, as a plain PyTorch script.
 
 Needs only torch, numpy and scikit-learn (for the data); run it with `python this_file.py`. It draws
@@ -168,7 +192,7 @@ from torch import nn
 
 torch.set_num_threads(1)  # the playground trains with one thread per op too (the same sums, in order)
 
-# ---- the data: {data.name}{"" if data.is_upload else f", {data.n} points"}, seed {data.seed}
+# ---- the data: {data.name}, {data.size} points of {data.features} inputs, seed {data.seed}
 N = {data.size}
 K = {k}
 SEED = {int(data.seed)}
@@ -179,12 +203,10 @@ LABEL_NOISE = {float(data.label_noise)!r}  # share of training labels moved to a
 def make_data():
     rng = np.random.default_rng(SEED)
 {textwrap.indent(_data_block(data), "    ")}
-    x = np.asarray(x, dtype=np.float64)
-    centre = (x.max(0) + x.min(0)) / 2  # into the playground's box: the largest |coordinate| is 1
-    x = (x - centre) / max(float(np.abs(x - centre).max()), 1e-12)
+{textwrap.indent(_AS_FLOATS if standardised else _INTO_BOX, "    ").rstrip()}
     x_train, x_test, y_train, y_test = train_test_split(x, np.asarray(y), test_size=TEST_FRACTION,
                                                         random_state=SEED, stratify=y)
-    if LABEL_NOISE:  # label noise touches the training labels only
+{textwrap.indent(_STANDARDISE if standardised else "", "    ")}    if LABEL_NOISE:  # label noise: the training labels only
         flip = np.random.default_rng(SEED + 1)
         idx = flip.choice(len(y_train), size=round(LABEL_NOISE * len(y_train)), replace=False)
         y_train = y_train.copy()
@@ -316,7 +338,7 @@ def pytorch_script(data: DatasetSpec, config: TrainConfig, objectives: list[tupl
             "    for seed in SEEDS:\n"
             "        model = train(loss, seed, x_train, y_train, NETWORK, weight_decay, dropout)\n"
             f"        {measured}")
-    return _script(title, data, k, {"NETWORK": _network(config, k, steps)}, middle, main,
+    return _script(title, data, k, {"NETWORK": _network(config, data.features, k, steps)}, middle, main,
                    int(config.seed) if test_half else None, extra)
 
 
@@ -367,5 +389,6 @@ for seed in STUDENT_SEEDS:
     model = train(lambda logits, y, rows: nn.functional.cross_entropy(logits, y), seed, x_train, y_train,
                   STUDENT)
     report("student alone", seed, measure(model, x_test, y_test))"""
-    networks = {"TEACHER": _network(teacher, k, steps), "STUDENT": _network(student, k, steps)}
+    networks = {"TEACHER": _network(teacher, data.features, k, steps),
+                "STUDENT": _network(student, data.features, k, steps)}
     return _script(title, data, k, networks, middle, main)

@@ -214,7 +214,8 @@ class LiveRun:
         models = [render.scene_model(render.scene_grid(self.grid_probs()[m], discretize, fade=weights),
                                      self.wrong(m)[keep], self.names[m]) for m in range(len(self.names))]
         pick = -1 if picked is None or not keep[picked] else int(keep[:picked].sum())
-        return {**render.scene_style(self.data.num_classes, BOX, self.data.plane.axes), **points, "res": self.resolution,
+        style = render.scene_style(self.data.num_classes, BOX, self.data.plane.axes)
+        return {**style, **points, "res": self.resolution,
                 "models": models, "picked": pick, "step": self.step}
 
     def inspect(self, index: int) -> dict:

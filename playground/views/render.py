@@ -230,7 +230,8 @@ def unpack_scene(packed: bytes, floats: tuple[str, ...] = ("xy",)) -> dict:
 def scene_style(num_classes: int, box: float, axes: tuple[str, str] = ("x1", "x2")) -> dict:
     """What scenes.js draws with: the viewing box, ticks, the axes' names, the class colours (for
     points, outlines and cells) and how cells are coloured."""
-    return {"box": box, "ticks": list(TICKS), "axes": list(axes), "colours": [f"rgb{tuple(c)}" for c in CLASS_RGB[:num_classes]],
+    return {"box": box, "ticks": list(TICKS), "axes": list(axes),
+            "colours": [f"rgb{tuple(c)}" for c in CLASS_RGB[:num_classes]],
             "outlines": [f"rgb{tuple(c)}" for c in OUTLINE_RGB[:num_classes]],
             "rgb": [list(c) for c in CLASS_RGB[:num_classes]], "levels": ALPHA_LEVELS,
             "diverged": list(DIVERGED_GREY)}

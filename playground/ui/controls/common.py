@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from playground.core.datasets import DATASETS, MAX_CLASSES, takes_k
+from playground.core.datasets import DATASETS, MAX_CLASSES, TABLES, is_table, takes_k
 from playground.core.smoothing import CONVENTIONS, convert_eps, target_values, uniform_eps
 from playground.ui.shell.settings import OBJECTIVE_CHOICES
 from playground.ui.shell.url import control
@@ -43,6 +43,28 @@ def objective_menu(container, key: str, most: int = 6) -> list[tuple[str, float]
     """Objectives to put side by side, as (kind, value) pairs."""
     chosen = control(key, container, max_selections=most)
     return [OBJECTIVE_CHOICES[name] for name in chosen]
+
+
+def size_and_noise(name: str, prefix: str, **kwargs) -> tuple[int, float]:
+    """The toy shape's points and input noise. A bundled table has its own rows and no noise:
+    both sliders are then disabled (keeping the shapes' values) and say why."""
+    if is_table(name):
+        rows, features = TABLES[name][1:]
+        kwargs = {**kwargs, "disabled": True,
+                  "help": f"{name} has {rows:,} examples of {features} inputs; points and noise apply to "
+                          "the toy shapes"}
+    return control(f"{prefix}_n", **kwargs), control(f"{prefix}_noise", **kwargs)
+
+
+def in_view(data) -> str:
+    """" in the PCA view" for data drawn in one (for titles and alt text), "" for two inputs."""
+    return "" if data.plane.is_identity else " in the PCA view"
+
+
+def say_view(data) -> None:
+    """Under boundary pictures: which 2D view they are, when the data have more than two inputs."""
+    if not data.plane.is_identity:
+        st.caption(data.plane.describe())
 
 
 def gap_slider(name: str, key: str, **kwargs) -> float | None:

@@ -8,7 +8,7 @@ from playground.engine.cost import smaller_run
 from playground.engine.engine import TrainConfig
 from playground.experiments import compare
 from playground.experiments.compare import CompareConfig, Recipe
-from playground.ui.controls.common import classes_slider, dataset_name, objective_menu
+from playground.ui.controls.common import classes_slider, dataset_name, objective_menu, size_and_noise
 from playground.ui.server.results_cache import Request
 from playground.ui.server.training_run import Offer, check_caps, trained
 from playground.ui.shell.errors import or_stop
@@ -25,8 +25,7 @@ def compare_settings() -> tuple[CompareConfig, str]:
     name = dataset_name(st.sidebar, "alt_name")
     with st.sidebar.form("alt_form"):
         k = classes_slider(name, "alt_k")
-        n = control("alt_n")
-        noise = control("alt_noise")
+        n, noise = size_and_noise(name, "alt")
         label_noise = control("alt_label_noise")
         st.markdown("**Models**")
         chosen = objective_menu(st, "alt_objectives", compare.MAX_OBJECTIVES)

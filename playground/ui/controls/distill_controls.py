@@ -9,7 +9,7 @@ import streamlit as st
 from playground.core.datasets import DatasetSpec, takes_k
 from playground.experiments import distillation
 from playground.experiments.distillation import DistillConfig
-from playground.ui.controls.common import classes_slider, dataset_name
+from playground.ui.controls.common import classes_slider, dataset_name, size_and_noise
 from playground.ui.server.results_cache import Request
 from playground.ui.server.training_run import check_caps, trained
 from playground.ui.shell.errors import or_stop
@@ -22,8 +22,7 @@ def distill_settings() -> DistillConfig:
     name = dataset_name(st.sidebar, "dst_name")
     with st.sidebar.form("dst_form"):
         k = classes_slider(name, "dst_k")
-        n = control("dst_n")
-        noise = control("dst_noise")
+        n, noise = size_and_noise(name, "dst")
         st.markdown("**Teachers and students**")
         eps = control("dst_eps", format_func=lambda e: f"{e:g}", max_selections=4)
         temperatures = control("dst_t", format_func=lambda t: f"{t:g}",

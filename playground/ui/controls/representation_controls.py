@@ -9,7 +9,7 @@ import streamlit as st
 from playground.core.datasets import DatasetSpec, takes_k
 from playground.experiments import tightening
 from playground.experiments.tightening import TighteningConfig
-from playground.ui.controls.common import classes_slider, dataset_name
+from playground.ui.controls.common import classes_slider, dataset_name, size_and_noise
 from playground.ui.server.results_cache import Request
 from playground.ui.server.training_run import check_caps, trained
 from playground.ui.shell.errors import or_stop
@@ -22,8 +22,7 @@ def representation_settings() -> TighteningConfig:
     name = dataset_name(st.sidebar, "rep_name")
     with st.sidebar.form("rep_form"):
         k = classes_slider(name, "rep_k")
-        n = control("rep_n")
-        noise = control("rep_noise")
+        n, noise = size_and_noise(name, "rep")
         classes = control("rep_classes", max_selections=3)
         eps = control("rep_eps")
         seeds = control("rep_seeds")

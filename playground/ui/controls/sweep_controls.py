@@ -10,7 +10,7 @@ from playground.core.datasets import DatasetSpec, takes_k
 from playground.engine.cost import smaller_run
 from playground.engine.engine import TrainConfig
 from playground.experiments import sweep
-from playground.ui.controls.common import classes_slider, dataset_name, gap_slider
+from playground.ui.controls.common import classes_slider, dataset_name, gap_slider, size_and_noise
 from playground.ui.controls.own_data import own_points
 from playground.ui.server.results_cache import Request
 from playground.ui.server.training_run import Offer, check_caps, trained
@@ -34,8 +34,7 @@ def sweep_settings() -> tuple[sweep.SweepConfig, bool]:
     with st.sidebar.form("sweep_form"):
         k = classes_slider(name, "sw_k", **KEEP)
         gap = gap_slider(name, "sw_gap", **KEEP)
-        n = control("sw_n", **KEEP)
-        noise = control("sw_noise", **KEEP)
+        n, noise = size_and_noise(name, "sw", **KEEP)
         label_noise = control("sw_label_noise", **KEEP)
         points = own_points("sw_upload", label_noise=label_noise)
         compare = control("sw_compare", **KEEP)

@@ -12,7 +12,13 @@ import streamlit as st
 from playground.core import objectives
 from playground.core.datasets import DatasetSpec, takes_k
 from playground.engine.engine import TrainConfig, cuda_available
-from playground.ui.controls.common import classes_slider, convention_radio, dataset_name, gap_slider
+from playground.ui.controls.common import (
+    classes_slider,
+    convention_radio,
+    dataset_name,
+    gap_slider,
+    size_and_noise,
+)
 from playground.ui.controls.own_data import own_points
 from playground.ui.shell.settings import SETTINGS, default
 from playground.ui.shell.url import control
@@ -102,8 +108,7 @@ def live_controls() -> LiveSettings:
         name = dataset_name(st, "ds_name")
         k = classes_slider(name, "ds_k")
         gap = gap_slider(name, "ds_gap")
-        n = control("ds_n")
-        noise = control("ds_noise")
+        n, noise = size_and_noise(name, "ds")
         label_noise = control("ds_label_noise")
         test_fraction = control("ds_test")
         c1, c2 = st.columns([1, 1], vertical_alignment="bottom")

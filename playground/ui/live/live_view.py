@@ -12,9 +12,11 @@ from typing import NamedTuple
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from playground.core.datasets import Dataset
 from playground.engine.engine import DIVERGED_LOSS_FACTOR
 from playground.experiments.live import LiveRun
 from playground.serving.sharing import Pace
+from playground.ui.controls.common import in_view, say_view
 from playground.ui.controls.train_controls import LiveSettings
 from playground.ui.live.inspector import show_inspector
 from playground.ui.live.live_state import (
@@ -178,12 +180,13 @@ def label_scenes(scene: dict, run: LiveRun) -> None:
     numbers = run.headline()
     for m, model in enumerate(scene["models"]):
         what = render.describe_scene_grid(model, scene["res"], run.data.num_classes)
-        model["label"] = (f"Decision boundary of {run.names[m]} at step {run.step:,}, test accuracy "
-                          f"{numbers[m]['accuracy']:.3f}: {what}.")
+        model["label"] = (f"Decision boundary of {run.names[m]}{in_view(run.data)} at step {run.step:,}, "
+                          f"test accuracy {numbers[m]['accuracy']:.3f}: {what}.")
 
 
-def colour_key(num_classes: int) -> None:
+def colour_key(data: Dataset) -> None:
     """How to read the pictures; it never changes during a run, so it lives outside the fragments."""
+    num_classes = data.num_classes
     # inline and byte-identical every time: the browser keeps the picture instead of fetching it again
     st.image(data_url(render.colour_key_png(num_classes, 2 * PICTURE_PX), "image/png"),
              alt=render.colour_key_alt(num_classes))
@@ -192,6 +195,7 @@ def colour_key(num_classes: int) -> None:
                "the inspected point. Far from the data a smoothed model is unsure, and faint streaks where "
                "its top class flips are low-confidence regions, not structure: 'fade far from the data' "
                "dims them.")
+    say_view(data)
 
 
 @holding_run
@@ -234,6 +238,6 @@ def show_live(settings: LiveSettings) -> None:
     every = (lambda seconds: seconds) if playing() else (lambda seconds: None)
     st.fragment(headline_frame, run_every=every(pace.side_s))()
     st.fragment(live_frame, run_every=every(pace.frame_s))(settings)
-    colour_key(live_run().data.num_classes)
+    colour_key(live_run().data)
     # the charts cost ten times the numbers to draw, and a curve need not move every second
     st.fragment(side_frame, run_every=every(SIDE_EVERY * pace.side_s))(settings)

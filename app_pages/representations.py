@@ -1,5 +1,6 @@
 import streamlit as st
 
+from playground.core import information
 from playground.experiments import tightening
 from playground.ui.controls.common import script_download
 from playground.ui.controls.preset_picker import preset_claim
@@ -55,5 +56,22 @@ st.caption(
     f"Training points of the three classes, {config.seeds} seeds (band: lowest to highest), "
     f"{config.steps:,} steps; {result.seconds:.1f} s to train and measure."
 )
+st.header("Information about the example")
+st.altair_chart(charts.information_chart(result.tightness[~result.tightness["diverged"]], "The models'"),
+                width="content")
+a, b = config.classes[:2]
+chosen = information.two_class_examples(result.data.x_train, result.data.y_train, (a, b))
+st.caption(information.describe(len(chosen), (a, b)) + " Lower: the logits say less about which example "
+           "it was, the similarities a student would learn from.")
+
+if result.pixels is not None:
+    st.header("Test images, one-hot beside smoothed")
+    titles = tightening.image_titles(result.predictions, names)
+    st.altair_chart(charts.image_examples_chart(result.pixels, result.predictions, titles, names),
+                    width="content")
+    st.caption("The first seed's one-hot and smoothed models on a few held-out images: the one-hot model's "
+               "most confident mistakes first, then its first right answers. Over-confidence shows as a bar "
+               "near 1 on the wrong class; smoothing caps how sure the model gets.")
+
 script_download(lambda: tightening.script(config), "representations.py", "every ε and seed of this page, "
                 "trained the same way, printing accuracy, NLL, ECE and the tightness")

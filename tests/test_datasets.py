@@ -3,7 +3,6 @@ import pytest
 
 from playground.core import datasets as ds
 
-
 SHAPES = [name for name in ds.DATASETS if not ds.is_table(name)]
 
 

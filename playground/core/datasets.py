@@ -37,7 +37,7 @@ DATASETS = {
 # scikit-learn's bundled tables: name -> (loader, rows, input features). They ship with
 # scikit-learn, so nothing is downloaded; n, noise and gap do not apply to them.
 TABLES = {
-    "digits": (skd.load_digits, 1797, 64),  # 8x8 images of handwritten digits, 0..16 per pixel
+    "digits": (skd.load_digits, 1797, 64),  # 8x8 images of handwritten digits, 0..16 per pixel (row-major)
     "wine": (skd.load_wine, 178, 13),
     "breast_cancer": (skd.load_breast_cancer, 569, 30),
     "iris": (skd.load_iris, 150, 4),
@@ -282,6 +282,15 @@ def _table(name: str) -> tuple[np.ndarray, np.ndarray]:
 def load_table(name: str) -> tuple[np.ndarray, np.ndarray]:
     """A bundled table's raw inputs [N, D] (float64) and labels [N], as scikit-learn ships them."""
     return _table(check_choice("name", name, TABLES))
+
+
+def raw_test_inputs(spec: DatasetSpec) -> np.ndarray:
+    """A table's test inputs as scikit-learn ships them, before standardising (digits' pixels 0..16),
+    in the order of `spec.build().x_test`: for pictures of the examples."""
+    if not is_table(spec.name):
+        fail("name", spec.name, f"must be one of the tables {', '.join(TABLES)}")
+    x, y = load_table(spec.name)
+    return train_test_split(x, y, test_size=spec.test_fraction, random_state=spec.seed, stratify=y)[1]
 
 
 def standardised(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -134,32 +134,32 @@ def _pair(classes: Sequence[int], num_classes: int) -> tuple[int, int]:
 
 
 def noisy_inputs(x, draws: int, sigma: float, seed: int = 0) -> torch.Tensor:
-    """[N, draws, 2]: each point x [N, 2] plus independent N(0, sigma²) noise per draw, the
-    stand-in for data augmentation. Seeded: the same arguments give the same points."""
+    """[N, draws, D]: each point x [N, D] plus independent N(0, sigma²) noise per draw and input,
+    the stand-in for data augmentation. Seeded: the same arguments give the same points."""
     points = torch.as_tensor(np.asarray(x, dtype=np.float32))
-    if points.dim() != 2 or points.shape[1] != 2 or points.shape[0] < 2:
-        fail("x", f"shape {tuple(points.shape)}", "must be [N, 2] with N >= 2 points")
+    if points.dim() != 2 or points.shape[0] < 2:
+        fail("x", f"shape {tuple(points.shape)}", "must be [N, D] with N >= 2 points")
     draws = check_int("draws", draws, 2, MAX_DRAWS)
     if points.shape[0] * draws > MAX_POINTS_DRAWN:
         fail("draws", draws, f"N * draws must be at most {MAX_POINTS_DRAWN:,} (N = {points.shape[0]})")
     sigma = check_number("sigma", sigma, 0.0, MAX_SIGMA, lo_open=True)
     seed = check_int("seed", seed, 0, 2**31 - 1)
     gen = torch.Generator().manual_seed(seed)
-    noise = torch.randn(points.shape[0], draws, 2, generator=gen) * sigma
+    noise = torch.randn(points.shape[0], draws, points.shape[1], generator=gen) * sigma
     return points.unsqueeze(1) + noise
 
 
 def logits_under_noise(source, x, draws: int, sigma: float, seed: int = 0) -> torch.Tensor:
     """Every model's logits [E, N, draws, K] at noisy_inputs(x, draws, sigma, seed). `source` is
-    an Engine, or anything whose predict(points [M, 2]) gives .logits [E, M, K]."""
+    an Engine, or anything whose predict(points [M, D]) gives .logits [E, M, K]."""
     points = noisy_inputs(x, draws, sigma, seed)
     n = points.shape[0]
-    logits = source.predict(points.reshape(-1, 2).numpy()).logits
+    logits = source.predict(points.reshape(n * draws, -1).numpy()).logits
     return logits.reshape(logits.shape[0], n, draws, -1)
 
 
 def two_class_examples(x, labels, classes: Sequence[int] = CLASSES) -> np.ndarray:
-    """The points of x [N, 2] whose label is one of the two classes: MKH's X ranges over them."""
+    """The points of x [N, D] whose label is one of the two classes: MKH's X ranges over them."""
     points, y = np.asarray(x), np.asarray(labels)
     if y.shape != points.shape[:1]:
         fail("labels", f"shape {y.shape}", f"must hold one label per point, shape {points.shape[:1]}")
@@ -173,7 +173,7 @@ def two_class_examples(x, labels, classes: Sequence[int] = CLASSES) -> np.ndarra
 def model_information(source, x, labels, classes: Sequence[int] = CLASSES, draws: int = DRAWS,
                       sigma: float = SIGMA, seed: int = 0) -> torch.Tensor:
     """MKH's estimate (mkh_information) for every model of an engine, in nats [E]: X ranges over
-    the training examples x [N, 2] labelled with one of `classes` (a, b), Y = z_a − z_b under
+    the training examples x [N, D] labelled with one of `classes` (a, b), Y = z_a − z_b under
     input noise sigma; `draws` (L) noisy copies of each example give μ_x, one more gives y_x."""
     draws = check_int("draws", draws, 1, MAX_DRAWS - 1)
     chosen = two_class_examples(x, labels, classes)

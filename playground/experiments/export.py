@@ -176,6 +176,7 @@ def _script(title: str, data: DatasetSpec, k: int, networks: dict[str, str], mid
         """), "    ")
     nets = "\n".join(f"{name} = {text}" for name, text in networks.items())
     standardised = _standardised(data)
+    scaling = textwrap.indent(_STANDARDISE if standardised else "", "    ")
     return f'''"""Label Smoothing Playground: {title}, as a plain PyTorch script.
 
 Needs only torch, numpy and scikit-learn (for the data); run it with `python this_file.py`. It draws
@@ -206,7 +207,7 @@ def make_data():
 {textwrap.indent(_AS_FLOATS if standardised else _INTO_BOX, "    ").rstrip()}
     x_train, x_test, y_train, y_test = train_test_split(x, np.asarray(y), test_size=TEST_FRACTION,
                                                         random_state=SEED, stratify=y)
-{textwrap.indent(_STANDARDISE if standardised else "", "    ")}    if LABEL_NOISE:  # label noise: the training labels only
+{scaling}    if LABEL_NOISE:  # label noise touches the training labels only
         flip = np.random.default_rng(SEED + 1)
         idx = flip.choice(len(y_train), size=round(LABEL_NOISE * len(y_train)), replace=False)
         y_train = y_train.copy()

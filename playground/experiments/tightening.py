@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import ClassVar
 
@@ -14,8 +15,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from playground.core import representations
-from playground.core.datasets import Dataset, DatasetSpec
+from playground.core import information, representations
+from playground.core.datasets import Dataset, DatasetSpec, raw_test_inputs
 from playground.core.objectives import SMOOTHING
 from playground.core.smoothing import check_eps, check_eps_grid
 from playground.core.validation import check_int, fail
@@ -27,6 +28,8 @@ from playground.experiments.sweep import MAX_SEEDS, MAX_STEPS
 
 EPS_GRID = (0.0, 0.05, 0.1, 0.2, 0.3)
 SNAPSHOTS = 8  # saved steps for the scrubber, spread evenly over training
+IMAGES = {"digits": 8}  # data sets whose examples are square images: the side in pixels
+MISTAKES, RIGHT = 3, 3  # test images shown: the one-hot model's surest mistakes, then its first right answers
 MAX_POINTS_PER_CLASS = 100  # MKH project about 100 examples per class
 
 
@@ -81,8 +84,12 @@ class TighteningResult:
     config: TighteningConfig
     data: Dataset
     points: pd.DataFrame  # step, model (one-hot / chosen ε), split, class, x, y: the projected points
-    tightness: pd.DataFrame  # eps, seed, tightness (train points of the three classes, at the end)
+    tightness: pd.DataFrame  # eps, seed, tightness, information (train points, at the end)
     seconds: float
+    # for image data (IMAGES): a few test images, one row per pixel (image, row, col, value), and both
+    # drawn models' predicted distributions over them (image, model, class, probability, label)
+    pixels: pd.DataFrame | None = None
+    predictions: pd.DataFrame | None = None
 
 
 def _chosen(data: Dataset, classes: tuple[int, ...], split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -121,13 +128,55 @@ def run(
                         }
                     )
                 )
+    pictured = image_examples(config.dataset, data, engine, drawn) if data.name in IMAGES else (None, None)
     return TighteningResult(
         config,
         data,
         pd.concat(points, ignore_index=True),
         tightness_frame(config, data, engine),
         time.perf_counter() - start,
+        *pictured,
     )
+
+
+def image_examples(spec: DatasetSpec, data: Dataset, engine, drawn: dict[str, int]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A few test images and the drawn models' predicted distributions on them: the one-hot model's
+    MISTAKES most confident mistakes (where over-confidence shows), then its first RIGHT right
+    answers. Pixels are the raw values scikit-learn ships, not the standardised inputs."""
+    side = IMAGES[data.name]
+    probs = engine.predict(data.x_test).probs  # [E, N, K]
+    one_hot = probs[next(iter(drawn.values()))]
+    confidence, guess = one_hot.max(-1)
+    wrong = np.flatnonzero(guess.numpy() != data.y_test)
+    right = np.flatnonzero(guess.numpy() == data.y_test)
+    wrong = wrong[np.argsort(-confidence.numpy()[wrong], kind="stable")][:MISTAKES]
+    chosen = np.concatenate([wrong, right[:MISTAKES + RIGHT - len(wrong)]])
+    raw = raw_test_inputs(spec)[chosen]
+    rows, cols = np.divmod(np.arange(side * side), side)
+    pixels = pd.concat([pd.DataFrame({"image": i, "row": rows, "col": cols, "value": raw[i]})
+                        for i in range(len(chosen))], ignore_index=True)
+    k = data.num_classes
+    predictions = pd.concat([pd.DataFrame({"image": i, "model": name, "class": np.arange(k),
+                                           "probability": probs[m, index].numpy(),
+                                           "label": int(data.y_test[index])})
+                             for i, index in enumerate(chosen) for name, m in drawn.items()],
+                            ignore_index=True)
+    return pixels, predictions
+
+
+def image_titles(predictions: pd.DataFrame, models: Sequence[str]) -> list[str]:
+    """Each pictured image in words: its label, then each model's top class and probability."""
+    titles = []
+    for _, rows in predictions.groupby("image", sort=True):
+        said = []
+        for name in models:
+            mine = rows[rows["model"] == name]
+            top = mine.loc[mine["probability"].idxmax()]
+            said.append(f"{name.split(' (')[0]} says {int(top['class'])} at {top['probability']:.0%}")
+        label = int(rows["label"].iloc[0])
+        titles.append(f"{'An' if label == 8 else 'A'} {label}: " + ", ".join(said))
+    return titles
 
 
 def train_models(config: TighteningConfig, data: Dataset | list[Dataset],
@@ -150,12 +199,15 @@ def script(config: TighteningConfig) -> str:
 
 
 def tightness_frame(config: TighteningConfig, data: Dataset, engine) -> pd.DataFrame:
-    """eps, seed, tightness and diverged of every model (an Engine or one seed's view of one), on
-    its training points of the three classes."""
+    """eps, seed, tightness, information and diverged of every model (an Engine or one seed's view
+    of one): the tightness on its training points of the three classes, MKH's information estimate
+    (information.model_information) over the training examples of the first two."""
     x, y = _chosen(data, config.classes, "train")
     tight = representations.model_tightness(engine, config.classes, x, torch.as_tensor(y))
+    info = information.model_information(engine, data.x_train, data.y_train, config.classes[:2])
     gone = set(engine.diverged)
     return pd.DataFrame({"eps": engine.model_eps, "seed": engine.model_seed, "tightness": tight.numpy(),
+                         "information": info.numpy(),
                          "diverged": [m in gone for m in range(engine.n_models)]})
 
 
@@ -176,4 +228,7 @@ def interpretation(frame: pd.DataFrame, eps: float) -> list[str]:
                      "run does not show it clearly (it shows best where the classes separate cleanly).")
     means = by.mean()
     lines.append("Mean tightness across ε: " + ", ".join(f"{e:g}: {v:.3f}" for e, v in means.items()) + ".")
+    if "information" in live.columns:
+        lines.append(claims.paired(live, "information", "eps", eps, 0.0,
+                                   name="information about the example (MKH's estimate, nats)").sentence())
     return lines

@@ -610,6 +610,32 @@ def representation_chart(points: pd.DataFrame, num_classes: int, models: Sequenc
             f"({_names(models)}), each point in its class colour"))
 
 
+def image_examples_chart(pixels: pd.DataFrame, predictions: pd.DataFrame, titles: Sequence[str],
+                         models: Sequence[str], side: int = 8) -> alt.VConcatChart:
+    """One row per test image: the image in grey (dark is ink) beside each model's predicted
+    probability of every class, side by side; the true class's bars are outlined."""
+    rows = []
+    for i, title in enumerate(titles):
+        image = alt.Chart(pixels[pixels["image"] == i]).mark_rect().encode(
+            x=alt.X("col:O", axis=None), y=alt.Y("row:O", axis=None),
+            color=alt.Color("value:Q", scale=alt.Scale(scheme="greys", domain=[0, 16]), legend=None),
+        ).properties(width=10 * side, height=10 * side)
+        outlined = alt.datum["class"] == alt.datum["label"]
+        bars = alt.Chart(predictions[predictions["image"] == i]).mark_bar().encode(
+            x=alt.X("class:O", title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("model:N", sort=list(models)),
+            y=alt.Y("probability:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=_prob_axis()),
+            color=_model_colour(models, alt.Legend(orient="top") if i == 0 else None),
+            stroke=alt.condition(outlined, alt.value(palette.NEUTRAL), alt.value(None)),
+            strokeWidth=alt.condition(outlined, alt.value(1.5), alt.value(0)),
+        ).properties(width=220, height=10 * side)
+        rows.append(alt.hconcat(image, bars, spacing=8).properties(title=alt.TitleParams(
+            title, anchor="start", fontSize=12, fontWeight="normal")))
+    return alt.vconcat(*rows, spacing=14).properties(description=(
+        f"{len(titles)} test images, each beside the predicted probability of every class under "
+        f"{_names(models)}; the true class is outlined. " + " ".join(titles)))
+
+
 def tightness_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Tightness against ε: mean over seeds with a min–max band."""
     summary = frame.groupby("eps")["tightness"].agg(["mean", "min", "max"]).reset_index()
@@ -617,11 +643,11 @@ def tightness_chart(frame: pd.DataFrame) -> alt.LayerChart:
         width=320, height=200, description=f"Tightness against ε, mean over seeds: {_trend(summary)}")
 
 
-def information_chart(teachers: pd.DataFrame) -> alt.LayerChart:
-    """The teachers' mutual-information estimate against ε: mean over seeds, min–max band."""
-    summary = teachers.groupby("eps")["information"].agg(["mean", "min", "max"]).reset_index()
+def information_chart(models: pd.DataFrame, whose: str = "The teachers'") -> alt.LayerChart:
+    """MKH's mutual-information estimate against ε: mean over seeds, min–max band."""
+    summary = models.groupby("eps")["information"].agg(["mean", "min", "max"]).reset_index()
     return alt.layer(*_sweep_layers(summary, "information (nats)"), data=summary).properties(
-        width=320, height=200, description=f"The teachers' information (nats) against ε, mean over seeds: "
+        width=320, height=200, description=f"{whose} information (nats) against ε, mean over seeds: "
                                            f"{_trend(summary)}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.core.datasets import DatasetSpec, takes_k
+from playground.core.datasets import DatasetSpec, is_table, takes_k
 from playground.experiments import claims, presets, sweep
 from playground.experiments.compare import CompareConfig, objective_label, regulariser_recipes
 from playground.experiments.evidence import models_frame
@@ -23,7 +23,8 @@ _APPLIED = "_preset_applied"  # page -> the preset whose values were set there, 
 
 
 def _data(prefix: str, dataset: DatasetSpec, extra: tuple[str, ...] = ("label_noise",)) -> dict:
-    values = {f"{prefix}_{field}": getattr(dataset, field) for field in ("name", "n", "noise")}
+    shape = ("name",) if is_table(dataset.name) else ("name", "n", "noise")  # a table has no n or noise
+    values = {f"{prefix}_{field}": getattr(dataset, field) for field in shape}
     if takes_k(dataset.name) and dataset.num_classes:
         values[f"{prefix}_k"] = dataset.num_classes
     if dataset.gap is not None and prefix in ("sw", "ds"):

@@ -252,7 +252,7 @@ def test_model_information_takes_the_two_classes_examples_only():
     (lambda: inf.noisy_inputs(np.zeros((5, 2)), 1, 0.05), "draws"),
     (lambda: inf.noisy_inputs(np.zeros((5, 2)), 8, 0.0), "sigma"),
     (lambda: inf.noisy_inputs(np.zeros((5, 2)), 8, 0.6), "sigma"),
-    (lambda: inf.noisy_inputs(np.zeros((5, 3)), 8, 0.05), "x"),
+    (lambda: inf.noisy_inputs(np.zeros(5), 8, 0.05), "x"),  # rows of any width, but rows
     (lambda: inf.noisy_inputs(np.zeros((5, 2)), 8, 0.05, seed=-1), "seed"),
     (lambda: inf.noisy_inputs(np.zeros((20_000, 2)), 16, 0.05), "draws"),
 ])

@@ -1,6 +1,7 @@
 """The Representations page's experiment: clusters tighten under smoothing, over 5 seeds."""
 import pytest
 
+from playground.core.datasets import DatasetSpec
 from playground.experiments import claims, tightening
 from playground.experiments.tightening import TighteningConfig
 
@@ -32,3 +33,27 @@ def test_classes_are_checked():
         TighteningConfig(classes=(0, 0, 1)).validated()
     with pytest.raises(ValueError, match="classes of this dataset"):
         tightening.run(TighteningConfig(classes=(0, 1, 5), steps=10, seeds=1))
+
+
+def test_digits_pictures_its_test_images_with_both_models_distributions():
+    from playground.core.datasets import load_table
+    from playground.experiments import tightening as t
+    config = t.TighteningConfig(DatasetSpec(name="digits"), grid=(0.0, 0.1), seeds=1, steps=60)
+    result = t.run(config)
+    pixels, predictions = result.pixels, result.predictions
+    assert set(pixels["image"]) == set(range(t.MISTAKES + t.RIGHT)) and len(pixels) == 6 * 64
+    assert pixels["value"].between(0, 16).all() and pixels["value"].max() > 8  # raw pixels, not standardised
+    # each picture is the raw image of the test example it says it is
+    x, _ = load_table("digits")
+    rows = {tuple(r) for r in x}
+    for _, image in pixels.groupby("image"):
+        assert tuple(image.sort_values(["row", "col"])["value"]) in rows
+    sums = predictions.groupby(["image", "model"])["probability"].sum()
+    assert (abs(sums - 1) < 1e-5).all() and len(sums) == 6 * 2
+    one_hot = predictions[predictions["model"] == "one-hot (ε=0)"]
+    top = one_hot.loc[one_hot.groupby("image")["probability"].idxmax()]
+    wrong = (top["class"] != top["label"]).to_numpy()
+    assert wrong[:t.MISTAKES].all() or wrong.sum() < t.MISTAKES  # mistakes first, as many as there are
+    titles = t.image_titles(predictions, ["one-hot (ε=0)", "smoothed (ε=0.1)"])
+    assert len(titles) == 6 and all("one-hot says" in s and "smoothed says" in s for s in titles)
+    assert t.run(t.TighteningConfig(steps=20, seeds=1)).pixels is None  # no images for the toy shapes

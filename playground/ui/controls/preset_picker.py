@@ -212,7 +212,7 @@ def show_evidence(evidence) -> None:
     """One claim's paired differences as dots, their interval as a bar and zero as a rule."""
     c = evidence.comparison
     _, low, high = c.interval
-    st.altair_chart(evidence_chart(evidence), use_container_width=False)
+    st.altair_chart(evidence_chart(evidence), width="content")
     st.caption(f"Each dot is one seed's {c.metric} {claims.at(c.a_name)} minus {claims.at(c.b_name)}; the "
                f"bar is the {claims.INTERVAL} of their mean ({claims.number(low)} to "
                f"{claims.number(high)}), the dashed line zero.")

@@ -102,10 +102,16 @@ def serious(page) -> str:
                      f"{v['nodes'][0]['target']} {v['nodes'][0]['html'][:200]}" for v in bad)
 
 
-@pytest.mark.parametrize("script", [p for p, _, _ in PAGES])
-def test_every_page_passes_axe_and_says_what_its_pictures_show(server_url, sized, script):
+# pages again on digits (64 inputs, 10 classes): PCA views, the template plane, the test images
+DIGITS_VIEWS = {"app_pages/train.py": "ds_name=digits", "app_pages/sweep.py": "sw_name=digits",
+                "app_pages/representations.py": "preset=digits"}
+VIEWS = [(p, "") for p, _, _ in PAGES] + list(DIGITS_VIEWS.items())
+
+
+@pytest.mark.parametrize("script, query", VIEWS, ids=lambda v: v.removeprefix("app_pages/") or "default")
+def test_every_page_passes_axe_and_says_what_its_pictures_show(server_url, sized, script, query):
     size, page = sized
-    open_app(page, f"{server_url}/{path_of(script)}", timeout=180_000)
+    open_app(page, f"{server_url}/{path_of(script)}{'?' + query if query else ''}", timeout=180_000)
     drawn(page)
     assert exceptions(page) == []
     report = serious(page)
@@ -131,7 +137,10 @@ def test_every_page_passes_axe_and_says_what_its_pictures_show(server_url, sized
         assert risk and risk[0]["svg"] and risk[0]["titles"] >= 2
         nll = [c for c in found["charts"] if "NLL" in (c["label"] or "")]
         assert nll
-    screenshot(page, f"a11y-{size}-{path_of(script) or 'home'}")
+    if query == "preset=digits":  # the test images, each named with both models' verdicts
+        images = [c for c in found["charts"] if "test images, each beside" in (c["label"] or "")]
+        assert images and images[0]["label"].count("one-hot says") == 6
+    screenshot(page, f"a11y-{size}-{path_of(script) or 'home'}{'-digits' if query else ''}")
 
 
 def active(page) -> str:

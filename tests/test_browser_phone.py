@@ -106,6 +106,20 @@ def test_every_page_fits_a_phone(phone, path):
     screenshot(page, f"phone-{name}")
 
 
+# the pages with digits (64 inputs, 10 classes): PCA views, the template plane and the test images
+DIGITS_VIEWS = {"train": "ds_name=digits", "sweep": "sw_name=digits", "representations": "preset=digits"}
+
+
+@pytest.mark.parametrize("name", list(DIGITS_VIEWS))
+def test_the_digits_views_fit_a_phone(phone, name):
+    url, page = phone
+    open_app(page, f"{url}/{name}?{DIGITS_VIEWS[name]}", timeout=180_000)
+    drawn(page)
+    assert exceptions(page) == []
+    check(page, f"{name} on digits")
+    screenshot(page, f"phone-{name}-digits")
+
+
 @pytest.mark.parametrize("name", ["train", "sweep"])
 def test_the_sidebars_controls_are_big_enough_to_tap(phone, browser, name):
     url, _ = phone

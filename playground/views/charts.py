@@ -625,13 +625,15 @@ def image_examples_chart(pixels: pd.DataFrame, predictions: pd.DataFrame, titles
             x=alt.X("class:O", title=None, axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("model:N", sort=list(models)),
             y=alt.Y("probability:Q", title=None, scale=alt.Scale(domain=[0, 1]), axis=_prob_axis()),
-            color=_model_colour(models, alt.Legend(orient="top") if i == 0 else None),
+            color=_model_colour(models, alt.Legend(orient="top", direction="vertical") if i == 0 else None),
             stroke=alt.condition(outlined, alt.value(palette.NEUTRAL), alt.value(None)),
             strokeWidth=alt.condition(outlined, alt.value(1.5), alt.value(0)),
-        ).properties(width=220, height=10 * side)
-        rows.append(alt.hconcat(image, bars, spacing=8).properties(title=alt.TitleParams(
-            title, anchor="start", fontSize=12, fontWeight="normal")))
-    return alt.vconcat(*rows, spacing=14).properties(description=(
+        ).properties(width=200, height=10 * side)
+        rows.append(alt.hconcat(image, bars, spacing=8).resolve_scale(color="independent").properties(
+            title=alt.TitleParams(title.split(": ", 1), anchor="start", fontSize=12, fontWeight="normal",
+                                  offset=4)))
+    # the pixels' grey ramp and the models' colours are separate scales
+    return alt.vconcat(*rows, spacing=32).resolve_scale(color="independent").properties(description=(
         f"{len(titles)} test images, each beside the predicted probability of every class under "
         f"{_names(models)}; the true class is outlined. " + " ".join(titles)))
 

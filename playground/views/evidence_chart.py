@@ -38,4 +38,7 @@ def evidence_chart(evidence, width: int = 320) -> alt.LayerChart:
         x="mean:Q", y=alt.value(HEIGHT - 12))
     zero = alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(strokeDash=[4, 3], color=INK).encode(
         x="zero:Q")
-    return alt.layer(zero, points, bar, centre)
+    return alt.layer(zero, points, bar, centre).properties(description=(
+        f"Each seed's paired difference, {title}, as a dot ({len(dots)} seeds), their mean "
+        f"{interval['mean'][0]:.3g} with its 95% interval {interval['low'][0]:.3g} to "
+        f"{interval['high'][0]:.3g}, and a dashed line at 0"))

@@ -24,3 +24,24 @@ def test_bench_trains_the_same_models_both_ways():
     engine = Engine(data, [0.0], config)
     for a, b in zip(naive.parameters(), engine.to_module(0).parameters()):
         assert torch.equal(a, b)
+
+
+def test_bench_on_digits_trains_64_inputs_and_10_classes(capsys):
+    bench.main(["--models", "2", "--steps", "3", "--repeats", "1", "--device", "cpu", "--json",
+                "--data", "digits"])
+    result = json.loads(capsys.readouterr().out)
+    assert (result["data"], result["inputs"], result["classes"], result["points"]) == ("digits", 64, 10, 1797)
+
+
+def test_the_digits_sweep_is_the_sweep_pages_reference_sweep_on_the_digits(monkeypatch):
+    ran = []
+    monkeypatch.setattr(bench, "run_sweep", lambda config: ran.append(config))
+    result = bench.sweep_run(repeats=1, device="cpu", data="digits")
+    assert ran[0].dataset.name == "digits" and (len(ran[0].eps), ran[0].seeds, ran[0].steps) == (11, 3, 500)
+    assert (result["models"], result["points"], result["inputs"]) == (33, 1797, 64)
+    try:
+        bench.sweep_run(repeats=1, device="cpu", data="wine")
+    except ValueError as err:
+        assert "data='wine'" in str(err) and "moons, digits" in str(err)
+    else:
+        raise AssertionError("an unknown data set was accepted")

@@ -5,7 +5,10 @@ nn.CrossEntropyLoss(label_smoothing=eps), one eps after another. Engine: all mod
 Default run: 11 eps values in [0, 0.5], N=1000, 3 classes, 2 hidden layers of 64 tanh units,
 200 full-batch Adam steps at lr 1e-2. Prints model-steps/s for each and their ratio (medians).
 --objective times another objective the same way: the plain loop then calls
-objectives.reference_loss, and the values span OBJECTIVE_VALUES.
+objectives.reference_loss, and the values span OBJECTIVE_VALUES. --data digits times both on
+scikit-learn's digits instead (all 1,797 images: 64 inputs, 10 classes).
+--sweep times the sweep page's reference sweep (11 eps x 3 seeds x 500 steps), on moons or, with
+--data digits, on the digits.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import torch
 from torch import nn
 
 from playground.core import objectives
-from playground.core.datasets import Dataset, DatasetSpec, make_dataset
+from playground.core.datasets import Dataset, DatasetSpec, is_table, make_dataset
 from playground.engine.engine import Engine, TrainConfig, resolve_device
 from playground.experiments.sweep import SweepConfig
 from playground.experiments.sweep import run as run_sweep
@@ -35,12 +38,19 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def benchmark_data() -> Dataset:
-    """N=1000 points, 3 classes, all used for training."""
-    data = make_dataset("blobs", n=1000, num_classes=3, seed=0, test_fraction=0.05)
+BENCH_DATA = ("blobs", "digits")  # the engine benchmark's data; the sweep's: moons or digits
+
+
+def benchmark_data(name: str = "blobs") -> Dataset:
+    """Every point used for training: N=1000 blobs of 3 classes, or the 1,797 digits (64 inputs,
+    10 classes)."""
+    if name not in BENCH_DATA:
+        raise ValueError(f"data={name!r} is not allowed: must be one of {', '.join(BENCH_DATA)}")
+    data = (DatasetSpec(name=name, test_fraction=0.05).build() if is_table(name)
+            else make_dataset(name, n=1000, num_classes=3, seed=0, test_fraction=0.05))
     x = np.concatenate([data.x_train, data.x_test])
     y = np.concatenate([data.y_train, data.y_test])
-    return Dataset(data.name, 3, x, y, data.x_test, data.y_test, y)
+    return Dataset(data.name, data.num_classes, x, y, data.x_test, data.y_test, y)
 
 
 def naive_model(data: Dataset, config: TrainConfig) -> nn.Sequential:
@@ -85,12 +95,13 @@ def engine_run(data: Dataset, eps: list[float], config: TrainConfig, steps: int,
 
 
 def run(models: int = 11, steps: int = 200, repeats: int = 5, device: str = "auto",
-        objective: str = "smoothing") -> dict:
+        objective: str = "smoothing", data: str = "blobs") -> dict:
     kind = objectives.get(objective).name
     dev = resolve_device(device)
     config = TrainConfig(hidden_layers=2, units=64, activation="tanh", optimizer="adam", lr=1e-2,
                          device=dev.type)
-    data = benchmark_data()
+    dataset = data
+    data = benchmark_data(dataset)
     values = [float(v) for v in np.linspace(*OBJECTIVE_VALUES[kind], models)]
     engine_run(data, values, config, 5, dev, kind)  # warm-up: allocator, kernels, graph capture
     naive_run(data, values[:1], config, 5, dev, kind)
@@ -105,19 +116,27 @@ def run(models: int = 11, steps: int = 200, repeats: int = 5, device: str = "aut
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else cpu_name
     return {
         "device": dev.type, "device_name": name, "threads": torch.get_num_threads(), "objective": kind,
+        "data": dataset, "inputs": data.features, "classes": data.num_classes,
         "models": models, "steps": steps, "points": len(data.y_train), "repeats": repeats,
         "naive_model_steps_per_s": naive, "engine_model_steps_per_s": fast, "ratio": fast / naive,
     }
 
 
-def sweep_run(repeats: int = 5, device: str = "auto") -> dict:
-    """Seconds for the reference sweep (11 eps x 3 seeds x 500 steps, moons, n = 1000, defaults
-    otherwise), training and measuring included; median of `repeats` after one warm-up."""
+SWEEP_DATA = {"moons": DatasetSpec(name="moons", n=1000, noise=0.2), "digits": DatasetSpec(name="digits")}
 
+
+def sweep_run(repeats: int = 5, device: str = "auto", data: str = "moons") -> dict:
+    """Seconds for the reference sweep (11 eps x 3 seeds x 500 steps, the sweep page's defaults
+    otherwise) on moons (n = 1000) or the digits (1,797 images), training and measuring included;
+    median of `repeats` after one warm-up."""
+    if data not in SWEEP_DATA:
+        raise ValueError(f"data={data!r} is not allowed: must be one of {', '.join(SWEEP_DATA)}")
     dev = resolve_device(device)
-    config = SweepConfig(DatasetSpec(name="moons", n=1000, noise=0.2), TrainConfig(device=dev.type))
+    config = SweepConfig(SWEEP_DATA[data], TrainConfig(device=dev.type))
     seconds = timed(lambda: run_sweep(config), repeats, dev)
-    return {"device": dev.type, "models": len(config.eps) * config.seeds, "steps": config.steps,
+    return {"device": dev.type, "data": data, "points": config.dataset.size,
+            "inputs": config.dataset.features, "models": len(config.eps) * config.seeds,
+            "steps": config.steps,
             "repeats": repeats, "seconds": seconds, "median_s": statistics.median(seconds)}
 
 
@@ -163,6 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--distillation", action="store_true",
                         help="time the reference distillation (3 teachers x 3 T x 5 seeds) instead")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--data", default=None, choices=sorted(set(BENCH_DATA) | set(SWEEP_DATA)),
+                        help="the data: blobs (default) or digits; for --sweep, moons (default) or digits")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -175,22 +196,24 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.sweep:
         try:
-            result = sweep_run(args.repeats, args.device)
+            result = sweep_run(args.repeats, args.device, args.data or "moons")
         except ValueError as err:
             parser.error(str(err))
         print(json.dumps(result) if args.json else
-              f"sweep of {result['models']} models x {result['steps']} steps on {result['device']}: "
+              f"sweep of {result['models']} models x {result['steps']} steps, {result['data']} "
+              f"({result['points']:,} points of {result['inputs']} inputs) on {result['device']}: "
               f"median {result['median_s']:.2f} s ({', '.join(f'{s:.2f}' for s in result['seconds'])})")
         return
     try:
-        result = run(args.models, args.steps, args.repeats, args.device, args.objective)
+        result = run(args.models, args.steps, args.repeats, args.device, args.objective, args.data or "blobs")
     except ValueError as err:
         parser.error(str(err))
     if args.json:
         print(json.dumps(result))
         return
     print(f"device {result['device']} ({result['device_name']}), {result['threads']} threads, "
-          f"{result['objective']}, E={result['models']}, {result['steps']} steps, N={result['points']}, "
+          f"{result['objective']}, {result['data']} ({result['inputs']} inputs, K={result['classes']}), "
+          f"E={result['models']}, {result['steps']} steps, N={result['points']}, "
           f"median of {result['repeats']}")
     print(f"naive loop   {result['naive_model_steps_per_s']:10.0f} model-steps/s")
     print(f"engine       {result['engine_model_steps_per_s']:10.0f} model-steps/s")

@@ -103,10 +103,25 @@ def test_uploads_on_the_live_page(server, page, tmp_path):
     upload.set_input_files(str(binary))
     page.get_by_text("Could not use photo.csv").wait_for(timeout=30_000)
     upload.set_input_files(str(good))
-    page.get_by_text("Using mine.csv: 60 points, 3 classes.").wait_for(timeout=30_000)
+    page.get_by_text("Using mine.csv: 60 points of 2 features, 3 classes.").wait_for(timeout=30_000)
     page.get_by_text("Training restarted").first.wait_for(timeout=30_000)
     assert exceptions(page) == []
     screenshot(page, "upload")
+    # five feature columns, in any order: standardised and drawn in the PCA view, which the page names
+    wide = tmp_path / "wide.csv"
+    wide.write_text("a,label,b,c,d,e\n" + "".join(f"{i % 7},{i % 3},{i % 5},{i * i % 11},{-i},{i % 4}\n"
+                                                   for i in range(90)))
+    upload.set_input_files(str(wide))
+    page.get_by_text("Using wide.csv: 90 points of 5 features, 3 classes, drawn in a PCA view.").wait_for(
+        timeout=30_000)
+    page.get_by_text("PCA view of the 5 inputs").wait_for(timeout=60_000)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b,c,label\n1,2,3,0\n4,,6,1\n")
+    upload.set_input_files(str(ragged))
+    page.get_by_text("Could not use ragged.csv").wait_for(timeout=30_000)
+    assert "b in row 3='missing'" in page.inner_text("[data-testid='stSidebar']")
+    assert exceptions(page) == []
+    screenshot(page, "upload-wide")
 
 
 def test_clicking_a_point_in_the_picker_inspects_it(server, page):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import altair as alt
 import numpy as np
 import pandas as pd
 from torch import nn
 
-from playground.core.datasets import DATASETS, Dataset, DatasetSpec
+from playground.core.datasets import DATASETS, Dataset, DatasetSpec, read_points_csv
 from playground.engine.engine import Engine, TrainConfig
 from playground.experiments import evidence, presets
 from playground.experiments import sweep as sweeps
@@ -25,26 +26,42 @@ from playground.experiments.claims import HELD_OUT_SEEDS, Evidence
 from playground.experiments.export import pytorch_script
 from playground.views import charts
 
-__all__ = ["DATASETS", "Run", "claims", "dataset", "evaluate_claim", "load_dataset", "pytorch_script",
-           "sweep", "sweep_chart", "train", "train_config"]
+__all__ = ["DATASETS", "Run", "claims", "csv_dataset", "dataset", "evaluate_claim", "load_dataset",
+           "pytorch_script", "sweep", "sweep_chart", "train", "train_config"]
 
 
 def dataset(name: str = "moons", *, n_samples: int = 1000, noise: float = 0.2, n_classes: int | None = None,
             random_state: int = 0, test_size: float = 0.3, label_noise: float = 0.0,
             gap: float | None = None) -> DatasetSpec:
-    """A data set's description (what a sweep takes and a link spells); `.build()` draws it."""
+    """A data set's description (what a sweep takes and a link spells); `.build()` draws it. For
+    scikit-learn's tables (digits, wine, breast_cancer, iris) n_samples, noise and gap do not apply."""
     return DatasetSpec(name, n_samples, noise, n_classes, random_state, test_size, label_noise, gap)
+
+
+def csv_dataset(source, *, random_state: int = 0, test_size: float = 0.3, label_noise: float = 0.0
+                ) -> DatasetSpec:
+    """Your own data from a CSV file (a path, or its bytes): a `label` column and 2 to 64 numeric
+    feature columns, checked as the upload box checks them (a ValueError names the row and the
+    column). Two features are scaled into the box; more are standardised on the training split."""
+    raw = source if isinstance(source, bytes) else Path(source).read_bytes()
+    x, y = read_points_csv(raw)
+    spec = DatasetSpec(points=np.column_stack([x, y]), seed=random_state, test_fraction=test_size,
+                       label_noise=label_noise)
+    load_dataset(spec)  # splits it now, so a file too small to split is refused here
+    return spec
 
 
 _ARGUMENTS = {"n": "n_samples", "num_classes": "n_classes", "seed": "random_state",
               "test_fraction": "test_size"}
 
 
-def load_dataset(name: str = "moons", **settings) -> Dataset:
-    """A toy data set, drawn and split as the pages draw it: x_train, y_train, x_test, y_test
-    (numpy arrays, inputs scaled into [-1, 1]²), num_classes. Settings as `dataset`."""
+def load_dataset(name: str | DatasetSpec = "moons", **settings) -> Dataset:
+    """A data set drawn and split as the pages draw it: x_train, y_train, x_test, y_test (numpy
+    arrays: a toy shape's inputs scaled into [-1, 1]², a table's standardised on the training
+    split), num_classes, and `plane`, the 2D view the pages draw it in (`plane.project(x)`).
+    `name`: a data set's name with settings as `dataset`, or a description (`csv_dataset`)."""
     try:
-        return dataset(name, **settings).build()
+        return (name if isinstance(name, DatasetSpec) else dataset(name, **settings)).build()
     except ValueError as err:  # named as this function's arguments, not the library's fields
         field, sep, rest = str(err).partition("=")
         raise ValueError(f"{_ARGUMENTS.get(field, field)}{sep}{rest}") from None
@@ -70,7 +87,7 @@ class Run:
         return pd.DataFrame([asdict(m) for m in self.engine.evaluate().models])
 
     def predict_proba(self, x) -> np.ndarray:
-        """Every model's class probabilities at points x [M, 2]: [models, M, K]."""
+        """Every model's class probabilities at points x [M, D]: [models, M, K]."""
         return self.engine.predict(np.asarray(x, dtype=np.float32)).probs.numpy()
 
     def module(self, i: int = 0) -> nn.Sequential:

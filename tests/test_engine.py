@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from playground.core import objectives
-from playground.core.datasets import make_dataset
+from playground.core.datasets import DatasetSpec, make_dataset
 from playground.core.smoothing import min_loss
 from playground.engine.engine import Engine, TrainConfig, resolve_device
 from playground.engine.recorder import Evaluation, ModelEvaluation
@@ -568,3 +568,20 @@ def test_one_data_set_per_seed_must_match_the_seeds(bad):
     sets = [make_dataset("moons", n=100, seed=0), second]
     with pytest.raises(ValueError, match="data"):
         Engine(sets, eps=[0.0], n_seeds=3 if bad == "count" else 2)
+
+
+@pytest.mark.parametrize("name", ["wine", "digits"])
+@pytest.mark.parametrize("config", [CASES[1], CASES[3]], ids=["adam-gelu-bs32", "sgd-relu"])
+def test_many_inputs_and_classes_equal_torch_optim_on_torch_loss(name, config):
+    """A table's 13 or 64 inputs and 3 or 10 classes train as nn.Linear layers would, every model."""
+    data = DatasetSpec(name=name, seed=2).build()
+    config = replace(config, device="cpu")
+    engine = Engine(data, EPS, config)
+    assert engine.parameter_store.shapes[0] == (data.features, config.units)
+    starts = [engine.to_module(i) for i in range(engine.n_models)]
+    engine.train(15)
+    for i, start in enumerate(starts):
+        ref = train_reference(start, data, config, engine.model_eps[i], 15, "uniform")
+        assert max_param_diff(ref, engine.to_module(i)) < 1e-5, f"model {i} (eps {engine.model_eps[i]})"
+    with pytest.raises(ValueError, match=rf"points=.*must have shape \[M, {data.features}\]"):
+        engine.predict(np.zeros((3, 2), dtype=np.float32))

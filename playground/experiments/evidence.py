@@ -75,8 +75,8 @@ def cache_dir() -> Path:
 # the library files a run's numbers come from (paths under playground/); a cached run is reused only
 # while all of them are unchanged. The ui and the wording modules are left out on purpose.
 RUN_MODULES = tuple(f"{layer}/{name}.py" for layer, names in (
-    ("core", "datasets mlp parameters objectives metrics calibration selective information representations "
-             "smoothing validation"),
+    ("core", "datasets plane mlp parameters objectives metrics calibration selective information "
+             "representations smoothing validation"),
     ("engine", "engine optimisers objective_step graph_runner recorder"),
     ("experiments", "sweep compare tightening distillation"),
 ) for name in names.split())

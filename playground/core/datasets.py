@@ -64,7 +64,8 @@ def features_of(name: str) -> int:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Float32 points in the viewing box and int64 labels. `y_train_clean` is before label noise."""
+    """Float32 inputs [N, D] (a toy shape's points in the viewing box, a table's standardised) and
+    int64 labels. `y_train_clean` is before label noise."""
     name: str
     num_classes: int
     x_train: np.ndarray

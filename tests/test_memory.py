@@ -1,6 +1,7 @@
 """Memory that goes when its sessions go: twenty large live sessions opened and closed against a
-real server, whose resident memory must come back near its baseline within the
-disconnected-session TTL plus a minute."""
+real server, whose resident memory must come back near its baseline once they are gone: within
+the disconnected-session TTL plus three minutes at most (a second or so when the machine is idle;
+on a loaded machine the sockets' close and the janitor's rounds run late)."""
 import time
 
 from tools.loadgen import open_session
@@ -9,6 +10,7 @@ from tools.serve import streamlit_process
 TTL_S = 5  # the server's disconnected-session TTL for this test (Streamlit's default is 120 s)
 LARGE = "ds_name=spirals&ds_k=10&ds_n=3000&net_layers=6&net_units=256"  # the largest live settings
 SESSIONS = 20
+WAIT_S = 180  # the most the test waits for the memory to come back; it stops as soon as it has
 
 
 def rss_mb(pid: int) -> float:
@@ -30,7 +32,7 @@ def test_twenty_large_sessions_give_their_memory_back(record_property):
             assert not session.close().errors
         closed = time.perf_counter()
         samples = []
-        while time.perf_counter() - closed < TTL_S + 60:
+        while time.perf_counter() - closed < TTL_S + WAIT_S:
             samples.append(rss_mb(proc.pid))
             if samples[-1] <= 1.2 * baseline:
                 break

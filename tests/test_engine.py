@@ -529,11 +529,13 @@ def test_one_data_set_per_seed_trains_each_model_as_its_own_engine_would():
     assert got[0].test_nll != pytest.approx(got[1].test_nll, rel=1e-3)
 
 
-def test_one_data_set_per_seed_gives_each_seed_its_own_batches_and_dropout_masks():
+@pytest.mark.parametrize("name", ["blobs", "wine"])  # wine: 13 inputs, gathered per seed's batch
+def test_one_data_set_per_seed_gives_each_seed_its_own_batches_and_dropout_masks(name):
     """With mini-batches and dropout too, seed index j draws its batch order and its masks as a
     one-seed engine of seed 10 + j would, so stacking changes no model's run."""
     seeds = (10, 11, 12)
-    sets = [make_dataset("blobs", n=90, noise=0.3, num_classes=3, seed=s) for s in seeds]
+    sets = [DatasetSpec(name, n=90, noise=0.3, num_classes=3 if name == "blobs" else None, seed=s).build()
+            for s in seeds]
     config = TrainConfig(units=8, batch_size=16, dropout=0.2, seed=seeds[0])
     stacked = Engine(sets, eps=[0.0, 0.1], config=config, n_seeds=len(seeds))
     stacked.train(100, evaluate=False)

@@ -303,7 +303,7 @@ class Engine:
             rows = batch < self.n_train
             distil = rows and self.objective.distillation is not None
             lead = (e,) if self.per_model_data else ()
-            bufs = BatchBuffers(torch.empty(*lead, batch, 2, device=dev) if rows else None,
+            bufs = BatchBuffers(torch.empty(*lead, batch, self.input_features, device=dev) if rows else None,
                                 torch.empty(*lead, batch, k, device=dev) if rows else None,
                                 torch.empty(e, batch, k, device=dev) if distil else None,
                                 network, self.objective.buffers(batch, network.dz[-1]))
@@ -321,7 +321,7 @@ class Engine:
             bufs = self._buffers_for(idx.shape[-1])
             rows = idx.to(self.device, non_blocking=True)[self._seed_of_model].unsqueeze(-1)
             by_class = rows.expand(-1, -1, self.num_classes)
-            x = torch.gather(self.x_train, 1, rows.expand(-1, -1, 2), out=bufs.x)
+            x = torch.gather(self.x_train, 1, rows.expand(-1, -1, self.input_features), out=bufs.x)
             onehot = torch.gather(self.onehot_train, 1, by_class, out=bufs.onehot)
             if soft is not None:
                 soft = torch.gather(soft, 1, by_class, out=bufs.soft)

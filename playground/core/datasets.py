@@ -218,10 +218,8 @@ class DatasetSpec:
 
     @property
     def size(self) -> int:
-        """Points in all, train + test."""
-        if self.is_upload:
-            return len(self.points)
-        return TABLES[self.name][1] if is_table(self.name) else self.n
+        """Points in all, train + test (a table's n is its row count, set on creation)."""
+        return len(self.points) if self.is_upload else self.n
 
     @property
     def features(self) -> int:
